@@ -1,0 +1,19 @@
+{
+  "targets": [
+    {
+      "target_name": "layerlab_native",
+      "sources": [
+        "native/addon.cc",
+        "native/gemm.cc",
+        "native/elementwise.cc",
+        "native/attention.cc",
+        "native/rowstats.cc"
+      ],
+      "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/x86_64-linux-gnu"],
+      "libraries": ["-lopenblas", "-lpthread"],
+      "cflags_cc": ["-O3", "-fno-math-errno", "-std=c++17"],
+      "cflags_cc!": ["-std=gnu++17", "-O2", "-O0", "-fno-exceptions"],
+      "cflags!": ["-O2", "-O0"]
+    }
+  ]
+}

@@ -1,0 +1,275 @@
+// N-API glue: validates every argument (type, length, bounds) before a kernel touches memory, so a wrong
+// call from JS raises a TypeError/RangeError instead of corrupting memory.
+#include <node_api.h>
+#include <cstdio>
+#include <string>
+#include "kernels.h"
+
+using namespace layerlab;
+
+namespace {
+
+struct ArgError { std::string message; bool range; };
+
+struct Args {
+  napi_env env;
+  size_t count = 24;
+  napi_value values[24];
+  Args(napi_env e, napi_callback_info info) : env(e) { napi_get_cb_info(e, info, &count, values, nullptr, nullptr); }
+
+  napi_value at(size_t i) const {
+    if (i >= count) throw ArgError{"missing argument " + std::to_string(i), false};
+    return values[i];
+  }
+  double number(size_t i) const {
+    double out;
+    if (napi_get_value_double(env, at(i), &out) != napi_ok) throw ArgError{"argument " + std::to_string(i) + " must be a number", false};
+    return out;
+  }
+  int64_t integer(size_t i) const {
+    double d = number(i);
+    if (d != double(int64_t(d)) || d < 0) throw ArgError{"argument " + std::to_string(i) + " must be a non-negative integer", true};
+    return int64_t(d);
+  }
+  bool boolean(size_t i) const {
+    bool out;
+    if (napi_get_value_bool(env, at(i), &out) != napi_ok) throw ArgError{"argument " + std::to_string(i) + " must be a boolean", false};
+    return out;
+  }
+  bool is_null(size_t i) const {
+    napi_valuetype t;
+    napi_typeof(env, at(i), &t);
+    return t == napi_null || t == napi_undefined;
+  }
+  template <class T>
+  T* typed(size_t i, napi_typedarray_type want, const char* name, size_t* length) const {
+    bool is;
+    napi_is_typedarray(env, at(i), &is);
+    if (!is) throw ArgError{std::string("argument ") + std::to_string(i) + " must be a " + name, false};
+    napi_typedarray_type type; size_t len; void* data; napi_value ab; size_t off;
+    napi_get_typedarray_info(env, at(i), &type, &len, &data, &ab, &off);
+    if (type != want) throw ArgError{std::string("argument ") + std::to_string(i) + " must be a " + name, false};
+    *length = len;
+    return static_cast<T*>(data);
+  }
+  float* f32(size_t i, int64_t need) const {
+    size_t len;
+    float* p = typed<float>(i, napi_float32_array, "Float32Array", &len);
+    if (need > int64_t(len)) throw ArgError{"argument " + std::to_string(i) + ": Float32Array of length " + std::to_string(len) + " is too short (needs " + std::to_string(need) + ")", true};
+    return p;
+  }
+  float* f32_or_null(size_t i, int64_t need) const { return is_null(i) ? nullptr : f32(i, need); }
+  double* f64(size_t i, int64_t need) const {
+    size_t len;
+    double* p = typed<double>(i, napi_float64_array, "Float64Array", &len);
+    if (need > int64_t(len)) throw ArgError{"argument " + std::to_string(i) + ": Float64Array too short", true};
+    return p;
+  }
+  int32_t* i32(size_t i, int64_t need) const {
+    size_t len;
+    int32_t* p = typed<int32_t>(i, napi_int32_array, "Int32Array", &len);
+    if (need > int64_t(len)) throw ArgError{"argument " + std::to_string(i) + ": Int32Array too short", true};
+    return p;
+  }
+};
+
+template <class F>
+napi_value guarded(napi_env env, F&& f) {
+  try {
+    return f();
+  } catch (const ArgError& e) {
+    if (e.range) napi_throw_range_error(env, nullptr, e.message.c_str());
+    else napi_throw_type_error(env, nullptr, e.message.c_str());
+  }
+  return nullptr;
+}
+
+napi_value undefined(napi_env env) { napi_value u; napi_get_undefined(env, &u); return u; }
+
+// Extent of a row-major matrix view: (rows-1)*ld + cols elements past the offset.
+int64_t extent(int64_t rows, int64_t cols, int64_t ld) {
+  if (rows == 0 || cols == 0) return 0;
+  if (ld < cols) throw ArgError{"leading dimension smaller than the row length", true};
+  return (rows - 1) * ld + cols;
+}
+
+// sgemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc)
+napi_value Sgemm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    bool ta = a.boolean(0), tb = a.boolean(1);
+    int64_t m = a.integer(2), n = a.integer(3), k = a.integer(4);
+    float alpha = float(a.number(5));
+    int64_t aoff = a.integer(7), lda = a.integer(8), boff = a.integer(10), ldb = a.integer(11);
+    float beta = float(a.number(12));
+    int64_t coff = a.integer(14), ldc = a.integer(15);
+    const float* A = a.f32(6, aoff + extent(ta ? k : m, ta ? m : k, lda));
+    const float* B = a.f32(9, boff + extent(tb ? n : k, tb ? k : n, ldb));
+    float* C = a.f32(13, coff + extent(m, n, ldc));
+    if (m && n) sgemm(ta, tb, int(m), int(n), int(k), alpha, A + aoff, int(lda), B + boff, int(ldb), beta, C + coff, int(ldc));
+    return undefined(env);
+  });
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int n = int(a.integer(0));
+    set_blas_threads(n);
+    set_kernel_threads(n);
+    return undefined(env);
+  });
+}
+
+napi_value Info(napi_env env, napi_callback_info) {
+  napi_value obj, v;
+  napi_create_object(env, &obj);
+  napi_create_string_utf8(env, blas_core_name(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "coreName", v);
+  napi_create_string_utf8(env, blas_config(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "config", v);
+  napi_create_int32(env, blas_threads(), &v);
+  napi_set_named_property(env, obj, "blasThreads", v);
+  napi_create_int32(env, kernel_threads(), &v);
+  napi_set_named_property(env, obj, "kernelThreads", v);
+  return obj;
+}
+
+// layerNorm(x, out, rows, cols, w, b|null, eps)
+napi_value LayerNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t rows = a.integer(2), cols = a.integer(3);
+    layer_norm(a.f32(0, rows * cols), a.f32(1, rows * cols), rows, cols, a.f32(4, cols), a.f32_or_null(5, cols), float(a.number(6)));
+    return undefined(env);
+  });
+}
+
+// rmsNorm(x, out, rows, cols, w, eps)
+napi_value RmsNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t rows = a.integer(2), cols = a.integer(3);
+    rms_norm(a.f32(0, rows * cols), a.f32(1, rows * cols), rows, cols, a.f32(4, cols), float(a.number(5)));
+    return undefined(env);
+  });
+}
+
+// gelu(x, out, n, exact)
+napi_value Gelu(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t n = a.integer(2);
+    if (a.boolean(3)) gelu_erf(a.f32(0, n), a.f32(1, n), n);
+    else gelu_tanh(a.f32(0, n), a.f32(1, n), n);
+    return undefined(env);
+  });
+}
+
+// siluMul(gateUp, out, rows, dFF)
+napi_value SiluMul(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t rows = a.integer(2), dff = a.integer(3);
+    silu_mul(a.f32(0, rows * 2 * dff), a.f32(1, rows * dff), rows, dff);
+    return undefined(env);
+  });
+}
+
+struct AttnDims { int64_t B, T, H, Hkv, dh; };
+AttnDims attn_dims(const Args& a, size_t first) {
+  AttnDims d{a.integer(first), a.integer(first + 1), a.integer(first + 2), a.integer(first + 3), a.integer(first + 4)};
+  if (d.Hkv == 0 || d.H % d.Hkv != 0) throw ArgError{"query heads must be a multiple of kv heads", true};
+  return d;
+}
+
+// attention(q, k, v, out, pattern|null, B, T, H, Hkv, dh, scale)
+napi_value Attention(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    AttnDims d = attn_dims(a, 5);
+    float scale = float(a.number(10));
+    attention_fused(a.f32(0, d.B * d.H * d.T * d.dh), a.f32(1, d.B * d.Hkv * d.T * d.dh), a.f32(2, d.B * d.Hkv * d.T * d.dh),
+                    a.f32(3, d.B * d.T * d.H * d.dh), int(d.B), int(d.T), int(d.H), int(d.Hkv), int(d.dh), scale,
+                    a.f32_or_null(4, d.B * d.H * d.T * d.T));
+    return undefined(env);
+  });
+}
+
+// attentionScores(q, k, scores, B, T, H, Hkv, dh, scale)
+napi_value AttentionScores(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    AttnDims d = attn_dims(a, 3);
+    attention_scores(a.f32(0, d.B * d.H * d.T * d.dh), a.f32(1, d.B * d.Hkv * d.T * d.dh), a.f32(2, d.B * d.H * d.T * d.T),
+                     int(d.B), int(d.T), int(d.H), int(d.Hkv), int(d.dh), float(a.number(8)));
+    return undefined(env);
+  });
+}
+
+// softmaxRows(x, rows, cols)
+napi_value SoftmaxRows(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t rows = a.integer(1), cols = a.integer(2);
+    softmax_rows(a.f32(0, rows * cols), rows, cols);
+    return undefined(env);
+  });
+}
+
+// attentionApply(pattern, v, out, B, T, H, Hkv, dh)
+napi_value AttentionApply(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    AttnDims d = attn_dims(a, 3);
+    attention_apply(a.f32(0, d.B * d.H * d.T * d.T), a.f32(1, d.B * d.Hkv * d.T * d.dh), a.f32(2, d.B * d.T * d.H * d.dh),
+                    int(d.B), int(d.T), int(d.H), int(d.Hkv), int(d.dh));
+    return undefined(env);
+  });
+}
+
+// logitStats(logits, rows, vocab, lse|null, argmax|null, entropyBits|null)
+napi_value LogitStats(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t rows = a.integer(1), vocab = a.integer(2);
+    if (vocab == 0) throw ArgError{"vocab must be positive", true};
+    logit_stats(a.f32(0, rows * vocab), rows, vocab, a.is_null(3) ? nullptr : a.f64(3, rows),
+                a.is_null(4) ? nullptr : a.i32(4, rows), a.is_null(5) ? nullptr : a.f64(5, rows));
+    return undefined(env);
+  });
+}
+
+// klRows(pLogits, qLogits, rows, vocab, lseP, lseQ, out)
+napi_value KlRows(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t rows = a.integer(2), vocab = a.integer(3);
+    kl_rows(a.f32(0, rows * vocab), a.f32(1, rows * vocab), rows, vocab, a.f64(4, rows), a.f64(5, rows), a.f64(6, rows));
+    return undefined(env);
+  });
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"layerNorm", nullptr, LayerNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rmsNorm", nullptr, RmsNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gelu", nullptr, Gelu, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"siluMul", nullptr, SiluMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionScores", nullptr, AttentionScores, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxRows", nullptr, SoftmaxRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionApply", nullptr, AttentionApply, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"logitStats", nullptr, LogitStats, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"klRows", nullptr, KlRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,96 @@
+// Causal self-attention on BLAS. Queries are processed in blocks of kQueryBlock rows so that a block only
+// multiplies against the keys it can see (about half the work of a full T x T product) and the scratch
+// stays small. (batch, head) pairs are spread over the kernel threads; each BLAS call is small enough that
+// OpenBLAS runs it on the calling thread.
+#include <cmath>
+#include <limits>
+#include "kernels.h"
+
+namespace layerlab {
+
+static constexpr int kQueryBlock = 64;
+
+// Softmax of row[0..valid) in place; entries [valid, width) become 0.
+static void causal_softmax_row(float* row, int valid, int width) {
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int j = 0; j < valid; ++j) mx = std::max(mx, row[j]);
+  double sum = 0;
+  for (int j = 0; j < valid; ++j) { float e = std::exp(row[j] - mx); row[j] = e; sum += e; }
+  float inv = float(1.0 / sum);
+  for (int j = 0; j < valid; ++j) row[j] *= inv;
+  for (int j = valid; j < width; ++j) row[j] = 0.0f;
+}
+
+void attention_fused(const float* q, const float* k, const float* v, float* out, int B, int T, int H, int Hkv,
+                     int dh, float scale, float* pattern) {
+  const int group = H / Hkv;
+  const int64_t tasks = int64_t(B) * H;
+  parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
+    std::vector<float> scratch(size_t(kQueryBlock) * T);
+    for (int64_t task = t0; task < t1; ++task) {
+      int b = int(task / H), h = int(task % H), kvh = h / group;
+      const float* qh = q + (int64_t(b) * H + h) * T * dh;
+      const float* kh = k + (int64_t(b) * Hkv + kvh) * T * dh;
+      const float* vh = v + (int64_t(b) * Hkv + kvh) * T * dh;
+      for (int q0 = 0; q0 < T; q0 += kQueryBlock) {
+        int nq = std::min(kQueryBlock, T - q0), nk = q0 + nq;
+        float* s = scratch.data();
+        sgemm(false, true, nq, nk, dh, scale, qh + int64_t(q0) * dh, dh, kh, dh, 0.0f, s, nk);
+        for (int r = 0; r < nq; ++r) causal_softmax_row(s + int64_t(r) * nk, q0 + r + 1, nk);
+        if (pattern) {
+          float* p = pattern + ((int64_t(b) * H + h) * T + q0) * T;
+          for (int r = 0; r < nq; ++r) {
+            std::copy(s + int64_t(r) * nk, s + int64_t(r + 1) * nk, p + int64_t(r) * T);
+            std::fill(p + int64_t(r) * T + nk, p + int64_t(r + 1) * T, 0.0f);
+          }
+        }
+        float* o = out + (int64_t(b) * T + q0) * H * dh + int64_t(h) * dh;
+        sgemm(false, false, nq, dh, nk, 1.0f, s, nk, vh, dh, 0.0f, o, H * dh);
+      }
+    }
+  });
+}
+
+void attention_scores(const float* q, const float* k, float* scores, int B, int T, int H, int Hkv, int dh,
+                      float scale) {
+  const int group = H / Hkv;
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  parallel_for(int64_t(B) * H, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t task = t0; task < t1; ++task) {
+      int b = int(task / H), h = int(task % H), kvh = h / group;
+      float* s = scores + task * T * T;
+      sgemm(false, true, T, T, dh, scale, q + task * T * dh, dh, k + (int64_t(b) * Hkv + kvh) * T * dh, dh, 0.0f,
+            s, T);
+      for (int i = 0; i < T; ++i) std::fill(s + int64_t(i) * T + i + 1, s + int64_t(i + 1) * T, neg_inf);
+    }
+  });
+}
+
+// Row softmax; -inf entries become exactly 0. A row that is entirely -inf becomes all 0.
+void softmax_rows(float* x, int64_t rows, int64_t cols) {
+  parallel_for(rows, 256, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      float* row = x + r * cols;
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < cols; ++j) mx = std::max(mx, row[j]);
+      if (mx == -std::numeric_limits<float>::infinity()) { std::fill(row, row + cols, 0.0f); continue; }
+      double sum = 0;
+      for (int64_t j = 0; j < cols; ++j) { float e = std::exp(row[j] - mx); row[j] = e; sum += e; }
+      float inv = float(1.0 / sum);
+      for (int64_t j = 0; j < cols; ++j) row[j] *= inv;
+    }
+  });
+}
+
+void attention_apply(const float* pattern, const float* v, float* out, int B, int T, int H, int Hkv, int dh) {
+  const int group = H / Hkv;
+  parallel_for(int64_t(B) * H, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t task = t0; task < t1; ++task) {
+      int b = int(task / H), h = int(task % H), kvh = h / group;
+      sgemm(false, false, T, dh, T, 1.0f, pattern + task * T * T, T, v + (int64_t(b) * Hkv + kvh) * T * dh, dh,
+            0.0f, out + int64_t(b) * T * H * dh + int64_t(h) * dh, H * dh);
+    }
+  });
+}
+
+}  // namespace layerlab

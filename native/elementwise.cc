@@ -1,0 +1,88 @@
+// Norms and activations. The hot loops are compiled for AVX-512, AVX2 and a baseline, chosen at load time
+// (target_clones), so one build runs everywhere and is fast here. Reductions accumulate in double so that
+// results match a float64 reference as closely as a float32 output allows.
+#include <cmath>
+#include "kernels.h"
+
+#define LL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+namespace layerlab {
+
+LL_CLONES static void layer_norm_rows(const float* x, float* out, int64_t r0, int64_t r1, int64_t cols,
+                                      const float* w, const float* b, float eps) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* xr = x + r * cols;
+    float* o = out + r * cols;
+    double sum = 0;
+    for (int64_t j = 0; j < cols; ++j) sum += xr[j];
+    double mean = sum / cols;
+    double var = 0;
+    for (int64_t j = 0; j < cols; ++j) { double d = xr[j] - mean; var += d * d; }
+    var /= cols;
+    float inv = float(1.0 / std::sqrt(var + eps));
+    float m = float(mean);
+    if (b) for (int64_t j = 0; j < cols; ++j) o[j] = (xr[j] - m) * inv * w[j] + b[j];
+    else for (int64_t j = 0; j < cols; ++j) o[j] = (xr[j] - m) * inv * w[j];
+  }
+}
+
+void layer_norm(const float* x, float* out, int64_t rows, int64_t cols, const float* w, const float* b, float eps) {
+  parallel_for(rows, 64, [&](int64_t r0, int64_t r1) { layer_norm_rows(x, out, r0, r1, cols, w, b, eps); });
+}
+
+LL_CLONES static void rms_norm_rows(const float* x, float* out, int64_t r0, int64_t r1, int64_t cols, const float* w,
+                                    float eps) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* xr = x + r * cols;
+    float* o = out + r * cols;
+    double ss = 0;
+    for (int64_t j = 0; j < cols; ++j) ss += double(xr[j]) * xr[j];
+    float inv = float(1.0 / std::sqrt(ss / cols + eps));
+    for (int64_t j = 0; j < cols; ++j) o[j] = xr[j] * inv * w[j];
+  }
+}
+
+void rms_norm(const float* x, float* out, int64_t rows, int64_t cols, const float* w, float eps) {
+  parallel_for(rows, 64, [&](int64_t r0, int64_t r1) { rms_norm_rows(x, out, r0, r1, cols, w, eps); });
+}
+
+// gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); tanh(u) written through exp for speed.
+LL_CLONES static void gelu_tanh_range(const float* x, float* out, int64_t i0, int64_t i1) {
+  const float c = 0.7978845608028654f;
+  for (int64_t i = i0; i < i1; ++i) {
+    float v = x[i];
+    float u = c * (v + 0.044715f * v * v * v);
+    out[i] = 0.5f * v * (1.0f + std::tanh(u));
+  }
+}
+
+void gelu_tanh(const float* x, float* out, int64_t n) {
+  parallel_for(n, 1 << 15, [&](int64_t a, int64_t b) { gelu_tanh_range(x, out, a, b); });
+}
+
+LL_CLONES static void gelu_erf_range(const float* x, float* out, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; ++i) {
+    float v = x[i];
+    out[i] = 0.5f * v * (1.0f + std::erf(v * 0.7071067811865476f));
+  }
+}
+
+void gelu_erf(const float* x, float* out, int64_t n) {
+  parallel_for(n, 1 << 15, [&](int64_t a, int64_t b) { gelu_erf_range(x, out, a, b); });
+}
+
+// gate_up rows are [gate (d_ff) | up (d_ff)]; out rows are silu(gate) * up.
+LL_CLONES static void silu_mul_rows(const float* gu, float* out, int64_t r0, int64_t r1, int64_t d_ff) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* g = gu + r * 2 * d_ff;
+    const float* u = g + d_ff;
+    float* o = out + r * d_ff;
+    for (int64_t j = 0; j < d_ff; ++j) { float a = g[j]; o[j] = a / (1.0f + std::exp(-a)) * u[j]; }
+  }
+}
+
+void silu_mul(const float* gate_up, float* out, int64_t rows, int64_t d_ff) {
+  parallel_for(rows, 16, [&](int64_t a, int64_t b) { silu_mul_rows(gate_up, out, a, b, d_ff); });
+}
+
+}  // namespace layerlab

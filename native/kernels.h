@@ -1,0 +1,58 @@
+// Native kernels behind layerlab's Backend interface. Everything works on caller-owned float buffers
+// (JS Float32Arrays); nothing here allocates tensors that outlive a call.
+#pragma once
+#include <cstdint>
+#include <thread>
+#include <vector>
+#include <algorithm>
+
+namespace layerlab {
+
+// Threads used by the element-wise and attention kernels (OpenBLAS has its own setting, kept equal).
+int kernel_threads();
+void set_kernel_threads(int n);
+
+// Splits [0, n) into contiguous chunks, one per thread; runs inline when the work is small.
+template <class F>
+void parallel_for(int64_t n, int64_t min_per_thread, F&& body) {
+  int threads = kernel_threads();
+  if (threads <= 1 || n < 2 * min_per_thread) { body(int64_t(0), n); return; }
+  int64_t chunks = std::min<int64_t>(threads, n / min_per_thread);
+  std::vector<std::thread> workers;
+  int64_t step = (n + chunks - 1) / chunks;
+  for (int64_t c = 1; c < chunks; ++c) {
+    int64_t begin = c * step, end = std::min(n, begin + step);
+    if (begin < end) workers.emplace_back([&body, begin, end] { body(begin, end); });
+  }
+  body(0, std::min(n, step));
+  for (auto& w : workers) w.join();
+}
+
+void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+           const float* b, int ldb, float beta, float* c, int ldc);
+void set_blas_threads(int n);
+int blas_threads();
+const char* blas_core_name();
+const char* blas_config();
+
+void layer_norm(const float* x, float* out, int64_t rows, int64_t cols, const float* w, const float* b, float eps);
+void rms_norm(const float* x, float* out, int64_t rows, int64_t cols, const float* w, float eps);
+void gelu_tanh(const float* x, float* out, int64_t n);
+void gelu_erf(const float* x, float* out, int64_t n);
+void silu_mul(const float* gate_up, float* out, int64_t rows, int64_t d_ff);
+
+// Causal attention. q [B,H,T,dh], k/v [B,Hkv,T,dh], out [B,T,H*dh]; optional pattern [B,H,T,T].
+void attention_fused(const float* q, const float* k, const float* v, float* out, int B, int T, int H, int Hkv,
+                     int dh, float scale, float* pattern);
+// Unfused pieces, used when a hook reads or replaces scores or pattern.
+void attention_scores(const float* q, const float* k, float* scores, int B, int T, int H, int Hkv, int dh, float scale);
+void softmax_rows(float* x, int64_t rows, int64_t cols);
+void attention_apply(const float* pattern, const float* v, float* out, int B, int T, int H, int Hkv, int dh);
+
+// Per-row statistics of logits [rows, V]: log-sum-exp, argmax, entropy in bits.
+void logit_stats(const float* logits, int64_t rows, int64_t vocab, double* lse, int32_t* argmax, double* entropy_bits);
+// KL(P || Q) in nats per row, given both rows' log-sum-exp.
+void kl_rows(const float* p_logits, const float* q_logits, int64_t rows, int64_t vocab, const double* lse_p,
+             const double* lse_q, double* kl);
+
+}  // namespace layerlab

@@ -1,0 +1,71 @@
+/**
+ * The one compute interface the model code talks to. Buffers are caller-owned Float32Arrays; offsets and
+ * leading dimensions are in elements, matrices are row-major. Two implementations exist: the native
+ * OpenBLAS addon (fast, default) and a pure TypeScript one (reference, and fallback where the addon
+ * cannot be built).
+ */
+export interface BackendInfo {
+  /** 'openblas' or 'js'. */
+  name: string;
+  /** BLAS kernel family in use (e.g. 'SkylakeX'); 'js' for the fallback. */
+  core: string;
+  /** Full BLAS build string, for provenance. */
+  config: string;
+  threads: number;
+  /** Set when the backend runs on a known slow path; the CLI prints it. */
+  warning?: string;
+}
+
+export interface GemmArgs {
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  alpha?: number;
+  a: Float32Array;
+  aOffset?: number;
+  lda?: number;
+  b: Float32Array;
+  bOffset?: number;
+  ldb?: number;
+  beta?: number;
+  c: Float32Array;
+  cOffset?: number;
+  ldc?: number;
+}
+
+/** Shapes of one causal self-attention call: q [B,H,T,dh], k/v [B,Hkv,T,dh], output [B,T,H*dh]. */
+export interface AttentionDims {
+  batch: number;
+  seq: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  scale: number;
+}
+
+export interface Backend {
+  info(): BackendInfo;
+  setThreads(n: number): void;
+  /** C = alpha * op(A) * op(B) + beta * C. */
+  gemm(args: GemmArgs): void;
+  layerNorm(x: Float32Array, out: Float32Array, rows: number, cols: number, w: Float32Array, b: Float32Array | undefined, eps: number): void;
+  rmsNorm(x: Float32Array, out: Float32Array, rows: number, cols: number, w: Float32Array, eps: number): void;
+  /** exact=true: erf GELU; false: tanh approximation (gelu_new). */
+  gelu(x: Float32Array, out: Float32Array, exact: boolean): void;
+  /** gateUp rows are [gate | up], each dFF wide; out rows = silu(gate) * up. */
+  siluMul(gateUp: Float32Array, out: Float32Array, rows: number, dFF: number): void;
+  /** Fused causal attention; writes the pattern [B,H,T,T] too when given. */
+  attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void;
+  /** Scaled scores [B,H,T,T], causally masked with -Infinity. */
+  attentionScores(q: Float32Array, k: Float32Array, scores: Float32Array, d: AttentionDims): void;
+  /** Row softmax in place; -Infinity entries become 0. */
+  softmaxRows(x: Float32Array, rows: number, cols: number): void;
+  /** out [B,T,H*dh] = pattern [B,H,T,T] x v. */
+  attentionApply(pattern: Float32Array, v: Float32Array, out: Float32Array, d: AttentionDims): void;
+  /** Per row of logits [rows,V]: log-sum-exp, argmax and entropy in bits (any output may be omitted). */
+  logitStats(logits: Float32Array, rows: number, vocab: number, lse?: Float64Array, argmax?: Int32Array, entropyBits?: Float64Array): void;
+  /** KL(P||Q) in nats per row, from both rows' logits and log-sum-exp. */
+  klRows(p: Float32Array, q: Float32Array, rows: number, vocab: number, lseP: Float64Array, lseQ: Float64Array, out: Float64Array): void;
+}

@@ -1,0 +1,192 @@
+import type { AttentionDims, Backend, BackendInfo, GemmArgs } from './backend.js';
+
+/**
+ * Pure TypeScript backend: the reference for the native kernels in tests and the fallback where the
+ * addon is unavailable. About 50x slower than OpenBLAS on large matrices; fine for tiny models.
+ */
+export class JsBackend implements Backend {
+  info(): BackendInfo {
+    return { name: 'js', core: 'js', config: 'pure TypeScript reference kernels', threads: 1 };
+  }
+
+  setThreads(_n: number): void {}
+
+  gemm(g: GemmArgs): void {
+    const { transA, transB, m, n, k, a, b, c } = g;
+    const alpha = g.alpha ?? 1, beta = g.beta ?? 0;
+    const ao = g.aOffset ?? 0, bo = g.bOffset ?? 0, co = g.cOffset ?? 0;
+    const lda = g.lda ?? (transA ? m : k), ldb = g.ldb ?? (transB ? k : n), ldc = g.ldc ?? n;
+    const row = new Float64Array(n);
+    for (let i = 0; i < m; i++) {
+      row.fill(0);
+      for (let p = 0; p < k; p++) {
+        const av = a[ao + (transA ? p * lda + i : i * lda + p)];
+        if (av === 0) continue;
+        if (transB) for (let j = 0; j < n; j++) row[j] += av * b[bo + j * ldb + p];
+        else {
+          const base = bo + p * ldb;
+          for (let j = 0; j < n; j++) row[j] += av * b[base + j];
+        }
+      }
+      const cb = co + i * ldc;
+      for (let j = 0; j < n; j++) c[cb + j] = alpha * row[j] + (beta === 0 ? 0 : beta * c[cb + j]);
+    }
+  }
+
+  layerNorm(x: Float32Array, out: Float32Array, rows: number, cols: number, w: Float32Array, b: Float32Array | undefined, eps: number): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let sum = 0;
+      for (let j = 0; j < cols; j++) sum += x[o + j];
+      const mean = sum / cols;
+      let v = 0;
+      for (let j = 0; j < cols; j++) v += (x[o + j] - mean) ** 2;
+      const inv = 1 / Math.sqrt(v / cols + eps);
+      for (let j = 0; j < cols; j++) out[o + j] = (x[o + j] - mean) * inv * w[j] + (b ? b[j] : 0);
+    }
+  }
+
+  rmsNorm(x: Float32Array, out: Float32Array, rows: number, cols: number, w: Float32Array, eps: number): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let ss = 0;
+      for (let j = 0; j < cols; j++) ss += x[o + j] * x[o + j];
+      const inv = 1 / Math.sqrt(ss / cols + eps);
+      for (let j = 0; j < cols; j++) out[o + j] = x[o + j] * inv * w[j];
+    }
+  }
+
+  gelu(x: Float32Array, out: Float32Array, exact: boolean): void {
+    const c = Math.sqrt(2 / Math.PI);
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      out[i] = exact ? 0.5 * v * (1 + erf(v / Math.SQRT2)) : 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v)));
+    }
+  }
+
+  siluMul(gateUp: Float32Array, out: Float32Array, rows: number, dFF: number): void {
+    for (let r = 0; r < rows; r++) {
+      const g = r * 2 * dFF, o = r * dFF;
+      for (let j = 0; j < dFF; j++) {
+        const a = gateUp[g + j];
+        out[o + j] = (a / (1 + Math.exp(-a))) * gateUp[g + dFF + j];
+      }
+    }
+  }
+
+  attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void {
+    const p = pattern ?? new Float32Array(d.batch * d.heads * d.seq * d.seq);
+    this.attentionScores(q, k, p, d);
+    this.softmaxRows(p, d.batch * d.heads * d.seq, d.seq);
+    this.attentionApply(p, v, out, d);
+  }
+
+  attentionScores(q: Float32Array, k: Float32Array, scores: Float32Array, d: AttentionDims): void {
+    const { batch: B, seq: T, heads: H, kvHeads: Hkv, headDim: dh, scale } = d;
+    const group = H / Hkv;
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++) {
+        const qo = (b * H + h) * T * dh, ko = (b * Hkv + Math.floor(h / group)) * T * dh, so = (b * H + h) * T * T;
+        for (let i = 0; i < T; i++)
+          for (let j = 0; j < T; j++) {
+            if (j > i) { scores[so + i * T + j] = -Infinity; continue; }
+            let s = 0;
+            for (let e = 0; e < dh; e++) s += q[qo + i * dh + e] * k[ko + j * dh + e];
+            scores[so + i * T + j] = s * scale;
+          }
+      }
+  }
+
+  softmaxRows(x: Float32Array, rows: number, cols: number): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let mx = -Infinity;
+      for (let j = 0; j < cols; j++) if (x[o + j] > mx) mx = x[o + j];
+      if (mx === -Infinity) { x.fill(0, o, o + cols); continue; }
+      let sum = 0;
+      for (let j = 0; j < cols; j++) { const e = Math.exp(x[o + j] - mx); x[o + j] = e; sum += e; }
+      for (let j = 0; j < cols; j++) x[o + j] /= sum;
+    }
+  }
+
+  attentionApply(pattern: Float32Array, v: Float32Array, out: Float32Array, d: AttentionDims): void {
+    const { batch: B, seq: T, heads: H, kvHeads: Hkv, headDim: dh } = d;
+    const group = H / Hkv;
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++) {
+        const po = (b * H + h) * T * T, vo = (b * Hkv + Math.floor(h / group)) * T * dh;
+        for (let i = 0; i < T; i++) {
+          const oo = (b * T + i) * H * dh + h * dh;
+          for (let e = 0; e < dh; e++) {
+            let s = 0;
+            for (let j = 0; j <= i; j++) s += pattern[po + i * T + j] * v[vo + j * dh + e];
+            out[oo + e] = s;
+          }
+        }
+      }
+  }
+
+  logitStats(logits: Float32Array, rows: number, vocab: number, lse?: Float64Array, argmax?: Int32Array, entropyBits?: Float64Array): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * vocab;
+      let mx = -Infinity, best = 0;
+      for (let j = 0; j < vocab; j++) if (logits[o + j] > mx) { mx = logits[o + j]; best = j; }
+      let sum = 0, weighted = 0;
+      for (let j = 0; j < vocab; j++) {
+        const dlt = logits[o + j] - mx;
+        const e = Math.exp(dlt);
+        sum += e;
+        weighted += e * dlt;
+      }
+      const logSum = Math.log(sum);
+      if (lse) lse[r] = mx + logSum;
+      if (argmax) argmax[r] = best;
+      if (entropyBits) entropyBits[r] = (logSum - weighted / sum) / Math.LN2;
+    }
+  }
+
+  klRows(p: Float32Array, q: Float32Array, rows: number, vocab: number, lseP: Float64Array, lseQ: Float64Array, out: Float64Array): void {
+    for (let r = 0; r < rows; r++) {
+      const o = r * vocab;
+      let acc = 0;
+      for (let j = 0; j < vocab; j++) {
+        const lp = p[o + j] - lseP[r], lq = q[o + j] - lseQ[r];
+        acc += Math.exp(lp) * (lp - lq);
+      }
+      out[r] = acc > 0 ? acc : 0;
+    }
+  }
+}
+
+/** Abramowitz-Stegun 7.1.26 is too coarse for 1e-6 parity; this uses the series/continued-fraction pair. */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    // Maclaurin series, converges fast for |x| < 2.5.
+    let term = ax, sum = ax;
+    const x2 = ax * ax;
+    for (let n = 1; n < 60; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    const v = (2 / Math.sqrt(Math.PI)) * sum;
+    return x < 0 ? -v : v;
+  }
+  // erfc continued fraction (Lentz) for the tail.
+  let f = ax, c = ax, dd = 0;
+  const tiny = 1e-300;
+  for (let n = 1; n < 200; n++) {
+    const an = n / 2;
+    dd = ax + an * dd;
+    dd = dd === 0 ? tiny : 1 / dd;
+    c = ax + an / c;
+    if (c === 0) c = tiny;
+    const delta = c * dd;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  const erfc = Math.exp(-ax * ax) / (f * Math.sqrt(Math.PI));
+  return x < 0 ? erfc - 1 : 1 - erfc;
+}

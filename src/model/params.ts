@@ -1,0 +1,56 @@
+/**
+ * Canonical parameters. Every matrix is a Linear with an explicit storage layout, so checkpoints are used
+ * as stored (GPT-2's Conv1D [in,out] and nn.Linear [out,in] alike) without a transposed copy.
+ */
+export interface Linear {
+  w: Float32Array;
+  /** 'out_in': w is [out, in] (nn.Linear, y = x W^T); 'in_out': w is [in, out] (Conv1D, y = x W). */
+  layout: 'out_in' | 'in_out';
+  inDim: number;
+  outDim: number;
+  b?: Float32Array;
+}
+
+export interface NormParams {
+  w: Float32Array;
+  b?: Float32Array;
+}
+
+export interface BlockParams {
+  ln1: NormParams;
+  /** Absent for parallel_shared_norm (Phi). */
+  ln2?: NormParams;
+  /** Fused projection; output columns are [q (H*dh) | k (Hkv*dh) | v (Hkv*dh)]. */
+  qkv: Linear;
+  /** W_O: H*dh -> D. */
+  o: Linear;
+  /** W_in (and W_gate): D -> dMlp, or D -> 2*dMlp with columns [gate | up] when gated. */
+  mlpIn: Linear;
+  /** W_out: dMlp -> D. */
+  mlpOut: Linear;
+}
+
+export interface ModelParams {
+  /** Token embedding [V, D]. */
+  W_E: Float32Array;
+  /** Learned positions [nCtx, D]. */
+  W_pos?: Float32Array;
+  blocks: BlockParams[];
+  lnFinal: NormParams;
+  /** Unembedding stored [V, D] (logits = x W_U^T); the same array as W_E when tied. */
+  W_U: Float32Array;
+  b_U?: Float32Array;
+}
+
+/** Element (row r, column c) of a Linear viewed as the math matrix [in, out]. */
+export function linearAt(l: Linear, inIdx: number, outIdx: number): number {
+  return l.layout === 'out_in' ? l.w[outIdx * l.inDim + inIdx] : l.w[inIdx * l.outDim + outIdx];
+}
+
+/** The Linear as a dense [in, out] matrix (a copy when stored [out, in]). */
+export function linearInOut(l: Linear): Float32Array {
+  if (l.layout === 'in_out') return l.w;
+  const out = new Float32Array(l.inDim * l.outDim);
+  for (let o = 0; o < l.outDim; o++) for (let i = 0; i < l.inDim; i++) out[i * l.outDim + o] = l.w[o * l.inDim + i];
+  return out;
+}
