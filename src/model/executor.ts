@@ -1,0 +1,269 @@
+import type { Backend } from '../backend/index.js';
+import { LayerlabError } from '../util/errors.js';
+import type { ModelConfig } from './config.js';
+import { HookRunner } from './hooks.js';
+import type { Linear, ModelParams, NormParams } from './params.js';
+import { applyRope, ropeTables, type RopeTables } from './rope.js';
+import type { Tensor } from './tensor.js';
+
+export interface ModelLike {
+  config: ModelConfig;
+  params: ModelParams;
+  backend: Backend;
+}
+
+/**
+ * Runs the pieces of a forward pass on one batch [B, T]: embedding, any block in any slot, final norm
+ * and unembedding. `forward` strings them together along a plan; sweeps call them directly to share
+ * the computation of common plan prefixes. Scratch buffers are reused across blocks; residual-stream
+ * arrays are fresh per block, so a caller may keep them.
+ */
+export class Executor {
+  readonly rows: number;
+  private readonly scratch = new Map<string, Float32Array>();
+  private rope?: RopeTables;
+
+  constructor(
+    readonly model: ModelLike,
+    readonly batch: number,
+    readonly seq: number,
+    readonly hooks: HookRunner = new HookRunner({}, []),
+  ) {
+    this.rows = batch * seq;
+    const c = model.config;
+    if (seq > c.nCtx && c.positional === 'learned')
+      throw new LayerlabError(`sequence of ${seq} tokens is longer than the model's ${c.nCtx} learned positions`);
+    if (c.rope) this.rope = ropeTables(c.rope, seq);
+  }
+
+  private buf(name: string, size: number): Float32Array {
+    let b = this.scratch.get(name);
+    if (!b || b.length < size) {
+      b = new Float32Array(size);
+      this.scratch.set(name, b);
+    }
+    return b.length === size ? b : b.subarray(0, size);
+  }
+
+  /** Token (+ learned position) embedding: the residual stream before block 0, [B*T*D]. */
+  embed(ids: Int32Array): Float32Array {
+    const { config: c, params: p } = this.model;
+    const D = c.dModel, T = this.seq;
+    if (ids.length !== this.rows) throw new Error(`expected ${this.rows} token ids, got ${ids.length}`);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize)
+        throw new LayerlabError(`token id ${id} at position ${i % T} of row ${Math.floor(i / T)} is outside the vocabulary (size ${c.vocabSize})`);
+    }
+    let tok: Float32Array = new Float32Array(this.rows * D);
+    for (let r = 0; r < this.rows; r++) tok.set(p.W_E.subarray(ids[r] * D, ids[r] * D + D), r * D);
+    tok = this.hooks.run('hook_embed', { data: tok, shape: [this.batch, T, D] }, undefined, false).data;
+    if (!p.W_pos) return tok;
+    let pos: Float32Array;
+    if (this.hooks.wants('hook_pos_embed')) {
+      pos = new Float32Array(this.rows * D);
+      for (let r = 0; r < this.rows; r++) pos.set(p.W_pos.subarray((r % T) * D, (r % T) * D + D), r * D);
+      pos = this.hooks.run('hook_pos_embed', { data: pos, shape: [this.batch, T, D] }, undefined, false).data;
+      for (let i = 0; i < tok.length; i++) tok[i] += pos[i];
+    } else {
+      for (let r = 0; r < this.rows; r++) {
+        const po = (r % T) * D, to = r * D;
+        for (let j = 0; j < D; j++) tok[to + j] += p.W_pos[po + j];
+      }
+    }
+    return tok;
+  }
+
+  private norm(x: Float32Array, n: NormParams, out: Float32Array): Float32Array {
+    const c = this.model.config;
+    if (c.norm === 'layernorm') this.model.backend.layerNorm(x, out, this.rows, c.dModel, n.w, n.b, c.normEps);
+    else this.model.backend.rmsNorm(x, out, this.rows, c.dModel, n.w, c.normEps);
+    return out;
+  }
+
+  /** y = x W (+ b) for x [rows, in]; the bias is pre-filled so BLAS adds the product onto it. */
+  private linear(x: Float32Array, l: Linear, out: Float32Array): Float32Array {
+    if (l.b) for (let r = 0; r < this.rows; r++) out.set(l.b, r * l.outDim);
+    this.model.backend.gemm({
+      transA: false, transB: l.layout === 'out_in', m: this.rows, n: l.outDim, k: l.inDim,
+      a: x, lda: l.inDim, b: l.w, ldb: l.layout === 'out_in' ? l.inDim : l.outDim,
+      beta: l.b ? 1 : 0, c: out, ldc: l.outDim,
+    });
+    return out;
+  }
+
+  private hook(name: string, data: Float32Array, shape: number[], slot: number, scratch: boolean): Float32Array {
+    return this.hooks.run(`blocks.${slot}.${name}`, { data, shape }, slot, scratch).data;
+  }
+
+  /** Runs block `layer` (its own weights) in plan position `slot`; returns the new residual stream. */
+  block(residPre: Float32Array, layer: number, slot: number): Float32Array {
+    const { config: c, params: p } = this.model;
+    const bp = p.blocks[layer];
+    if (!bp) throw new LayerlabError(`plan names block ${layer}, but the model has blocks 0..${c.nLayers - 1}`);
+    const D = c.dModel, B = this.batch, T = this.seq, rows = this.rows;
+    const resid3 = [B, T, D];
+    residPre = this.hook('hook_resid_pre', residPre, resid3, slot, false);
+
+    const h1 = this.hook('ln1.hook_normalized', this.norm(residPre, bp.ln1, this.buf('h1', rows * D)), resid3, slot, true);
+    const attnOut = this.attention(h1, bp, slot);
+
+    let mlpIn: Float32Array;
+    let residMid: Float32Array | undefined;
+    if (c.block === 'sequential') {
+      residMid = new Float32Array(rows * D);
+      for (let i = 0; i < residMid.length; i++) residMid[i] = residPre[i] + attnOut[i];
+      residMid = this.hook('hook_resid_mid', residMid, resid3, slot, false);
+      mlpIn = this.hook('ln2.hook_normalized', this.norm(residMid, bp.ln2!, this.buf('h2', rows * D)), resid3, slot, true);
+    } else if (c.block === 'parallel') {
+      mlpIn = this.hook('ln2.hook_normalized', this.norm(residPre, bp.ln2!, this.buf('h2', rows * D)), resid3, slot, true);
+    } else {
+      mlpIn = h1;
+    }
+    const mlpOut = this.mlp(mlpIn, bp, slot);
+
+    const out = new Float32Array(rows * D);
+    if (residMid) for (let i = 0; i < out.length; i++) out[i] = residMid[i] + mlpOut[i];
+    else for (let i = 0; i < out.length; i++) out[i] = residPre[i] + attnOut[i] + mlpOut[i];
+    return this.hook('hook_resid_post', out, resid3, slot, false);
+  }
+
+  private attention(h: Float32Array, bp: ModelParams['blocks'][number], slot: number): Float32Array {
+    const c = this.model.config, be = this.model.backend;
+    const B = this.batch, T = this.seq, H = c.nHeads, Hkv = c.nKvHeads, dh = c.dHead, rows = this.rows;
+    const qkvDim = (H + 2 * Hkv) * dh;
+    const qkv = this.linear(h, bp.qkv, this.buf('qkv', rows * qkvDim));
+    this.hookColumns(qkv, qkvDim, 0, [H, dh], 'attn.hook_q', slot);
+    this.hookColumns(qkv, qkvDim, H * dh, [Hkv, dh], 'attn.hook_k', slot);
+    this.hookColumns(qkv, qkvDim, (H + Hkv) * dh, [Hkv, dh], 'attn.hook_v', slot);
+
+    const q = this.buf('q', B * H * T * dh), k = this.buf('k', B * Hkv * T * dh), v = this.buf('v', B * Hkv * T * dh);
+    splitHeads(qkv, qkvDim, 0, H, dh, B, T, q);
+    splitHeads(qkv, qkvDim, H * dh, Hkv, dh, B, T, k);
+    splitHeads(qkv, qkvDim, (H + Hkv) * dh, Hkv, dh, B, T, v);
+    if (this.rope) {
+      applyRope(q, B, H, T, dh, this.rope);
+      applyRope(k, B, Hkv, T, dh, this.rope);
+      this.hookHeads(q, H, 'attn.hook_rot_q', slot);
+      this.hookHeads(k, Hkv, 'attn.hook_rot_k', slot);
+    }
+
+    const dims = { batch: B, seq: T, heads: H, kvHeads: Hkv, headDim: dh, scale: 1 / Math.sqrt(dh) };
+    let z = this.buf('z', rows * H * dh);
+    const scoresName = `blocks.${slot}.attn.hook_attn_scores`, patternName = `blocks.${slot}.attn.hook_pattern`;
+    const window = c.slidingWindow !== undefined && T > c.slidingWindow ? c.slidingWindow : undefined;
+    const patternShape = [B, H, T, T];
+    if (this.hooks.wants(scoresName) || this.hooks.hooked(patternName) || window !== undefined) {
+      // Unfused path: only when a hook must see or change scores/pattern, or a sliding window applies.
+      let scores: Float32Array = new Float32Array(B * H * T * T);
+      be.attentionScores(q, k, scores, dims);
+      if (window !== undefined) maskOutsideWindow(scores, B * H, T, window);
+      scores = this.hook('attn.hook_attn_scores', scores, patternShape, slot, false);
+      be.softmaxRows(scores, B * H * T, T);
+      const pattern = this.hook('attn.hook_pattern', scores, patternShape, slot, false);
+      be.attentionApply(pattern, v, z, dims);
+    } else {
+      const pattern = this.hooks.wants(patternName) ? new Float32Array(B * H * T * T) : undefined;
+      be.attention(q, k, v, z, pattern, dims);
+      if (pattern) this.hook('attn.hook_pattern', pattern, patternShape, slot, false);
+    }
+    z = this.hook('attn.hook_z', z, [B, T, H, dh], slot, true);
+    const out = this.linear(z, bp.o, new Float32Array(rows * c.dModel));
+    return this.hook('hook_attn_out', out, [B, T, c.dModel], slot, false);
+  }
+
+  /**
+   * Hooks on a column block of a fused matrix (q/k/v of qkv as [B, T, heads, dh]; gate/up of the MLP as
+   * [B, T, dMlp]); a replacement is written back into the fused buffer.
+   */
+  private hookColumns(fused: Float32Array, width: number, col: number, tail: number[], name: string, slot: number): void {
+    const full = `blocks.${slot}.${name}`;
+    if (!this.hooks.wants(full)) return;
+    const w = tail.reduce((a, b) => a * b, 1);
+    const t = new Float32Array(this.rows * w);
+    for (let r = 0; r < this.rows; r++) t.set(fused.subarray(r * width + col, r * width + col + w), r * w);
+    const res = this.hooks.run(full, { data: t, shape: [this.batch, this.seq, ...tail] }, slot, false).data;
+    if (this.hooks.hooked(full)) for (let r = 0; r < this.rows; r++) fused.set(res.subarray(r * w, r * w + w), r * width + col);
+  }
+
+  /** hook_rot_q/k: heads [B, heads, T, dh] shown as [B, T, heads, dh]; replacements are written back. */
+  private hookHeads(x: Float32Array, heads: number, name: string, slot: number): void {
+    const full = `blocks.${slot}.${name}`;
+    if (!this.hooks.wants(full)) return;
+    const dh = this.model.config.dHead, B = this.batch, T = this.seq;
+    const t = new Float32Array(x.length);
+    mergeHeads(x, heads, dh, B, T, t);
+    const res = this.hooks.run(full, { data: t, shape: [B, T, heads, dh] }, slot, false).data;
+    if (this.hooks.hooked(full)) splitHeads(res, heads * dh, 0, heads, dh, B, T, x);
+  }
+
+  private mlp(h: Float32Array, bp: ModelParams['blocks'][number], slot: number): Float32Array {
+    const c = this.model.config, be = this.model.backend;
+    const F = c.dMlp, rows = this.rows, B = this.batch, T = this.seq;
+    let post = this.buf('mlp_post', rows * F);
+    if (c.gatedMlp) {
+      const gu = this.linear(h, bp.mlpIn, this.buf('mlp_pre', rows * 2 * F));
+      this.hookColumns(gu, 2 * F, 0, [F], 'mlp.hook_pre', slot);
+      this.hookColumns(gu, 2 * F, F, [F], 'mlp.hook_pre_linear', slot);
+      if (c.act !== 'silu') throw new LayerlabError(`gated MLP with activation '${c.act}' is not supported`);
+      be.siluMul(gu, post, rows, F);
+    } else {
+      let pre = this.linear(h, bp.mlpIn, this.buf('mlp_pre', rows * F));
+      pre = this.hook('mlp.hook_pre', pre, [B, T, F], slot, true);
+      activate(be, c.act, pre, post);
+    }
+    post = this.hook('mlp.hook_post', post, [B, T, F], slot, true);
+    const out = this.linear(post, bp.mlpOut, new Float32Array(rows * c.dModel));
+    return this.hook('hook_mlp_out', out, [B, T, c.dModel], slot, false);
+  }
+
+  /** Final norm of a residual stream (with ln_final.hook_normalized); a fresh array. */
+  finalNorm(resid: Float32Array): Float32Array {
+    const c = this.model.config;
+    const out = this.norm(resid, this.model.params.lnFinal, new Float32Array(this.rows * c.dModel));
+    return this.hooks.run('ln_final.hook_normalized', { data: out, shape: [this.batch, this.seq, c.dModel] }, undefined, false).data;
+  }
+
+  /** Logits [rows, V] for normalized states of `rows` positions (default: the whole batch). */
+  unembed(normed: Float32Array, rows = this.rows, out?: Float32Array): Float32Array {
+    const c = this.model.config, p = this.model.params;
+    const V = c.vocabSize;
+    const logits = out ?? new Float32Array(rows * V);
+    if (p.b_U) for (let r = 0; r < rows; r++) logits.set(p.b_U, r * V);
+    this.model.backend.gemm({ transA: false, transB: true, m: rows, n: V, k: c.dModel, a: normed, b: p.W_U, beta: p.b_U ? 1 : 0, c: logits });
+    return logits;
+  }
+}
+
+function activate(be: Backend, act: ModelConfig['act'], x: Float32Array, out: Float32Array): void {
+  if (act === 'gelu_new' || act === 'gelu') return be.gelu(x, out, act === 'gelu');
+  if (act === 'relu') for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
+  else for (let i = 0; i < x.length; i++) out[i] = x[i] / (1 + Math.exp(-x[i]));
+}
+
+/** Copies `heads` heads starting at column `col` of rows [B*T, width] into [B, heads, T, dh]. */
+function splitHeads(src: Float32Array, width: number, col: number, heads: number, dh: number, B: number, T: number, dst: Float32Array): void {
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++) {
+      const so = (b * T + t) * width + col;
+      for (let h = 0; h < heads; h++) dst.set(src.subarray(so + h * dh, so + h * dh + dh), ((b * heads + h) * T + t) * dh);
+    }
+}
+
+/** Inverse of splitHeads with col = 0: [B, heads, T, dh] into rows [B*T, heads*dh]. */
+function mergeHeads(src: Float32Array, heads: number, dh: number, B: number, T: number, dst: Float32Array): void {
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < heads; h++)
+      for (let t = 0; t < T; t++) {
+        const so = ((b * heads + h) * T + t) * dh;
+        dst.set(src.subarray(so, so + dh), (b * T + t) * heads * dh + h * dh);
+      }
+}
+
+/** Sliding-window attention (Mistral): query i sees keys j with i - j < window. */
+function maskOutsideWindow(scores: Float32Array, mats: number, T: number, window: number): void {
+  for (let m = 0; m < mats; m++)
+    for (let i = window; i < T; i++) scores.fill(-Infinity, (m * T + i) * T, (m * T + i) * T + i - window + 1);
+}
+
+export type { Tensor };

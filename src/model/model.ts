@@ -1,0 +1,62 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getBackend, type Backend } from '../backend/index.js';
+import { Checkpoint } from '../load/checkpoint.js';
+import { LayerlabError } from '../util/errors.js';
+import { adapterFor } from './adapters/registry.js';
+import type { ModelConfig } from './config.js';
+import type { ModelParams } from './params.js';
+import { checkMemoryFor } from './memory.js';
+
+export interface ModelSource {
+  dir: string;
+  /** Hub id and revision when loaded by name. */
+  modelId?: string;
+  revision?: string;
+  commit?: string;
+  /** Stored dtypes of the checkpoint tensors (computation is always float32). */
+  storedDtypes: string[];
+}
+
+export interface Model {
+  config: ModelConfig;
+  params: ModelParams;
+  backend: Backend;
+  source: ModelSource;
+}
+
+export function readConfigJson(dir: string): Record<string, unknown> {
+  const file = join(dir, 'config.json');
+  if (!existsSync(dir)) throw new LayerlabError('model folder does not exist', dir);
+  if (!existsSync(file)) throw new LayerlabError('no config.json: not a Hugging Face model folder', dir);
+  try {
+    const raw = JSON.parse(readFileSync(file, 'utf8'));
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('not a JSON object');
+    return raw;
+  } catch (e) {
+    throw new LayerlabError(`cannot parse (${(e as Error).message})`, file);
+  }
+}
+
+/** Reads config.json only (no weights). */
+export function loadConfig(dir: string): ModelConfig {
+  const raw = readConfigJson(dir);
+  const file = join(dir, 'config.json');
+  return adapterFor(raw.model_type, file).parseConfig(raw, file);
+}
+
+/** Loads a model folder (config.json + safetensors) into float32 canonical parameters. */
+export function loadModelDir(dir: string, extra: Partial<ModelSource> = {}, backend: Backend = getBackend()): Model {
+  const raw = readConfigJson(dir);
+  const file = join(dir, 'config.json');
+  const adapter = adapterFor(raw.model_type, file);
+  const config = adapter.parseConfig(raw, file);
+  const ck = Checkpoint.open(dir);
+  try {
+    checkMemoryFor(ck.sizes().f32Bytes, dir);
+    const params = adapter.loadParams(ck, config);
+    return { config, params, backend, source: { dir, storedDtypes: ck.dtypes(), ...extra } };
+  } finally {
+    ck.close();
+  }
+}
