@@ -2,9 +2,11 @@ import { LayerlabError } from '../../util/errors.js';
 import type { FamilyAdapter } from './types.js';
 import { gpt2Adapter } from './gpt2.js';
 import { llamaAdapter } from './llama.js';
+import { gptNeoxAdapter } from './gpt-neox.js';
+import { phiAdapter } from './phi.js';
 
 /** Every supported family. A new family is one adapter file plus one line here. */
-export const ADAPTERS: FamilyAdapter[] = [gpt2Adapter, llamaAdapter];
+export const ADAPTERS: FamilyAdapter[] = [gpt2Adapter, llamaAdapter, gptNeoxAdapter, phiAdapter];
 
 export function supportedModelTypes(): string[] {
   return ADAPTERS.flatMap((a) => a.modelTypes);
