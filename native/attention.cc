@@ -4,25 +4,47 @@
 // OpenBLAS runs it on the calling thread.
 #include <cmath>
 #include <limits>
+#include "fastmath.h"
 #include "kernels.h"
+
+#define LL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 namespace layerlab {
 
 static constexpr int kQueryBlock = 64;
 
+// The per-head products are small; OpenBLAS would split each across its own threads while our workers
+// already run heads in parallel, and the two fight. Inside attention, BLAS runs single-threaded.
+struct SingleThreadedBlas {
+  int saved;
+  SingleThreadedBlas() : saved(blas_threads()) { if (saved != 1) set_blas_threads(1); }
+  ~SingleThreadedBlas() { if (saved != 1) set_blas_threads(saved); }
+};
+
+// exp(row - max) in place and its sum; 16 partial sums keep the loop vectorizable and the error ~1e-7.
+LL_CLONES static double exp_shifted_sum(float* row, int64_t n, float mx) {
+  float partial[16] = {0};
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int l = 0; l < 16; ++l) { float e = fast_exp(row[j + l] - mx); row[j + l] = e; partial[l] += e; }
+  double sum = 0;
+  for (; j < n; ++j) { float e = fast_exp(row[j] - mx); row[j] = e; sum += e; }
+  for (int l = 0; l < 16; ++l) sum += partial[l];
+  return sum;
+}
+
 // Softmax of row[0..valid) in place; entries [valid, width) become 0.
 static void causal_softmax_row(float* row, int valid, int width) {
   float mx = -std::numeric_limits<float>::infinity();
   for (int j = 0; j < valid; ++j) mx = std::max(mx, row[j]);
-  double sum = 0;
-  for (int j = 0; j < valid; ++j) { float e = std::exp(row[j] - mx); row[j] = e; sum += e; }
-  float inv = float(1.0 / sum);
+  float inv = float(1.0 / exp_shifted_sum(row, valid, mx));
   for (int j = 0; j < valid; ++j) row[j] *= inv;
   for (int j = valid; j < width; ++j) row[j] = 0.0f;
 }
 
 void attention_fused(const float* q, const float* k, const float* v, float* out, int B, int T, int H, int Hkv,
                      int dh, float scale, float* pattern) {
+  SingleThreadedBlas single_threaded_blas;
   const int group = H / Hkv;
   const int64_t tasks = int64_t(B) * H;
   parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
@@ -53,6 +75,7 @@ void attention_fused(const float* q, const float* k, const float* v, float* out,
 
 void attention_scores(const float* q, const float* k, float* scores, int B, int T, int H, int Hkv, int dh,
                       float scale) {
+  SingleThreadedBlas single_threaded_blas;
   const int group = H / Hkv;
   const float neg_inf = -std::numeric_limits<float>::infinity();
   parallel_for(int64_t(B) * H, 1, [&](int64_t t0, int64_t t1) {
@@ -74,15 +97,14 @@ void softmax_rows(float* x, int64_t rows, int64_t cols) {
       float mx = -std::numeric_limits<float>::infinity();
       for (int64_t j = 0; j < cols; ++j) mx = std::max(mx, row[j]);
       if (mx == -std::numeric_limits<float>::infinity()) { std::fill(row, row + cols, 0.0f); continue; }
-      double sum = 0;
-      for (int64_t j = 0; j < cols; ++j) { float e = std::exp(row[j] - mx); row[j] = e; sum += e; }
-      float inv = float(1.0 / sum);
+      float inv = float(1.0 / exp_shifted_sum(row, cols, mx));
       for (int64_t j = 0; j < cols; ++j) row[j] *= inv;
     }
   });
 }
 
 void attention_apply(const float* pattern, const float* v, float* out, int B, int T, int H, int Hkv, int dh) {
+  SingleThreadedBlas single_threaded_blas;
   const int group = H / Hkv;
   parallel_for(int64_t(B) * H, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t task = t0; task < t1; ++task) {

@@ -2,6 +2,7 @@
 // (target_clones), so one build runs everywhere and is fast here. Reductions accumulate in double so that
 // results match a float64 reference as closely as a float32 output allows.
 #include <cmath>
+#include "fastmath.h"
 #include "kernels.h"
 
 #define LL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -46,14 +47,8 @@ void rms_norm(const float* x, float* out, int64_t rows, int64_t cols, const floa
   parallel_for(rows, 64, [&](int64_t r0, int64_t r1) { rms_norm_rows(x, out, r0, r1, cols, w, eps); });
 }
 
-// gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); tanh(u) written through exp for speed.
 LL_CLONES static void gelu_tanh_range(const float* x, float* out, int64_t i0, int64_t i1) {
-  const float c = 0.7978845608028654f;
-  for (int64_t i = i0; i < i1; ++i) {
-    float v = x[i];
-    float u = c * (v + 0.044715f * v * v * v);
-    out[i] = 0.5f * v * (1.0f + std::tanh(u));
-  }
+  for (int64_t i = i0; i < i1; ++i) out[i] = fast_gelu_tanh(x[i]);
 }
 
 void gelu_tanh(const float* x, float* out, int64_t n) {
@@ -61,10 +56,7 @@ void gelu_tanh(const float* x, float* out, int64_t n) {
 }
 
 LL_CLONES static void gelu_erf_range(const float* x, float* out, int64_t i0, int64_t i1) {
-  for (int64_t i = i0; i < i1; ++i) {
-    float v = x[i];
-    out[i] = 0.5f * v * (1.0f + std::erf(v * 0.7071067811865476f));
-  }
+  for (int64_t i = i0; i < i1; ++i) out[i] = fast_gelu_erf(x[i]);
 }
 
 void gelu_erf(const float* x, float* out, int64_t n) {
@@ -77,7 +69,7 @@ LL_CLONES static void silu_mul_rows(const float* gu, float* out, int64_t r0, int
     const float* g = gu + r * 2 * d_ff;
     const float* u = g + d_ff;
     float* o = out + r * d_ff;
-    for (int64_t j = 0; j < d_ff; ++j) { float a = g[j]; o[j] = a / (1.0f + std::exp(-a)) * u[j]; }
+    for (int64_t j = 0; j < d_ff; ++j) o[j] = fast_silu(g[j]) * u[j];
   }
 }
 
