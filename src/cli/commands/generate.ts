@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { loadTokenizer } from '../../load/tokenizer.js';
+import { greedyGenerate } from '../../model/generate.js';
+import { LayerlabError } from '../../util/errors.js';
+import { openModel } from '../open-model.js';
+import { parsePlanList, parsePositiveInt, runCommand } from '../run-command.js';
+
+export function registerGenerate(program: Command): void {
+  program
+    .command('generate')
+    .description('greedy continuation of a prompt (optionally along a layer plan)')
+    .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
+    .requiredOption('--prompt <text>', 'prompt text (BOS is prepended when the model has one)')
+    .option('--max-new-tokens <n>', 'tokens to generate', '32')
+    .option('--plan <blocks>', 'block indices in execution order')
+    .action(
+      runCommand(async (opts: { model: string; prompt: string; maxNewTokens: string; plan?: string }) => {
+        const n = parsePositiveInt(opts.maxNewTokens, '--max-new-tokens');
+        const model = await openModel(opts.model);
+        const tok = loadTokenizer(model.source.dir, model.config);
+        const ids = tok.encode(opts.prompt);
+        const bos = model.config.bosTokenId ?? tok.bosTokenId;
+        const prompt = bos === undefined ? ids : [bos, ...ids];
+        if (prompt.length === 0) throw new LayerlabError('--prompt is empty and the model has no BOS token to start from');
+        const out = greedyGenerate(model, prompt, n, { plan: opts.plan === undefined ? undefined : parsePlanList(opts.plan), stopAt: model.config.eosTokenId ?? tok.eosTokenId });
+        process.stdout.write(opts.prompt + tok.decode(out, { skipSpecialTokens: true }) + '\n');
+      }),
+    );
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { layerlabVersion } from '../util/package-root.js';
+import { registerForward } from './commands/forward.js';
+import { registerGenerate } from './commands/generate.js';
+import { registerInspect } from './commands/inspect.js';
+
+const program = new Command();
+program
+  .name('layerlab')
+  .description('Take decoder-only language models apart layer by layer (Lad et al., "The Remarkable Robustness of LLMs: Stages of Inference?")')
+  .version(layerlabVersion)
+  .showHelpAfterError();
+
+registerInspect(program);
+registerForward(program);
+registerGenerate(program);
+
+await program.parseAsync(process.argv);

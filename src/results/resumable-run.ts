@@ -1,0 +1,84 @@
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LayerlabError } from '../util/errors.js';
+import { readJson, writeJsonAtomic } from './run-dir.js';
+
+interface RunFile {
+  key: string;
+  finished: boolean;
+  /** Files this run wrote in the folder (only these are removed when a different run takes it over). */
+  files: string[];
+}
+
+const RUN_FILE = '.layerlab-run.json';
+const STATE_DIR = '.state';
+
+/**
+ * A run folder that survives being killed. `key` identifies the work (model, data hash, options): the
+ * same command on the same folder resumes an unfinished run; anything else (or a finished run) starts
+ * over, since `--out` overwrites. State is saved atomically after each unit of work, so at most the unit
+ * in progress is redone, and results are written once complete.
+ */
+export class ResumableRun {
+  private run: RunFile;
+
+  private constructor(readonly dir: string, run: RunFile, readonly resumed: boolean) {
+    this.run = run;
+  }
+
+  static open(dir: string, key: unknown, opts: { fresh?: boolean } = {}): ResumableRun {
+    const keyText = JSON.stringify(key);
+    if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, RUN_FILE)))
+      throw new LayerlabError('output folder exists and was not written by layerlab; choose an empty or new folder', dir);
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, RUN_FILE);
+    if (existsSync(path)) {
+      const prev = readJson<RunFile>(path);
+      if (!opts.fresh && !prev.finished && prev.key === keyText) return new ResumableRun(dir, prev, true);
+      for (const f of prev.files) rmSync(join(dir, f), { force: true, recursive: true });
+      rmSync(join(dir, STATE_DIR), { force: true, recursive: true });
+    }
+    const run: RunFile = { key: keyText, finished: false, files: [] };
+    writeJsonAtomic(path, run);
+    return new ResumableRun(dir, run, false);
+  }
+
+  private save(): void {
+    writeJsonAtomic(join(this.dir, RUN_FILE), this.run);
+  }
+
+  /** Partial state of one piece of work (accumulators, done counters), or undefined. */
+  loadState<T>(name: string): T | undefined {
+    const p = join(this.dir, STATE_DIR, `${name}.json`);
+    return existsSync(p) ? readJson<T>(p) : undefined;
+  }
+
+  saveState(name: string, value: unknown): void {
+    mkdirSync(join(this.dir, STATE_DIR), { recursive: true });
+    writeJsonAtomic(join(this.dir, STATE_DIR, `${name}.json`), value);
+  }
+
+  /** Writes a result file into the folder (atomically) and records it as ours. */
+  writeResult(file: string, value: unknown): void {
+    writeJsonAtomic(join(this.dir, file), value);
+    this.track(file);
+  }
+
+  /** Records a file written by other means (CSV, images) as belonging to the run. */
+  track(file: string): void {
+    if (!this.run.files.includes(file)) {
+      this.run.files.push(file);
+      this.save();
+    }
+  }
+
+  hasResult(file: string): boolean {
+    return this.run.files.includes(file) && existsSync(join(this.dir, file));
+  }
+
+  finish(): void {
+    this.run.finished = true;
+    this.save();
+    rmSync(join(this.dir, STATE_DIR), { force: true, recursive: true });
+  }
+}

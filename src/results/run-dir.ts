@@ -1,0 +1,24 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LayerlabError } from '../util/errors.js';
+
+/** Writes JSON atomically (temp file + rename): a kill never leaves a half-written result. */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  renameSync(tmp, path);
+}
+
+export function readJson<T>(path: string): T {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (e) {
+    throw new LayerlabError(`cannot read result file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
+  }
+}
+
+export function ensureDir(dir: string): string {
+  if (existsSync(dir) && !existsSync(join(dir, '.'))) throw new LayerlabError('output path exists and is not a folder', dir);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}

@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { cpus, hostname } from 'node:os';
+import type { Model } from '../model/model.js';
+import { layerlabVersion, packageRoot } from './package-root.js';
+
+let commitMemo: string | undefined;
+
+/** The git commit layerlab runs from ('-dirty' when the tree has changes), or 'unknown' outside a checkout. */
+export function gitCommit(): string {
+  if (commitMemo !== undefined) return commitMemo;
+  try {
+    const opts = { cwd: packageRoot, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'], encoding: 'utf8' as const };
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], opts).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], opts).trim() !== '';
+    commitMemo = head + (dirty ? '-dirty' : '');
+  } catch {
+    commitMemo = 'unknown';
+  }
+  return commitMemo;
+}
+
+export interface Provenance {
+  layerlab_version: string;
+  git_commit: string;
+  model: string;
+  model_dir: string;
+  revision?: string;
+  model_commit?: string;
+  family: string;
+  model_type: string;
+  stored_dtype: string;
+  compute_dtype: 'float32';
+  backend: string;
+  blas_core: string;
+  threads: number;
+  node: string;
+  host: { cpu: string; cores: number; name: string };
+  created: string;
+}
+
+/** What every result file records about how it was produced. */
+export function provenance(model: Model): Provenance {
+  const info = model.backend.info();
+  const cpu = cpus();
+  return {
+    layerlab_version: layerlabVersion,
+    git_commit: gitCommit(),
+    model: model.source.modelId ?? model.source.dir,
+    model_dir: model.source.dir,
+    revision: model.source.revision,
+    model_commit: model.source.commit,
+    family: model.config.family,
+    model_type: model.config.modelType,
+    stored_dtype: model.source.storedDtypes.join('+'),
+    compute_dtype: 'float32',
+    backend: info.name,
+    blas_core: info.core,
+    threads: info.threads,
+    node: process.version,
+    host: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, name: hostname() },
+    created: new Date().toISOString(),
+  };
+}
