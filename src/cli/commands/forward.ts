@@ -41,13 +41,13 @@ export function registerForward(program: Command): void {
           const re = new RegExp('^' + h.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^.]*') + '$');
           if (!known.some((n) => re.test(n))) throw new LayerlabError(`--hooks: '${h}' matches no hook point (e.g. blocks.0.hook_resid_post, blocks.*.attn.hook_pattern, ln_final.hook_normalized)`);
         }
-        let batch;
+        // Input problems (ragged rows, ids outside the vocabulary) are reported against the input file.
+        let res;
         try {
-          batch = toBatch(rows);
+          res = forward(model, toBatch(rows), { plan, cache: hooks });
         } catch (e) {
-          throw e instanceof LayerlabError ? new LayerlabError(e.message, opts.inputIds) : e;
+          throw e instanceof LayerlabError && /token|input|row/.test(e.message) ? new LayerlabError(e.message, opts.inputIds) : e;
         }
-        const res = forward(model, batch, { plan, cache: hooks });
         const tensors: Record<string, TensorToWrite> = { logits: { dtype: 'F32', shape: res.logits!.shape, data: res.logits!.data } };
         for (const [name, t] of res.cache) tensors[name] = { dtype: 'F32', shape: t.shape, data: t.data };
         const meta = { ...provenance(model), plan: JSON.stringify(res.plan) };

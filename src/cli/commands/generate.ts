@@ -23,7 +23,12 @@ export function registerGenerate(program: Command): void {
         const prompt = bos === undefined ? ids : [bos, ...ids];
         if (prompt.length === 0) throw new LayerlabError('--prompt is empty and the model has no BOS token to start from');
         const out = greedyGenerate(model, prompt, n, { plan: opts.plan === undefined ? undefined : parsePlanList(opts.plan), stopAt: model.config.eosTokenId ?? tok.eosTokenId });
-        process.stdout.write(opts.prompt + tok.decode(out, { skipSpecialTokens: true }) + '\n');
+        // Decode prompt and continuation together: decoders such as SentencePiece's strip a leading space
+        // from the first token, which would glue the continuation to the prompt if decoded alone.
+        const before = tok.decode(ids, { skipSpecialTokens: true });
+        const all = tok.decode([...ids, ...out], { skipSpecialTokens: true });
+        const continuation = all.startsWith(before) ? all.slice(before.length) : tok.decode(out, { skipSpecialTokens: true });
+        process.stdout.write(opts.prompt + continuation + '\n');
       }),
     );
 }
