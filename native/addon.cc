@@ -183,26 +183,36 @@ AttnDims attn_dims(const Args& a, size_t first) {
   return d;
 }
 
-// attention(q, k, v, out, pattern|null, B, T, H, Hkv, dh, scale)
+// A fused projection view: ld and the start columns of q, k and v must lie inside a row.
+struct QkvView { int64_t ld, q, k, v; };
+QkvView qkv_view(const Args& a, size_t first, const AttnDims& d) {
+  QkvView w{a.integer(first), a.integer(first + 1), a.integer(first + 2), a.integer(first + 3)};
+  if (w.q + d.H * d.dh > w.ld || w.k + d.Hkv * d.dh > w.ld || w.v + d.Hkv * d.dh > w.ld)
+    throw ArgError{"q/k/v columns run past the row width", true};
+  return w;
+}
+
+// attention(qkv, ld, qCol, kCol, vCol, out, pattern|null, B, T, H, Hkv, dh, scale)
 napi_value Attention(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
-    AttnDims d = attn_dims(a, 5);
-    float scale = float(a.number(10));
-    attention_fused(a.f32(0, d.B * d.H * d.T * d.dh), a.f32(1, d.B * d.Hkv * d.T * d.dh), a.f32(2, d.B * d.Hkv * d.T * d.dh),
-                    a.f32(3, d.B * d.T * d.H * d.dh), int(d.B), int(d.T), int(d.H), int(d.Hkv), int(d.dh), scale,
-                    a.f32_or_null(4, d.B * d.H * d.T * d.T));
+    AttnDims d = attn_dims(a, 7);
+    QkvView w = qkv_view(a, 1, d);
+    attention_fused(a.f32(0, d.B * d.T * w.ld), int(w.ld), int(w.q), int(w.k), int(w.v), a.f32(5, d.B * d.T * d.H * d.dh),
+                    int(d.B), int(d.T), int(d.H), int(d.Hkv), int(d.dh), float(a.number(12)),
+                    a.f32_or_null(6, d.B * d.H * d.T * d.T));
     return undefined(env);
   });
 }
 
-// attentionScores(q, k, scores, B, T, H, Hkv, dh, scale)
+// attentionScores(qkv, ld, qCol, kCol, vCol, scores, B, T, H, Hkv, dh, scale)
 napi_value AttentionScores(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
-    AttnDims d = attn_dims(a, 3);
-    attention_scores(a.f32(0, d.B * d.H * d.T * d.dh), a.f32(1, d.B * d.Hkv * d.T * d.dh), a.f32(2, d.B * d.H * d.T * d.T),
-                     int(d.B), int(d.T), int(d.H), int(d.Hkv), int(d.dh), float(a.number(8)));
+    AttnDims d = attn_dims(a, 6);
+    QkvView w = qkv_view(a, 1, d);
+    attention_scores(a.f32(0, d.B * d.T * w.ld), int(w.ld), int(w.q), int(w.k), a.f32(5, d.B * d.H * d.T * d.T), int(d.B),
+                     int(d.T), int(d.H), int(d.Hkv), int(d.dh), float(a.number(11)));
     return undefined(env);
   });
 }
@@ -217,12 +227,13 @@ napi_value SoftmaxRows(napi_env env, napi_callback_info info) {
   });
 }
 
-// attentionApply(pattern, v, out, B, T, H, Hkv, dh)
+// attentionApply(pattern, qkv, ld, qCol, kCol, vCol, out, B, T, H, Hkv, dh)
 napi_value AttentionApply(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
-    AttnDims d = attn_dims(a, 3);
-    attention_apply(a.f32(0, d.B * d.H * d.T * d.T), a.f32(1, d.B * d.Hkv * d.T * d.dh), a.f32(2, d.B * d.T * d.H * d.dh),
+    AttnDims d = attn_dims(a, 7);
+    QkvView w = qkv_view(a, 2, d);
+    attention_apply(a.f32(0, d.B * d.H * d.T * d.T), a.f32(1, d.B * d.T * w.ld), int(w.ld), int(w.v), a.f32(6, d.B * d.T * d.H * d.dh),
                     int(d.B), int(d.T), int(d.H), int(d.Hkv), int(d.dh));
     return undefined(env);
   });

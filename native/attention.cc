@@ -1,7 +1,8 @@
 // Causal self-attention on BLAS. Queries are processed in blocks of kQueryBlock rows so that a block only
 // multiplies against the keys it can see (about half the work of a full T x T product) and the scratch
 // stays small. (batch, head) pairs are spread over the kernel threads; each BLAS call is small enough that
-// OpenBLAS runs it on the calling thread.
+// OpenBLAS runs it on the calling thread. q, k and v are read in place from the fused projection
+// [B*T, ld] (columns q_col, k_col, v_col + head*dh), so heads are never copied out.
 #include <cmath>
 #include <limits>
 #include "fastmath.h"
@@ -42,8 +43,8 @@ static void causal_softmax_row(float* row, int valid, int width) {
   for (int j = valid; j < width; ++j) row[j] = 0.0f;
 }
 
-void attention_fused(const float* q, const float* k, const float* v, float* out, int B, int T, int H, int Hkv,
-                     int dh, float scale, float* pattern) {
+void attention_fused(const float* qkv, int ld, int q_col, int k_col, int v_col, float* out, int B, int T, int H,
+                     int Hkv, int dh, float scale, float* pattern) {
   SingleThreadedBlas single_threaded_blas;
   const int group = H / Hkv;
   const int64_t tasks = int64_t(B) * H;
@@ -51,13 +52,15 @@ void attention_fused(const float* q, const float* k, const float* v, float* out,
     std::vector<float> scratch(size_t(kQueryBlock) * T);
     for (int64_t task = t0; task < t1; ++task) {
       int b = int(task / H), h = int(task % H), kvh = h / group;
-      const float* qh = q + (int64_t(b) * H + h) * T * dh;
-      const float* kh = k + (int64_t(b) * Hkv + kvh) * T * dh;
-      const float* vh = v + (int64_t(b) * Hkv + kvh) * T * dh;
+      // Heads are read in place from the fused [B*T, ld] projection: row stride ld, column offset per head.
+      const float* base = qkv + int64_t(b) * T * ld;
+      const float* qh = base + q_col + h * dh;
+      const float* kh = base + k_col + kvh * dh;
+      const float* vh = base + v_col + kvh * dh;
       for (int q0 = 0; q0 < T; q0 += kQueryBlock) {
         int nq = std::min(kQueryBlock, T - q0), nk = q0 + nq;
         float* s = scratch.data();
-        sgemm(false, true, nq, nk, dh, scale, qh + int64_t(q0) * dh, dh, kh, dh, 0.0f, s, nk);
+        sgemm(false, true, nq, nk, dh, scale, qh + int64_t(q0) * ld, ld, kh, ld, 0.0f, s, nk);
         for (int r = 0; r < nq; ++r) causal_softmax_row(s + int64_t(r) * nk, q0 + r + 1, nk);
         if (pattern) {
           float* p = pattern + ((int64_t(b) * H + h) * T + q0) * T;
@@ -67,23 +70,23 @@ void attention_fused(const float* q, const float* k, const float* v, float* out,
           }
         }
         float* o = out + (int64_t(b) * T + q0) * H * dh + int64_t(h) * dh;
-        sgemm(false, false, nq, dh, nk, 1.0f, s, nk, vh, dh, 0.0f, o, H * dh);
+        sgemm(false, false, nq, dh, nk, 1.0f, s, nk, vh, ld, 0.0f, o, H * dh);
       }
     }
   });
 }
 
-void attention_scores(const float* q, const float* k, float* scores, int B, int T, int H, int Hkv, int dh,
-                      float scale) {
+void attention_scores(const float* qkv, int ld, int q_col, int k_col, float* scores, int B, int T, int H, int Hkv,
+                      int dh, float scale) {
   SingleThreadedBlas single_threaded_blas;
   const int group = H / Hkv;
   const float neg_inf = -std::numeric_limits<float>::infinity();
   parallel_for(int64_t(B) * H, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t task = t0; task < t1; ++task) {
       int b = int(task / H), h = int(task % H), kvh = h / group;
+      const float* base = qkv + int64_t(b) * T * ld;
       float* s = scores + task * T * T;
-      sgemm(false, true, T, T, dh, scale, q + task * T * dh, dh, k + (int64_t(b) * Hkv + kvh) * T * dh, dh, 0.0f,
-            s, T);
+      sgemm(false, true, T, T, dh, scale, base + q_col + h * dh, ld, base + k_col + kvh * dh, ld, 0.0f, s, T);
       for (int i = 0; i < T; ++i) std::fill(s + int64_t(i) * T + i + 1, s + int64_t(i + 1) * T, neg_inf);
     }
   });
@@ -103,13 +106,14 @@ void softmax_rows(float* x, int64_t rows, int64_t cols) {
   });
 }
 
-void attention_apply(const float* pattern, const float* v, float* out, int B, int T, int H, int Hkv, int dh) {
+void attention_apply(const float* pattern, const float* qkv, int ld, int v_col, float* out, int B, int T, int H,
+                     int Hkv, int dh) {
   SingleThreadedBlas single_threaded_blas;
   const int group = H / Hkv;
   parallel_for(int64_t(B) * H, 1, [&](int64_t t0, int64_t t1) {
     for (int64_t task = t0; task < t1; ++task) {
       int b = int(task / H), h = int(task % H), kvh = h / group;
-      sgemm(false, false, T, dh, T, 1.0f, pattern + task * T * T, T, v + (int64_t(b) * Hkv + kvh) * T * dh, dh,
+      sgemm(false, false, T, dh, T, 1.0f, pattern + task * T * T, T, qkv + int64_t(b) * T * ld + v_col + kvh * dh, ld,
             0.0f, out + int64_t(b) * T * H * dh + int64_t(h) * dh, H * dh);
     }
   });

@@ -41,13 +41,16 @@ void gelu_tanh(const float* x, float* out, int64_t n);
 void gelu_erf(const float* x, float* out, int64_t n);
 void silu_mul(const float* gate_up, float* out, int64_t rows, int64_t d_ff);
 
-// Causal attention. q [B,H,T,dh], k/v [B,Hkv,T,dh], out [B,T,H*dh]; optional pattern [B,H,T,T].
-void attention_fused(const float* q, const float* k, const float* v, float* out, int B, int T, int H, int Hkv,
-                     int dh, float scale, float* pattern);
+// Causal attention over heads read in place from a fused projection qkv [B*T, ld]: query head h is columns
+// q_col + h*dh .. +dh, kv head g is k_col/v_col + g*dh. out [B,T,H*dh]; optional pattern [B,H,T,T].
+void attention_fused(const float* qkv, int ld, int q_col, int k_col, int v_col, float* out, int B, int T, int H,
+                     int Hkv, int dh, float scale, float* pattern);
 // Unfused pieces, used when a hook reads or replaces scores or pattern.
-void attention_scores(const float* q, const float* k, float* scores, int B, int T, int H, int Hkv, int dh, float scale);
+void attention_scores(const float* qkv, int ld, int q_col, int k_col, float* scores, int B, int T, int H, int Hkv,
+                      int dh, float scale);
 void softmax_rows(float* x, int64_t rows, int64_t cols);
-void attention_apply(const float* pattern, const float* v, float* out, int B, int T, int H, int Hkv, int dh);
+void attention_apply(const float* pattern, const float* qkv, int ld, int v_col, float* out, int B, int T, int H,
+                     int Hkv, int dh);
 
 // Per-row statistics of logits [rows, V]: log-sum-exp, argmax, entropy in bits.
 void logit_stats(const float* logits, int64_t rows, int64_t vocab, double* lse, int32_t* argmax, double* entropy_bits);

@@ -35,7 +35,19 @@ export interface GemmArgs {
   ldc?: number;
 }
 
-/** Shapes of one causal self-attention call: q [B,H,T,dh], k/v [B,Hkv,T,dh], output [B,T,H*dh]. */
+/**
+ * Queries, keys and values read in place from a fused projection [B*T, ld]: query head h occupies
+ * columns qCol + h*dh .. +dh of each row, kv head g columns kCol/vCol + g*dh.
+ */
+export interface QkvView {
+  qkv: Float32Array;
+  ld: number;
+  qCol: number;
+  kCol: number;
+  vCol: number;
+}
+
+/** Shapes of one causal self-attention call; the output is [B,T,H*dh]. */
 export interface AttentionDims {
   batch: number;
   seq: number;
@@ -57,13 +69,13 @@ export interface Backend {
   /** gateUp rows are [gate | up], each dFF wide; out rows = silu(gate) * up. */
   siluMul(gateUp: Float32Array, out: Float32Array, rows: number, dFF: number): void;
   /** Fused causal attention; writes the pattern [B,H,T,T] too when given. */
-  attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void;
+  attention(view: QkvView, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void;
   /** Scaled scores [B,H,T,T], causally masked with -Infinity. */
-  attentionScores(q: Float32Array, k: Float32Array, scores: Float32Array, d: AttentionDims): void;
+  attentionScores(view: QkvView, scores: Float32Array, d: AttentionDims): void;
   /** Row softmax in place; -Infinity entries become 0. */
   softmaxRows(x: Float32Array, rows: number, cols: number): void;
   /** out [B,T,H*dh] = pattern [B,H,T,T] x v. */
-  attentionApply(pattern: Float32Array, v: Float32Array, out: Float32Array, d: AttentionDims): void;
+  attentionApply(pattern: Float32Array, view: QkvView, out: Float32Array, d: AttentionDims): void;
   /** Per row of logits [rows,V]: log-sum-exp, argmax and entropy in bits (any output may be omitted). */
   logitStats(logits: Float32Array, rows: number, vocab: number, lse?: Float64Array, argmax?: Int32Array, entropyBits?: Float64Array): void;
   /** KL(P||Q) in nats per row, from both rows' logits and log-sum-exp. */

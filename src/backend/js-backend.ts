@@ -1,4 +1,4 @@
-import type { AttentionDims, Backend, BackendInfo, GemmArgs } from './backend.js';
+import type { AttentionDims, Backend, BackendInfo, GemmArgs, QkvView } from './backend.js';
 
 /**
  * Pure TypeScript backend: the reference for the native kernels in tests and the fallback where the
@@ -74,24 +74,26 @@ export class JsBackend implements Backend {
     }
   }
 
-  attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void {
+  attention(w: QkvView, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void {
     const p = pattern ?? new Float32Array(d.batch * d.heads * d.seq * d.seq);
-    this.attentionScores(q, k, p, d);
+    this.attentionScores(w, p, d);
     this.softmaxRows(p, d.batch * d.heads * d.seq, d.seq);
-    this.attentionApply(p, v, out, d);
+    this.attentionApply(p, w, out, d);
   }
 
-  attentionScores(q: Float32Array, k: Float32Array, scores: Float32Array, d: AttentionDims): void {
+  attentionScores(w: QkvView, scores: Float32Array, d: AttentionDims): void {
     const { batch: B, seq: T, heads: H, kvHeads: Hkv, headDim: dh, scale } = d;
+    const { qkv, ld } = w;
     const group = H / Hkv;
     for (let b = 0; b < B; b++)
       for (let h = 0; h < H; h++) {
-        const qo = (b * H + h) * T * dh, ko = (b * Hkv + Math.floor(h / group)) * T * dh, so = (b * H + h) * T * T;
+        const qc = w.qCol + h * dh, kc = w.kCol + Math.floor(h / group) * dh, so = (b * H + h) * T * T;
         for (let i = 0; i < T; i++)
           for (let j = 0; j < T; j++) {
             if (j > i) { scores[so + i * T + j] = -Infinity; continue; }
             let s = 0;
-            for (let e = 0; e < dh; e++) s += q[qo + i * dh + e] * k[ko + j * dh + e];
+            const qo = (b * T + i) * ld + qc, ko = (b * T + j) * ld + kc;
+            for (let e = 0; e < dh; e++) s += qkv[qo + e] * qkv[ko + e];
             scores[so + i * T + j] = s * scale;
           }
       }
@@ -109,17 +111,18 @@ export class JsBackend implements Backend {
     }
   }
 
-  attentionApply(pattern: Float32Array, v: Float32Array, out: Float32Array, d: AttentionDims): void {
+  attentionApply(pattern: Float32Array, w: QkvView, out: Float32Array, d: AttentionDims): void {
     const { batch: B, seq: T, heads: H, kvHeads: Hkv, headDim: dh } = d;
+    const { qkv, ld } = w;
     const group = H / Hkv;
     for (let b = 0; b < B; b++)
       for (let h = 0; h < H; h++) {
-        const po = (b * H + h) * T * T, vo = (b * Hkv + Math.floor(h / group)) * T * dh;
+        const po = (b * H + h) * T * T, vc = w.vCol + Math.floor(h / group) * dh;
         for (let i = 0; i < T; i++) {
           const oo = (b * T + i) * H * dh + h * dh;
           for (let e = 0; e < dh; e++) {
             let s = 0;
-            for (let j = 0; j <= i; j++) s += pattern[po + i * T + j] * v[vo + j * dh + e];
+            for (let j = 0; j <= i; j++) s += pattern[po + i * T + j] * qkv[(b * T + j) * ld + vc + e];
             out[oo + e] = s;
           }
         }

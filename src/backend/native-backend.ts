@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttentionDims, Backend, BackendInfo, GemmArgs } from './backend.js';
+import type { AttentionDims, Backend, BackendInfo, GemmArgs, QkvView } from './backend.js';
 import { preferredCoreType, slowCoreWarning } from './cpu.js';
 
 /** The addon's raw surface; only this file calls it. */
@@ -14,10 +14,10 @@ interface NativeAddon {
   rmsNorm(x: Float32Array, out: Float32Array, rows: number, cols: number, w: Float32Array, eps: number): void;
   gelu(x: Float32Array, out: Float32Array, n: number, exact: boolean): void;
   siluMul(gu: Float32Array, out: Float32Array, rows: number, dFF: number): void;
-  attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, pattern: Float32Array | null, B: number, T: number, H: number, Hkv: number, dh: number, scale: number): void;
-  attentionScores(q: Float32Array, k: Float32Array, s: Float32Array, B: number, T: number, H: number, Hkv: number, dh: number, scale: number): void;
+  attention(qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, out: Float32Array, pattern: Float32Array | null, B: number, T: number, H: number, Hkv: number, dh: number, scale: number): void;
+  attentionScores(qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, s: Float32Array, B: number, T: number, H: number, Hkv: number, dh: number, scale: number): void;
   softmaxRows(x: Float32Array, rows: number, cols: number): void;
-  attentionApply(p: Float32Array, v: Float32Array, out: Float32Array, B: number, T: number, H: number, Hkv: number, dh: number): void;
+  attentionApply(p: Float32Array, qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, out: Float32Array, B: number, T: number, H: number, Hkv: number, dh: number): void;
   logitStats(z: Float32Array, rows: number, vocab: number, lse: Float64Array | null, argmax: Int32Array | null, ent: Float64Array | null): void;
   klRows(p: Float32Array, q: Float32Array, rows: number, vocab: number, lp: Float64Array, lq: Float64Array, out: Float64Array): void;
 }
@@ -68,15 +68,15 @@ export class NativeBackend implements Backend {
   }
   gelu(x: Float32Array, out: Float32Array, exact: boolean): void { this.addon.gelu(x, out, x.length, exact); }
   siluMul(gateUp: Float32Array, out: Float32Array, rows: number, dFF: number): void { this.addon.siluMul(gateUp, out, rows, dFF); }
-  attention(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void {
-    this.addon.attention(q, k, v, out, pattern ?? null, d.batch, d.seq, d.heads, d.kvHeads, d.headDim, d.scale);
+  attention(w: QkvView, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void {
+    this.addon.attention(w.qkv, w.ld, w.qCol, w.kCol, w.vCol, out, pattern ?? null, d.batch, d.seq, d.heads, d.kvHeads, d.headDim, d.scale);
   }
-  attentionScores(q: Float32Array, k: Float32Array, scores: Float32Array, d: AttentionDims): void {
-    this.addon.attentionScores(q, k, scores, d.batch, d.seq, d.heads, d.kvHeads, d.headDim, d.scale);
+  attentionScores(w: QkvView, scores: Float32Array, d: AttentionDims): void {
+    this.addon.attentionScores(w.qkv, w.ld, w.qCol, w.kCol, w.vCol, scores, d.batch, d.seq, d.heads, d.kvHeads, d.headDim, d.scale);
   }
   softmaxRows(x: Float32Array, rows: number, cols: number): void { this.addon.softmaxRows(x, rows, cols); }
-  attentionApply(pattern: Float32Array, v: Float32Array, out: Float32Array, d: AttentionDims): void {
-    this.addon.attentionApply(pattern, v, out, d.batch, d.seq, d.heads, d.kvHeads, d.headDim);
+  attentionApply(pattern: Float32Array, w: QkvView, out: Float32Array, d: AttentionDims): void {
+    this.addon.attentionApply(pattern, w.qkv, w.ld, w.qCol, w.kCol, w.vCol, out, d.batch, d.seq, d.heads, d.kvHeads, d.headDim);
   }
   logitStats(logits: Float32Array, rows: number, vocab: number, lse?: Float64Array, argmax?: Int32Array, entropyBits?: Float64Array): void {
     this.addon.logitStats(logits, rows, vocab, lse ?? null, argmax ?? null, entropyBits ?? null);

@@ -137,16 +137,14 @@ export class Executor {
     this.hookColumns(qkv, qkvDim, H * dh, [Hkv, dh], 'attn.hook_k', slot);
     this.hookColumns(qkv, qkvDim, (H + Hkv) * dh, [Hkv, dh], 'attn.hook_v', slot);
 
-    const q = this.buf('q', B * H * T * dh), k = this.buf('k', B * Hkv * T * dh), v = this.buf('v', B * Hkv * T * dh);
-    splitHeads(qkv, qkvDim, 0, H, dh, B, T, q);
-    splitHeads(qkv, qkvDim, H * dh, Hkv, dh, B, T, k);
-    splitHeads(qkv, qkvDim, (H + Hkv) * dh, Hkv, dh, B, T, v);
+    // q, k and v stay in the fused buffer: RoPE rotates them in place, attention reads them by stride.
     if (this.rope) {
-      applyRope(q, B, H, T, dh, this.rope);
-      applyRope(k, B, Hkv, T, dh, this.rope);
-      this.hookHeads(q, H, 'attn.hook_rot_q', slot);
-      this.hookHeads(k, Hkv, 'attn.hook_rot_k', slot);
+      applyRope(qkv, rows, T, qkvDim, 0, H, dh, this.rope);
+      applyRope(qkv, rows, T, qkvDim, H * dh, Hkv, dh, this.rope);
+      this.hookColumns(qkv, qkvDim, 0, [H, dh], 'attn.hook_rot_q', slot);
+      this.hookColumns(qkv, qkvDim, H * dh, [Hkv, dh], 'attn.hook_rot_k', slot);
     }
+    const view = { qkv, ld: qkvDim, qCol: 0, kCol: H * dh, vCol: (H + Hkv) * dh };
 
     const dims = { batch: B, seq: T, heads: H, kvHeads: Hkv, headDim: dh, scale: 1 / Math.sqrt(dh) };
     let z = this.buf('z', rows * H * dh);
@@ -156,15 +154,15 @@ export class Executor {
     if (this.hooks.wants(scoresName) || this.hooks.hooked(patternName) || window !== undefined) {
       // Unfused path: only when a hook must see or change scores/pattern, or a sliding window applies.
       let scores: Float32Array = new Float32Array(B * H * T * T);
-      be.attentionScores(q, k, scores, dims);
+      be.attentionScores(view, scores, dims);
       if (window !== undefined) maskOutsideWindow(scores, B * H, T, window);
       scores = this.hook('attn.hook_attn_scores', scores, patternShape, slot, false);
       be.softmaxRows(scores, B * H * T, T);
       const pattern = this.hook('attn.hook_pattern', scores, patternShape, slot, false);
-      be.attentionApply(pattern, v, z, dims);
+      be.attentionApply(pattern, view, z, dims);
     } else {
       const pattern = this.hooks.wants(patternName) ? new Float32Array(B * H * T * T) : undefined;
-      be.attention(q, k, v, z, pattern, dims);
+      be.attention(view, z, pattern, dims);
       if (pattern) this.hook('attn.hook_pattern', pattern, patternShape, slot, false);
     }
     z = this.hook('attn.hook_z', z, [B, T, H, dh], slot, true);
@@ -184,17 +182,6 @@ export class Executor {
     for (let r = 0; r < this.rows; r++) t.set(fused.subarray(r * width + col, r * width + col + w), r * w);
     const res = this.hooks.run(full, { data: t, shape: [this.batch, this.seq, ...tail] }, slot, false).data;
     if (this.hooks.hooked(full)) for (let r = 0; r < this.rows; r++) fused.set(res.subarray(r * w, r * w + w), r * width + col);
-  }
-
-  /** hook_rot_q/k: heads [B, heads, T, dh] shown as [B, T, heads, dh]; replacements are written back. */
-  private hookHeads(x: Float32Array, heads: number, name: string, slot: number): void {
-    const full = `blocks.${slot}.${name}`;
-    if (!this.hooks.wants(full)) return;
-    const dh = this.model.config.dHead, B = this.batch, T = this.seq;
-    const t = new Float32Array(x.length);
-    mergeHeads(x, heads, dh, B, T, t);
-    const res = this.hooks.run(full, { data: t, shape: [B, T, heads, dh] }, slot, false).data;
-    if (this.hooks.hooked(full)) splitHeads(res, heads * dh, 0, heads, dh, B, T, x);
   }
 
   private mlp(h: Float32Array, bp: ModelParams['blocks'][number], slot: number): Float32Array {
@@ -239,25 +226,6 @@ function activate(be: Backend, act: ModelConfig['act'], x: Float32Array, out: Fl
   if (act === 'gelu_new' || act === 'gelu') return be.gelu(x, out, act === 'gelu');
   if (act === 'relu') for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
   else for (let i = 0; i < x.length; i++) out[i] = x[i] / (1 + Math.exp(-x[i]));
-}
-
-/** Copies `heads` heads starting at column `col` of rows [B*T, width] into [B, heads, T, dh]. */
-function splitHeads(src: Float32Array, width: number, col: number, heads: number, dh: number, B: number, T: number, dst: Float32Array): void {
-  for (let b = 0; b < B; b++)
-    for (let t = 0; t < T; t++) {
-      const so = (b * T + t) * width + col;
-      for (let h = 0; h < heads; h++) dst.set(src.subarray(so + h * dh, so + h * dh + dh), ((b * heads + h) * T + t) * dh);
-    }
-}
-
-/** Inverse of splitHeads with col = 0: [B, heads, T, dh] into rows [B*T, heads*dh]. */
-function mergeHeads(src: Float32Array, heads: number, dh: number, B: number, T: number, dst: Float32Array): void {
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < heads; h++)
-      for (let t = 0; t < T; t++) {
-        const so = ((b * heads + h) * T + t) * dh;
-        dst.set(src.subarray(so, so + dh), (b * T + t) * heads * dh + h * dh);
-      }
 }
 
 /** Sliding-window attention (Mistral): query i sees keys j with i - j < window. */

@@ -46,18 +46,21 @@ export function ropeTables(rope: RopeConfig, seq: number): RopeTables {
 }
 
 /**
- * Rotates, in place, heads laid out [B, H, T, dh] (rotate_half convention): the pair (x[j], x[j+rd/2])
- * turns by angle p·inv_freq[j]; dimensions >= rd are left alone.
+ * Rotates, in place, `heads` heads stored in the rows of a fused projection [B*T, ld] from column `col`
+ * (rotate_half convention): in each head the pair (x[j], x[j+rd/2]) turns by angle p·inv_freq[j], p being
+ * the row's position (row % seq); dimensions >= rd are left alone.
  */
-export function applyRope(x: Float32Array, batch: number, heads: number, seq: number, dh: number, t: RopeTables): void {
+export function applyRope(x: Float32Array, rows: number, seq: number, ld: number, col: number, heads: number, dh: number, t: RopeTables): void {
   const { cos, sin, half } = t;
-  for (let bh = 0; bh < batch * heads; bh++)
-    for (let p = 0; p < seq; p++) {
-      const o = (bh * seq + p) * dh, c = p * half;
+  for (let r = 0; r < rows; r++) {
+    const c = (r % seq) * half;
+    for (let h = 0; h < heads; h++) {
+      const o = r * ld + col + h * dh;
       for (let j = 0; j < half; j++) {
         const x1 = x[o + j], x2 = x[o + j + half];
         x[o + j] = x1 * cos[c + j] - x2 * sin[c + j];
         x[o + j + half] = x2 * cos[c + j] + x1 * sin[c + j];
       }
     }
+  }
 }

@@ -73,31 +73,45 @@ test('erf reference is accurate to 1e-12 at known values', () => {
     assert.ok(Math.abs(erf(x) - v) < 1e-12, `erf(${x})`);
 });
 
-test('causal attention: fused, unfused and reference paths agree; masked entries are exactly 0; GQA groups heads', () => {
+test('causal attention: fused, unfused and reference paths agree on strided q/k/v; masked entries are exactly 0; GQA groups heads', () => {
   const d: AttentionDims = { batch: 2, seq: 70, heads: 4, kvHeads: 2, headDim: 8, scale: 1 / Math.sqrt(8) };
-  const q = randn(d.batch * d.heads * d.seq * d.headDim), k = randn(d.batch * d.kvHeads * d.seq * d.headDim), v = randn(d.batch * d.kvHeads * d.seq * d.headDim);
+  // A fused projection with padding columns around q, k and v, as a strided view.
+  const ld = 3 + (d.heads + 2 * d.kvHeads) * d.headDim + 5;
+  const view = { qkv: randn(d.batch * d.seq * ld), ld, qCol: 3, kCol: 3 + d.heads * d.headDim, vCol: 3 + (d.heads + d.kvHeads) * d.headDim };
   const outN = new Float32Array(d.batch * d.seq * d.heads * d.headDim), patN = new Float32Array(d.batch * d.heads * d.seq * d.seq);
-  native.attention(q, k, v, outN, patN, d);
+  native.attention(view, outN, patN, d);
   const outJ = new Float32Array(outN.length), patJ = new Float32Array(patN.length);
-  js.attention(q, k, v, outJ, patJ, d);
+  js.attention(view, outJ, patJ, d);
   assert.ok(maxAbsDiff(outN, outJ) < 1e-5);
   assert.ok(maxAbsDiff(patN, patJ) < 1e-6);
   const scores = new Float32Array(patN.length), outU = new Float32Array(outN.length);
-  native.attentionScores(q, k, scores, d);
+  native.attentionScores(view, scores, d);
   native.softmaxRows(scores, d.batch * d.heads * d.seq, d.seq);
-  native.attentionApply(scores, v, outU, d);
+  native.attentionApply(scores, view, outU, d);
   assert.ok(maxAbsDiff(scores, patN) < 1e-6);
   assert.ok(maxAbsDiff(outU, outN) < 1e-5);
-  for (let m = 0; m < d.batch * d.heads; m++)
-    for (let i = 0; i < d.seq; i++) {
+  // query head 3 of batch 1 at position 5 attends with kv head 1: check one output entry by hand
+  const b = 1, h = 3, i = 5, kvh = 1, row = (t: number) => (b * d.seq + t) * ld;
+  const s = Array.from({ length: i + 1 }, (_, j) => {
+    let dot = 0;
+    for (let e = 0; e < d.headDim; e++) dot += view.qkv[row(i) + view.qCol + h * d.headDim + e] * view.qkv[row(j) + view.kCol + kvh * d.headDim + e];
+    return dot * d.scale;
+  });
+  const m = Math.max(...s), ex = s.map((x) => Math.exp(x - m)), z = ex.reduce((a, c) => a + c, 0);
+  let o0 = 0;
+  for (let j = 0; j <= i; j++) o0 += (ex[j] / z) * view.qkv[row(j) + view.vCol + kvh * d.headDim];
+  assert.ok(Math.abs(outN[(b * d.seq + i) * d.heads * d.headDim + h * d.headDim] - o0) < 1e-5);
+  for (let mm = 0; mm < d.batch * d.heads; mm++)
+    for (let ii = 0; ii < d.seq; ii++) {
       let sum = 0;
       for (let j = 0; j < d.seq; j++) {
-        const p = patN[(m * d.seq + i) * d.seq + j];
-        if (j > i) assert.equal(p, 0);
+        const p = patN[(mm * d.seq + ii) * d.seq + j];
+        if (j > ii) assert.equal(p, 0);
         sum += p;
       }
       assert.ok(Math.abs(sum - 1) < 1e-5);
     }
+  assert.throws(() => native.attention({ ...view, vCol: ld - 2 }, outN, undefined, d), RangeError);
 });
 
 test('logit statistics and KL match a float64 computation; KL(p,p) = 0', () => {
