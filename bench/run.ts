@@ -1,9 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getBackend } from '../src/backend/index.js';
 import { gpt2SmallConfig, llama1BConfig } from '../src/model/random.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { benchForward } from './forward-bench.js';
+import { torchForward } from './torch-baseline.js';
+import { benchMemory } from './memory-bench.js';
 import { machineInfo } from './machine.js';
 
 /**
@@ -11,23 +13,39 @@ import { machineInfo } from './machine.js';
  * bench/results.json. Select parts with BENCH=forward,sweep (default: all). Not a test: numbers vary
  * with the machine's load.
  */
-const parts = new Set((process.env.BENCH ?? 'forward').split(','));
+const parts = new Set((process.env.BENCH ?? 'forward,sweep,memory').split(','));
 const backend = getBackend();
-const results: Record<string, unknown> = { machine: machineInfo(backend) };
+// Parts not run this time keep their previous numbers (each part records its own machine info).
+const resultsPath = join(packageRoot, 'bench', 'results.json');
+const results: Record<string, unknown> = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
+results.machine = machineInfo(backend);
 const log = (s: string) => process.stderr.write(s + '\n');
 
 if (parts.has('forward')) {
   const rows = [];
+  const only = process.env.BENCH_MODELS?.split(',');
   for (const [name, config, reps] of [['gpt2-small (random)', gpt2SmallConfig(), 3], ['llama-3.2-1B (random)', llama1BConfig(), 1]] as const) {
+    if (only && !only.some((o) => name.startsWith(o))) continue;
     log(`forward: ${name}, batch 8 x 512 ...`);
     const r = benchForward(name, config, backend, 8, 512, reps);
     log(`  ${r.tokensPerSecond} tok/s, ${r.forwardEffectiveGflops} GFLOP/s effective vs ${r.bareSgemmGflops} bare sgemm (ratio ${r.ratioEffective}; time ratio ${r.ratioTime})`);
-    rows.push(r);
+    // PyTorch eager on the same shapes, same run (Llama only when asked: it takes minutes).
+    const kind = name.startsWith('gpt2') ? 'gpt2' : 'llama';
+    const torch = kind === 'gpt2' || process.env.BENCH_TORCH_LLAMA ? torchForward(kind, reps) : { skipped: 'set BENCH_TORCH_LLAMA=1 to time it' };
+    const speedup = 'forwardMs' in torch ? +(torch.forwardMs / r.forwardMs).toFixed(2) : undefined;
+    log('forwardMs' in torch ? `  PyTorch eager fp32: ${torch.tokensPerSecond} tok/s; layerlab is ${speedup}x` : `  PyTorch: ${torch.skipped}`);
+    rows.push({ ...r, torchEager: torch, speedupVsTorch: speedup });
   }
   results.forward = rows;
 }
 
-const outDir = join(packageRoot, 'bench');
-mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+if (parts.has('memory')) {
+  log('memory: random GPT-2-medium checkpoint, load + forward [1, 512] ...');
+  const m = benchMemory();
+  log(`  peak RSS ${m.peakRssMiB} MiB for ${m.weightsF32MiB} MiB of f32 weights + ${m.activationsMiB} MiB activations (x${m.ratioToWeightsPlusActivations}; budget ${m.budgetMiB} MiB)`);
+  results.memory = m;
+}
+
+mkdirSync(join(packageRoot, 'bench'), { recursive: true });
+writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
 log(`wrote bench/results.json`);
