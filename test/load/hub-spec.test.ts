@@ -13,7 +13,8 @@ test('Hub ids: ORG/NAME with an optional @revision', () => {
   assert.deepEqual(parseHubSpec('openai-community/gpt2'), { repoId: 'openai-community/gpt2', revision: 'main' });
   assert.deepEqual(parseHubSpec('EleutherAI/pythia-70m@step1000'), { repoId: 'EleutherAI/pythia-70m', revision: 'step1000' });
   assert.deepEqual(parseHubSpec('org/m.v1_2@refs/pr/3'), { repoId: 'org/m.v1_2', revision: 'refs/pr/3' });
-  for (const bad of ['gpt2', './models/x', '/abs/path', 'a/b/c', 'org/-x', 'org/x.', 'org/a--b', 'org/a..b', 'org/x@', 'org/x@../../etc', 'org/x@a/../b', 'org/x y']) {
+  assert.deepEqual(parseHubSpec('gpt2-medium@main'), { repoId: 'gpt2-medium', revision: 'main' });
+  for (const bad of ['./models/x', '/abs/path', 'a/b/c', 'org/-x', 'org/x.', 'org/a--b', 'org/a..b', 'org/x@', 'org/x@../../etc', 'org/x@a/../b', 'org/x y']) {
     assert.equal(parseHubSpec(bad), undefined, bad);
   }
 });

@@ -1,4 +1,4 @@
-/** A model named on the Hub: `ORG/NAME[@REVISION]`. */
+/** A model named on the Hub: `ORG/NAME[@REVISION]`, or a legacy un-namespaced id such as `gpt2`. */
 export interface HubSpec {
   repoId: string;
   revision: string;
@@ -22,7 +22,8 @@ export function parseHubSpec(spec: string): HubSpec | undefined {
   const id = at < 0 ? spec : spec.slice(0, at);
   const revision = at < 0 ? 'main' : spec.slice(at + 1);
   const parts = id.split('/');
-  if (parts.length !== 2 || !parts.every((p) => PART.test(p))) return undefined;
+  // Legacy ids without an organisation (gpt2, gpt2-medium) still resolve on the Hub, as in Python.
+  if (parts.length > 2 || !parts.every((p) => PART.test(p))) return undefined;
   if (!REVISION.test(revision) || revision.split('/').some((p) => p === '..' || p === '.')) return undefined;
   return { repoId: id, revision };
 }
