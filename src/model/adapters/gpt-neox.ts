@@ -1,7 +1,7 @@
 import type { Checkpoint } from '../../load/checkpoint.js';
 import type { ModelConfig, RopeConfig } from '../config.js';
 import type { BlockParams, Linear, ModelParams } from '../params.js';
-import { ConfigFields, parseRopeScaling, type FamilyAdapter } from './types.js';
+import { ConfigFields, headGeometry, parseRopeScaling, partialRotaryDims, type FamilyAdapter } from './types.js';
 
 /**
  * GPT-NeoX (Pythia, GPT-NeoX-20B): LayerNorm, partial rotary (rotary_pct of each head), parallel residual
@@ -15,16 +15,9 @@ export const gptNeoxAdapter: FamilyAdapter = {
 
   parseConfig(raw, file): ModelConfig {
     const f = new ConfigFields(raw, file);
-    const D = f.int('hidden_size');
-    const H = f.int('num_attention_heads');
-    f.check(H > 0 && D % H === 0, `hidden_size (${D}) must be divisible by num_attention_heads (${H})`);
-    const dHead = D / H;
+    const { D, H, dHead } = headGeometry(f, { gqa: false });
     // Newer transformers versions spell these partial_rotary_factor / rope_theta.
-    const pct = f.num(['rotary_pct', 'partial_rotary_factor'], 0.25);
-    f.check(pct > 0 && pct <= 1, `rotary_pct must be in (0, 1], got ${pct}`);
-    const rd = Math.floor(dHead * pct);
-    f.check(rd >= 2 && rd % 2 === 0,
-      `rotary_pct ${pct} gives ${rd} rotary dimensions per head (head_dim ${dHead}); this must be a positive even number`);
+    const rd = partialRotaryDims(f, ['rotary_pct', 'partial_rotary_factor'], 0.25, dHead);
     const scaling = ropeScalingNoneOrLinear(f);
     const attnBias = f.bool('attention_bias', true);
     return {

@@ -1,7 +1,7 @@
 import type { Checkpoint } from '../../load/checkpoint.js';
 import type { ModelConfig } from '../config.js';
 import type { BlockParams, Linear, ModelParams } from '../params.js';
-import { ConfigFields, parseRopeScaling, type FamilyAdapter } from './types.js';
+import { ConfigFields, headGeometry, parseRopeScaling, type FamilyAdapter } from './types.js';
 
 /**
  * The Llama family: Llama 2/3 (incl. llama3 rope scaling), Mistral, Qwen2. RMSNorm, rotary over the full
@@ -14,13 +14,7 @@ export const llamaAdapter: FamilyAdapter = {
   parseConfig(raw, file): ModelConfig {
     const f = new ConfigFields(raw, file);
     const modelType = f.str('model_type');
-    const D = f.int('hidden_size');
-    const H = f.int('num_attention_heads');
-    f.check(H > 0, 'num_attention_heads must be positive');
-    const Hkv = f.int('num_key_value_heads', H);
-    f.check(Hkv > 0 && H % Hkv === 0, `num_attention_heads (${H}) must be a multiple of num_key_value_heads (${Hkv})`);
-    const dHead = f.int('head_dim', Math.floor(D / H));
-    f.check(f.has('head_dim') || D % H === 0, `hidden_size (${D}) must be divisible by num_attention_heads (${H})`);
+    const { D, H, Hkv, dHead } = headGeometry(f, { gqa: true, explicitHeadDim: true });
     const isQwen = modelType === 'qwen2';
     const attnBias = isQwen || f.bool('attention_bias', false);
     const window = modelType === 'mistral' || f.bool('use_sliding_window', false) ? f.int('sliding_window', 0) : 0;

@@ -2,7 +2,7 @@ import type { Checkpoint } from '../../load/checkpoint.js';
 import type { ModelConfig } from '../config.js';
 import type { BlockParams, Linear, ModelParams } from '../params.js';
 import { ropeScalingNoneOrLinear } from './gpt-neox.js';
-import { ConfigFields, type FamilyAdapter } from './types.js';
+import { ConfigFields, headGeometry, partialRotaryDims, type FamilyAdapter } from './types.js';
 
 /**
  * Phi-1, Phi-1.5 and Phi-2 in the transformers format (PhiForCausalLM): one input_layernorm feeding both
@@ -16,18 +16,9 @@ export const phiAdapter: FamilyAdapter = {
 
   parseConfig(raw, file): ModelConfig {
     const f = new ConfigFields(raw, file);
-    const D = f.int('hidden_size');
-    const H = f.int('num_attention_heads');
-    f.check(H > 0 && D % H === 0, `hidden_size (${D}) must be divisible by num_attention_heads (${H})`);
-    const Hkv = f.int('num_key_value_heads', H);
-    f.check(Hkv > 0 && H % Hkv === 0, `num_attention_heads (${H}) must be a multiple of num_key_value_heads (${Hkv})`);
+    const { D, H, Hkv, dHead } = headGeometry(f, { gqa: true });
     f.check(!f.bool('qk_layernorm', false), "'qk_layernorm: true' is not supported (LayerNorm on queries and keys)");
-    const dHead = D / H;
-    const factor = f.num('partial_rotary_factor', 0.5);
-    f.check(factor > 0 && factor <= 1, `partial_rotary_factor must be in (0, 1], got ${factor}`);
-    const rd = Math.floor(dHead * factor);
-    f.check(rd >= 2 && rd % 2 === 0,
-      `partial_rotary_factor ${factor} gives ${rd} rotary dimensions per head (head_dim ${dHead}); this must be a positive even number`);
+    const rd = partialRotaryDims(f, ['partial_rotary_factor'], 0.5, dHead);
     return {
       family: 'phi',
       modelType: f.str('model_type'),

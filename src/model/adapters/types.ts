@@ -33,7 +33,8 @@ export class ConfigFields {
     return undefined;
   }
 
-  int(keys: string | string[], fallback?: number): number {
+  /** A numeric field (first present of `keys`), validated; `fallback` when absent, else an error. */
+  private number(keys: string | string[], fallback: number | undefined, ok: (v: number) => boolean, what: string): number {
     const list = Array.isArray(keys) ? keys : [keys];
     const hit = this.pick(list);
     if (!hit) {
@@ -41,20 +42,16 @@ export class ConfigFields {
       this.fail(`required field '${list[0]}' is missing`);
     }
     const [k, v] = hit;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) this.fail(`field '${k}' must be a non-negative integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !ok(v)) this.fail(`field '${k}' must be ${what}, got ${JSON.stringify(v)}`);
     return v;
   }
 
+  int(keys: string | string[], fallback?: number): number {
+    return this.number(keys, fallback, (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer');
+  }
+
   num(keys: string | string[], fallback?: number): number {
-    const list = Array.isArray(keys) ? keys : [keys];
-    const hit = this.pick(list);
-    if (!hit) {
-      if (fallback !== undefined) return fallback;
-      this.fail(`required field '${list[0]}' is missing`);
-    }
-    const [k, v] = hit;
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(`field '${k}' must be a number, got ${JSON.stringify(v)}`);
-    return v;
+    return this.number(keys, fallback, Number.isFinite, 'a number');
   }
 
   bool(key: string, fallback: boolean): boolean {
@@ -119,4 +116,25 @@ export function parseRopeScaling(f: ConfigFields): RopeConfig['scaling'] {
   if (type === 'linear') return { type: 'linear', factor: sub.num('factor') };
   f.check(false, `rope_scaling type '${type}' is not supported (supported: llama3, linear)`);
   return undefined;
+}
+
+/** Model width and head counts: hidden_size, num_attention_heads, num_key_value_heads (default: no GQA). */
+export function headGeometry(f: ConfigFields, opts: { gqa: boolean; explicitHeadDim?: boolean }): { D: number; H: number; Hkv: number; dHead: number } {
+  const D = f.int('hidden_size');
+  const H = f.int('num_attention_heads');
+  f.check(H > 0, 'num_attention_heads must be positive');
+  const Hkv = opts.gqa ? f.int('num_key_value_heads', H) : H;
+  f.check(Hkv > 0 && H % Hkv === 0, `num_attention_heads (${H}) must be a multiple of num_key_value_heads (${Hkv})`);
+  const explicit = opts.explicitHeadDim === true && f.has('head_dim');
+  f.check(explicit || D % H === 0, `hidden_size (${D}) must be divisible by num_attention_heads (${H})`);
+  return { D, H, Hkv, dHead: explicit ? f.int('head_dim') : D / H };
+}
+
+/** Rotary dimensions per head from a fraction field (rotary_pct, partial_rotary_factor): a positive even count. */
+export function partialRotaryDims(f: ConfigFields, keys: string[], fallback: number, dHead: number): number {
+  const frac = f.num(keys, fallback);
+  f.check(frac > 0 && frac <= 1, `${keys[0]} must be in (0, 1], got ${frac}`);
+  const rd = Math.floor(dHead * frac);
+  f.check(rd >= 2 && rd % 2 === 0, `${keys[0]} ${frac} gives ${rd} rotary dimensions per head (head_dim ${dHead}); this must be a positive even number`);
+  return rd;
 }
