@@ -47,38 +47,82 @@ export interface Manifest {
 export type InterventionKind = 'delete' | 'swap' | 'repeat' | 'plan';
 
 export interface SweepMetrics {
+  /** Positions scored for KL/agreement/entropy (every non-BOS position); the loss uses as many (t = 0..T-2). */
   tokens: number;
+  /** Documents the tokens came from (the units of the standard errors). */
+  docs: number;
   kl_mean: number;
   kl_std: number;
   kl_sem: number;
   agreement: number;
+  agreement_std: number;
   agreement_sem: number;
   accuracy: number;
+  accuracy_std: number;
+  accuracy_sem: number;
   accuracy_baseline: number;
   loss: number;
-  loss_baseline: number;
+  loss_std: number;
   loss_sem: number;
+  loss_baseline: number;
   entropy_bits: number;
-  entropy_bits_baseline: number;
+  entropy_bits_std: number;
   entropy_bits_sem: number;
+  entropy_bits_baseline: number;
 }
 
 export interface InterventionRow extends SweepMetrics {
   kind: InterventionKind;
-  /** First block touched by the intervention. */
+  /** First block touched by the intervention (-1 for a custom plan equal to the original order). */
   layer: number;
   /** Block list executed. */
   plan: number[];
   /** layer / (L - 1). */
   relative_depth: number;
+  /** Short label (delete_3, swap_0, repeat5_2, plan_0-1-3-2). */
+  name: string;
+  /** Plan-wide differences: loss - loss_baseline, entropy_bits - entropy_bits_baseline. */
+  loss_delta: number;
+  entropy_bits_delta: number;
+}
+
+export interface SweepBaseline {
+  plan: number[];
+  tokens: number;
+  docs: number;
+  loss: number;
+  loss_std: number;
+  loss_sem: number;
+  accuracy: number;
+  accuracy_std: number;
+  accuracy_sem: number;
+  entropy_bits: number;
+  entropy_bits_std: number;
+  entropy_bits_sem: number;
+}
+
+export interface SweepSummary {
+  interventions: number;
+  mean_agreement: number;
+  /** Same mean without the interventions that touch the first block or the last block (layer 0 / L-1 for delete, 0 / L-2 for swap). */
+  mean_agreement_excluding_ends: number | null;
+  min_agreement: number;
+  max_agreement: number;
+  mean_kl: number;
+  definition: string;
 }
 
 export interface SweepResult {
   provenance: Provenance;
-  baseline: { plan: number[]; tokens: number; loss: number; loss_sem: number; accuracy: number; entropy_bits: number; entropy_bits_sem: number };
+  /** Number of blocks L of the model. */
+  layers: number;
+  data?: DataProvenance;
+  /** Same as manifest.json's choices. */
+  choices?: Record<string, unknown>;
+  baseline: SweepBaseline;
   interventions: InterventionRow[];
   /** Mean agreement over all interventions of a kind ("retains 72-95%" in the paper). */
-  summary: Record<string, { interventions: number; mean_agreement: number; mean_kl: number; definition: string }>;
+  summary: Record<string, SweepSummary>;
 }
 
 // ---------- stages (DIR/<analysis>.json) ----------
@@ -148,6 +192,8 @@ export interface ProbeResult extends StageFileBase {
   /** L+1 points like the logit lens (0 = embeddings). */
   perPoint?: Array<{ point: number; relativeDepth: number; trainAccuracy: number; devAccuracy: number; l2: number }>;
   chance?: number;
+  /** Examples used: WiC train / dev pairs, or the probe file's train / held-out spans. */
+  examples?: { train: number; dev: number };
 }
 
 export interface StageBoundariesResult extends StageFileBase {
@@ -169,6 +215,7 @@ export const ANALYSIS_FILES = {
   repeat: 'repeat.json',
   cka: 'cka.json',
   wic: 'wic.json',
+  probe: 'probe.json',
   stages: 'stages.json',
 } as const;
 export type AnalysisName = keyof typeof ANALYSIS_FILES;

@@ -1,0 +1,194 @@
+/**
+ * Layer × layer linear CKA with the unbiased HSIC estimator accumulated over minibatches (paper spec §5.0,
+ * the motivation for stages; stage 2 feature engineering). Representations are the block outputs
+ * `blocks.{ℓ}.hook_resid_post`, ℓ = 0..L−1 (embeddings excluded, as the authors' code).
+ *
+ * Two samplings, both recorded:
+ * - last-token (the paper, App. C): the residual at the last token of each window, sequences truncated at
+ *   `maxSeq` (512; with a causal model the state at position 511 of a longer window equals that of the
+ *   truncated sequence), gathered into minibatches of `batchSize` (128) vectors; a final partial batch is
+ *   used when it has at least 4 vectors (the estimator's minimum).
+ * - all-token (the authors' representation_similarity.py): each window is one minibatch of all its token
+ *   positions (BOS excluded by default: its massive activations would dominate the Grams; recorded).
+ */
+import type { Backend } from '../backend/backend.js';
+import type { CkaResult } from '../results/schema.js';
+import { base64ToF32, f32ToBase64 } from './common.js';
+import { CkaAccumulator, type CkaAccumulatorJSON } from './math/cka.js';
+
+/**
+ * The same sums as math/cka's CkaAccumulator (unbiased HSIC per minibatch, summed), with the Grams
+ * X Xᵀ computed by BLAS (float32 products, float64 HSIC) instead of scalar loops: an all-token minibatch
+ * of 512 positions × 1600 dims × 48 layers is otherwise minutes of JavaScript. The state is the
+ * accumulator's JSON, so `CkaAccumulator.fromJSON(...).result()` gives the matrix.
+ */
+export class FastCkaAccumulator {
+  private readonly hsicSum: Float64Array;
+  batches = 0;
+
+  constructor(readonly nLayers: number, private readonly backend: Backend) {
+    this.hsicSum = new Float64Array(nLayers * nLayers);
+  }
+
+  addBatch(features: Float32Array[], n: number, d: number): void {
+    const L = this.nLayers;
+    if (n < 4) throw new Error(`CKA: the unbiased HSIC needs n >= 4 examples per batch, got ${n}`);
+    const grams: Float64Array[] = [], rows: Float64Array[] = [], totals: number[] = [];
+    const g32 = new Float32Array(n * n);
+    for (let i = 0; i < L; i++) {
+      this.backend.gemm({ transA: false, transB: true, m: n, n, k: d, a: features[i], lda: d, b: features[i], ldb: d, beta: 0, c: g32, ldc: n });
+      const K = new Float64Array(n * n), r = new Float64Array(n);
+      let total = 0;
+      for (let a = 0; a < n; a++) {
+        let s = 0;
+        for (let b = 0; b < n; b++) {
+          // Symmetrize (BLAS need not give bit-identical (a,b) and (b,a)) and zero the diagonal.
+          const v = a === b ? 0 : a < b ? g32[a * n + b] : g32[b * n + a];
+          K[a * n + b] = v;
+          s += v;
+        }
+        r[a] = s;
+        total += s;
+      }
+      grams.push(K);
+      rows.push(r);
+      totals.push(total);
+    }
+    const batch = new Float64Array(L * L);
+    for (let i = 0; i < L; i++)
+      for (let j = i; j < L; j++) {
+        const K = grams[i], M = grams[j];
+        let tr = 0;
+        for (let k = 0; k < n * n; k++) tr += K[k] * M[k];
+        let rd = 0;
+        for (let a = 0; a < n; a++) rd += rows[i][a] * rows[j][a];
+        const h = (tr + (totals[i] * totals[j]) / ((n - 1) * (n - 2)) - (2 * rd) / (n - 2)) / (n * (n - 3));
+        if (!Number.isFinite(h)) throw new Error(`CKA: non-finite HSIC for layers ${i},${j}`);
+        batch[i * L + j] = batch[j * L + i] = h;
+      }
+    for (let k = 0; k < L * L; k++) this.hsicSum[k] += batch[k];
+    this.batches++;
+  }
+
+  toJSON(): CkaAccumulatorJSON {
+    return { nLayers: this.nLayers, batches: this.batches, hsicSum: Array.from(this.hsicSum) };
+  }
+
+  static fromJSON(json: CkaAccumulatorJSON, backend: Backend): FastCkaAccumulator {
+    const acc = new FastCkaAccumulator(json.nLayers, backend);
+    acc.hsicSum.set(json.hsicSum);
+    acc.batches = json.batches;
+    return acc;
+  }
+
+  result(): number[][] {
+    return CkaAccumulator.fromJSON(this.toJSON()).result();
+  }
+}
+
+export interface CkaOptions {
+  lastToken?: boolean;
+  allTokens?: boolean;
+  batchSize?: number;
+  maxSeq?: number;
+  allTokensIncludeBos?: boolean;
+}
+
+export interface CkaState {
+  layers: number;
+  dModel: number;
+  last?: CkaAccumulatorJSON;
+  all?: CkaAccumulatorJSON;
+  pending: string[];
+  pendingCount: number;
+}
+
+export class CkaAnalysis {
+  last?: FastCkaAccumulator;
+  all?: FastCkaAccumulator;
+  readonly batchSize: number;
+  readonly maxSeq: number;
+  readonly allTokensIncludeBos: boolean;
+  private pending: Float32Array[];
+  private pendingCount = 0;
+
+  constructor(readonly layers: number, readonly dModel: number, backend: Backend, opts: CkaOptions = {}) {
+    if (opts.lastToken ?? true) this.last = new FastCkaAccumulator(layers, backend);
+    if (opts.allTokens ?? true) this.all = new FastCkaAccumulator(layers, backend);
+    this.batchSize = opts.batchSize ?? 128;
+    this.maxSeq = opts.maxSeq ?? 512;
+    this.allTokensIncludeBos = opts.allTokensIncludeBos ?? false;
+    if (this.batchSize < 4) throw new Error(`CKA batch size must be >= 4, got ${this.batchSize}`);
+    this.pending = Array.from({ length: layers }, () => new Float32Array(this.batchSize * dModel));
+  }
+
+  /** One forward batch: resid[ℓ] = blocks.ℓ.hook_resid_post [B*T*D]. */
+  addBatch(resid: Float32Array[], batch: number, seq: number): void {
+    const D = this.dModel, L = this.layers;
+    if (this.last) {
+      const pos = Math.min(seq, this.maxSeq) - 1;
+      for (let b = 0; b < batch; b++) {
+        const row = (b * seq + pos) * D;
+        for (let l = 0; l < L; l++) this.pending[l].set(resid[l].subarray(row, row + D), this.pendingCount * D);
+        this.pendingCount++;
+        if (this.pendingCount === this.batchSize) this.flush();
+      }
+    }
+    if (this.all) {
+      const first = this.allTokensIncludeBos ? 0 : 1;
+      const n = seq - first;
+      if (n >= 4) {
+        for (let b = 0; b < batch; b++) {
+          const feats = resid.map((r) => r.subarray((b * seq + first) * D, (b + 1) * seq * D));
+          this.all.addBatch(feats, n, D);
+        }
+      }
+    }
+  }
+
+  private flush(): void {
+    if (!this.last || this.pendingCount < 4) return;
+    const n = this.pendingCount, D = this.dModel;
+    this.last.addBatch(this.pending.map((p) => p.subarray(0, n * D)), n, D);
+    this.pendingCount = 0;
+  }
+
+  /** Uses the final partial last-token batch (if >= 4 vectors) and returns the result fields. */
+  finish(): Pick<CkaResult, 'lastToken' | 'allTokens'> {
+    this.flush();
+    const out: Pick<CkaResult, 'lastToken' | 'allTokens'> = {};
+    if (this.last && this.last.batches > 0) out.lastToken = { matrix: this.last.result(), batches: this.last.batches, batchSize: this.batchSize };
+    if (this.all && this.all.batches > 0) out.allTokens = { matrix: this.all.result(), batches: this.all.batches };
+    return out;
+  }
+
+  toJSON(): CkaState {
+    const D = this.dModel;
+    return {
+      layers: this.layers,
+      dModel: D,
+      last: this.last?.toJSON(),
+      all: this.all?.toJSON(),
+      pending: this.pending.map((p) => f32ToBase64(p.slice(0, this.pendingCount * D))),
+      pendingCount: this.pendingCount,
+    };
+  }
+
+  static fromJSON(s: CkaState, backend: Backend, opts: CkaOptions): CkaAnalysis {
+    const c = new CkaAnalysis(s.layers, s.dModel, backend, opts);
+    if (c.last && s.last) c.last = FastCkaAccumulator.fromJSON(s.last, backend);
+    if (c.all && s.all) c.all = FastCkaAccumulator.fromJSON(s.all, backend);
+    s.pending.forEach((b, l) => c.pending[l].set(base64ToF32(b)));
+    c.pendingCount = s.pendingCount;
+    return c;
+  }
+
+  choices(): Record<string, unknown> {
+    return {
+      representation: 'blocks.{l}.hook_resid_post, l = 0..L-1 (embeddings excluded)',
+      estimator: 'linear kernel, unbiased HSIC (Nguyen et al. 2020) summed over minibatches; CKA from the sums',
+      lastToken: this.last ? { batchSize: this.batchSize, maxSeq: this.maxSeq, position: 'min(T, maxSeq) - 1 of each window' } : 'off',
+      allTokens: this.all ? { minibatch: 'one window', includeBos: this.allTokensIncludeBos } : 'off',
+    };
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Layer repeat (paper spec §3.3, §5.4, stage 4): every layer of a block of k consecutive layers is run
+ * twice in a row (interleaved duplication, one repeat, weights shared), e.g. k = 3 from s = 2 gives
+ * [0, 1, 2, 2, 3, 3, 4, 4, 5, …]. For each start s = 0..L−k and k ∈ {3, 5} (blocks longer than the model
+ * are skipped), the entropy (bits) of the final output distribution at every position after BOS is
+ * compared with the unmodified model's.
+ */
+import { forward } from '../model/forward.js';
+import type { ModelLike } from '../model/executor.js';
+import type { RepeatResult } from '../results/schema.js';
+import { relativeDepth, statOf } from './common.js';
+import { GroupedStats, type GroupedStatsJSON } from './math/running-stats.js';
+
+/** Plan with each of the layers s..s+k−1 run twice in a row. */
+export function repeatPlan(nLayers: number, start: number, blockLength: number): number[] {
+  if (start < 0 || blockLength < 1 || start + blockLength > nLayers) throw new Error(`repeat block ${start}..${start + blockLength - 1} does not fit ${nLayers} layers`);
+  const plan: number[] = [];
+  for (let l = 0; l < nLayers; l++) {
+    plan.push(l);
+    if (l >= start && l < start + blockLength) plan.push(l);
+  }
+  return plan;
+}
+
+/** Entropy in bits of every row of logits at positions t >= 1, grouped per batch row. */
+function entropiesAfterBos(model: ModelLike, logits: Float32Array, batch: number, seq: number, docIds: number[], into: GroupedStats): void {
+  const V = model.config.vocabSize;
+  if (seq < 2) return;
+  const ent = new Float64Array(batch * seq);
+  model.backend.logitStats(logits, batch * seq, V, undefined, undefined, ent);
+  for (let b = 0; b < batch; b++) into.addDocMany(docIds[b], ent.subarray(b * seq + 1, (b + 1) * seq));
+}
+
+export interface RepeatState {
+  baseline: GroupedStatsJSON;
+  rows: Array<{ blockLength: number; startLayer: number; stats: GroupedStatsJSON }>;
+}
+
+export class RepeatAccumulator {
+  readonly baseline = new GroupedStats();
+  readonly rows: Array<{ blockLength: number; startLayer: number; plan: number[]; stats: GroupedStats }>;
+
+  constructor(readonly layers: number, readonly blockLengths: number[] = [3, 5]) {
+    this.rows = [];
+    for (const k of blockLengths) for (let s = 0; s + k <= layers; s++) this.rows.push({ blockLength: k, startLayer: s, plan: repeatPlan(layers, s, k), stats: new GroupedStats() });
+  }
+
+  /** One batch: baseline logits from the shared forward; one extra forward per repeat plan. */
+  addBatch(model: ModelLike, input: { ids: Int32Array; batch: number; seq: number }, baselineLogits: Float32Array, docIds: number[]): void {
+    entropiesAfterBos(model, baselineLogits, input.batch, input.seq, docIds, this.baseline);
+    for (const r of this.rows) {
+      const res = forward(model, input, { plan: r.plan });
+      entropiesAfterBos(model, res.logits!.data, input.batch, input.seq, docIds, r.stats);
+    }
+  }
+
+  toJSON(): RepeatState {
+    return { baseline: this.baseline.toJSON(), rows: this.rows.map((r) => ({ blockLength: r.blockLength, startLayer: r.startLayer, stats: r.stats.toJSON() })) };
+  }
+
+  static fromJSON(layers: number, blockLengths: number[], s: RepeatState): RepeatAccumulator {
+    const acc = new RepeatAccumulator(layers, blockLengths);
+    acc.baseline.merge(GroupedStats.fromJSON(s.baseline));
+    s.rows.forEach((r, i) => acc.rows[i].stats.merge(GroupedStats.fromJSON(r.stats)));
+    return acc;
+  }
+
+  result(): Pick<RepeatResult, 'baselineEntropyBits' | 'rows'> {
+    return {
+      baselineEntropyBits: statOf(this.baseline),
+      rows: this.rows.map((r) => ({ blockLength: r.blockLength, startLayer: r.startLayer, relativeDepth: relativeDepth(r.startLayer, this.layers), plan: r.plan, entropyBits: statOf(r.stats) })),
+    };
+  }
+
+  choices(): Record<string, unknown> {
+    return {
+      blockLengths: this.blockLengths,
+      repeats: 1,
+      plan: 'each layer of the block run twice in a row (interleaved), weights shared',
+      starts: 's = 0..L-k (one row per start and block length; block lengths longer than L are skipped)',
+      metric: 'entropy (bits) of the final output distribution, every position after BOS; sem across documents',
+      relativeDepth: 'startLayer / (L - 1)',
+    };
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * MLP output norm per layer (paper spec §5.4, stage 4: residual calibration): the L2 norm of
+ * `blocks.{ℓ}.hook_mlp_out` per token, at every position after BOS, token-pooled; sem across documents.
+ */
+import type { MlpNormResult } from '../results/schema.js';
+import { relativeDepth, statOf } from './common.js';
+import { GroupedStats, type GroupedStatsJSON } from './math/running-stats.js';
+
+export class MlpNormAccumulator {
+  readonly norms: GroupedStats[];
+
+  constructor(readonly layers: number) {
+    this.norms = Array.from({ length: layers }, () => new GroupedStats());
+  }
+
+  /** One layer's MLP output [B, T, D]; positions t >= firstPosition (default 1: after BOS). */
+  addMlpOut(layer: number, data: Float32Array, shape: number[], docIds: number[], firstPosition = 1): void {
+    const [B, T, D] = shape;
+    for (let b = 0; b < B; b++) {
+      const n = T - firstPosition;
+      if (n <= 0) continue;
+      const vals = new Float64Array(n);
+      for (let t = firstPosition; t < T; t++) {
+        const o = (b * T + t) * D;
+        let s = 0;
+        for (let j = 0; j < D; j++) s += data[o + j] * data[o + j];
+        vals[t - firstPosition] = Math.sqrt(s);
+      }
+      this.norms[layer].addDocMany(docIds[b], vals);
+    }
+  }
+
+  toJSON(): { layers: number; norms: GroupedStatsJSON[] } {
+    return { layers: this.layers, norms: this.norms.map((g) => g.toJSON()) };
+  }
+
+  static fromJSON(s: { layers: number; norms: GroupedStatsJSON[] }): MlpNormAccumulator {
+    const acc = new MlpNormAccumulator(s.layers);
+    s.norms.forEach((g, l) => acc.norms[l].merge(GroupedStats.fromJSON(g)));
+    return acc;
+  }
+
+  perLayer(): MlpNormResult['perLayer'] {
+    return this.norms.map((g, layer) => ({ layer, relativeDepth: relativeDepth(layer, this.layers), norm: statOf(g) }));
+  }
+}
+
+export const MLP_NORM_CHOICES = {
+  hook: 'blocks.{l}.hook_mlp_out (includes the output-projection bias)',
+  norm: 'L2 norm per token',
+  positions: 'every position after BOS, the last included',
+  pooling: 'token-pooled mean and sample std; sem across documents',
+} as const;

@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { readDocuments } from '../../data/documents.js';
+import { loadTokenizer } from '../../load/tokenizer.js';
+import { DEFAULT_ANALYSES, runStages, STAGE_ANALYSES, type StageAnalysis } from '../../analyses/run-stages.js';
+import { LayerlabError } from '../../util/errors.js';
+import { openModel } from '../open-model.js';
+import { parsePositiveInt, runCommand } from '../run-command.js';
+
+interface StagesCliOptions {
+  model: string;
+  data: string;
+  out: string;
+  analyses?: string;
+  maxTokens?: string;
+  maxDocs?: string;
+  seqLen?: string;
+  batchTokens?: string;
+  textField?: string;
+  tokenizer?: string;
+  wic?: string;
+  wicMaxTrain?: string;
+  wicMaxDev?: string;
+  probe?: string;
+  sweep?: string;
+  neuronMode: string;
+  attentionBos: boolean;
+  repeatDocs?: string;
+  repeatBlocks?: string;
+  subwordTokens?: string;
+  subwordMaxExamples?: string;
+  ckaBatch?: string;
+  ckaAllTokensBos?: boolean;
+  fresh?: boolean;
+}
+
+function intList(text: string, flag: string): number[] {
+  return text.split(',').map((s) => parsePositiveInt(s.trim(), flag));
+}
+
+export function registerStages(program: Command): void {
+  program
+    .command('stages')
+    .description('the stage analyses of Lad et al. per layer: local attention, sub-word heads, logit lens, prediction/suppression neurons, MLP norm, layer repeat, CKA, WiC probe, stage boundaries')
+    .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
+    .requiredOption('--data <file>', 'corpus: plain text (blank-line separated), JSONL or parquet')
+    .requiredOption('--out <dir>', 'run folder (resumed when the same command is run again)')
+    .option('--analyses <list>', `comma-separated subset of ${STAGE_ANALYSES.join(',')} (default ${DEFAULT_ANALYSES.join(',')}, plus probe with --probe)`)
+    .option('--max-tokens <n>', 'stop after this many non-BOS tokens of the corpus')
+    .option('--max-docs <n>', 'use only the first n documents')
+    .option('--seq-len <n>', 'window length including BOS (default min(context, 512))')
+    .option('--batch-tokens <n>', 'tokens per forward batch (default 4096)')
+    .option('--text-field <name>', 'JSONL field / parquet column with the text (default text)')
+    .option('--tokenizer <dir>', 'folder with tokenizer.json (default: the model folder)')
+    .option('--wic <dir>', 'WiC dataset folder (train/train.data.txt, ...); without it the WiC probe is recorded as skipped')
+    .option('--wic-max-train <n>', 'use only the first n WiC training pairs')
+    .option('--wic-max-dev <n>', 'use only the first n WiC dev pairs')
+    .option('--probe <file.jsonl>', 'general probe: lines {"text","start","end","label"[,"split"]}')
+    .option('--sweep <dir>', 'sweep folder whose metrics.json gives deletion KL for the stage boundaries')
+    .option('--neuron-mode <mode>', 'weight processing for the neuron statistics: tl or raw', 'tl')
+    .option('--no-attention-bos', 'do not count attention to the BOS key as local attention')
+    .option('--repeat-docs <n>', 'layer repeat on the first n documents (default 10)')
+    .option('--repeat-blocks <list>', 'block lengths for layer repeat (default 3,5)')
+    .option('--subword-tokens <n>', 'tokens of a multi-token word (default 4; 2-4 used when too rare)')
+    .option('--subword-max-examples <n>', 'most multi-token examples (default 1000)')
+    .option('--cka-batch <n>', 'last-token CKA minibatch size (default 128)')
+    .option('--cka-all-tokens-bos', 'include the BOS position in all-token CKA (default excluded)')
+    .option('--fresh', 'start over even if --out holds an unfinished run of the same command')
+    .action(
+      runCommand(async (o: StagesCliOptions) => {
+        const analyses = o.analyses?.split(',').map((s) => s.trim()).filter(Boolean) as StageAnalysis[] | undefined;
+        for (const a of analyses ?? []) if (!STAGE_ANALYSES.includes(a)) throw new LayerlabError(`--analyses: unknown analysis '${a}' (known: ${STAGE_ANALYSES.join(', ')})`);
+        if (o.neuronMode !== 'tl' && o.neuronMode !== 'raw') throw new LayerlabError(`--neuron-mode must be tl or raw, got '${o.neuronMode}'`);
+        const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
+        const model = await openModel(o.model);
+        const tokenizer = loadTokenizer(o.tokenizer ?? model.source.dir, model.config);
+        const bos = tokenizer.bosTokenId ?? model.config.bosTokenId;
+        if (bos === undefined) throw new LayerlabError('the model has no BOS token id (config.json bos_token_id or tokenizer_config.json bos_token)', model.source.dir);
+        const maxDocs = num(o.maxDocs, '--max-docs');
+        const corpus = await readDocuments(o.data, { textField: o.textField, maxDocs });
+        const { manifest } = await runStages(
+          { model, tokenizer, bos, corpus, dataFile: o.data, outDir: o.out, command: ['layerlab', ...process.argv.slice(2)] },
+          {
+            analyses,
+            maxTokens: num(o.maxTokens, '--max-tokens'),
+            maxDocs,
+            seqLen: num(o.seqLen, '--seq-len'),
+            batchTokens: num(o.batchTokens, '--batch-tokens'),
+            includeBosAttention: o.attentionBos,
+            neuronMode: o.neuronMode,
+            repeatDocs: num(o.repeatDocs, '--repeat-docs'),
+            repeatBlockLengths: o.repeatBlocks ? intList(o.repeatBlocks, '--repeat-blocks') : undefined,
+            subword: { multiTokens: num(o.subwordTokens, '--subword-tokens'), maxExamples: num(o.subwordMaxExamples, '--subword-max-examples') },
+            cka: { batchSize: num(o.ckaBatch, '--cka-batch'), allTokensIncludeBos: o.ckaAllTokensBos ?? false },
+            wicDir: o.wic,
+            wic: { maxTrain: num(o.wicMaxTrain, '--wic-max-train'), maxDev: num(o.wicMaxDev, '--wic-max-dev') },
+            probeFile: o.probe,
+            sweepDir: o.sweep,
+            fresh: o.fresh,
+          },
+        );
+        process.stderr.write(`wrote ${o.out}: ${manifest.complete.join(', ')}\n`);
+      }),
+    );
+}
