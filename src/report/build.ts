@@ -1,0 +1,75 @@
+/**
+ * `layerlab report`: reads run directories, builds the figures, writes the self-contained HTML page and,
+ * beside it, every figure as SVG, PNG and CSV (folder `<name>-figures/`).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { layerlabVersion } from '../util/package-root.js';
+import { gitCommit } from '../util/provenance.js';
+import { buildFigures } from './figures/index.js';
+import { reportHtml } from './html.js';
+import { loadRuns } from './load-runs.js';
+import { writeStaticFigures, type StaticFiles } from './render-static.js';
+import type { Figure, LoadedRun } from './types.js';
+
+export interface ReportOptions {
+  dirs: string[];
+  /** Output HTML file. */
+  out: string;
+  labels?: string[];
+  title?: string;
+  includeIncomplete?: boolean;
+  /** Error bands of the sweep figure: standard error of the mean (default) or per-token std. */
+  sigma?: 'sem' | 'std';
+  /** Write SVG/PNG/CSV files beside the HTML (default true); `png: false` skips only the PNGs. */
+  static?: boolean;
+  png?: boolean;
+  pngScale?: number;
+  /** Command line recorded in the footer. */
+  command?: string;
+  /** Fixed build time (tests). */
+  now?: string;
+}
+
+export interface ReportOutcome {
+  html: string;
+  staticDir?: string;
+  staticFiles: StaticFiles[];
+  runs: LoadedRun[];
+  figures: Figure[];
+  skipped: Array<{ key: string; needs: string }>;
+  /** Incomplete runs, problems and renderer warnings, one line each. */
+  warnings: string[];
+}
+
+export async function buildReport(o: ReportOptions): Promise<ReportOutcome> {
+  const runs = loadRuns(o.dirs, { labels: o.labels, includeIncomplete: o.includeIncomplete });
+  const { figures, skipped } = buildFigures(runs, { sigma: o.sigma ?? 'sem' });
+  const html = resolve(o.out);
+  mkdirSync(dirname(html), { recursive: true });
+  const stem = basename(html, extname(html));
+  const staticDir = o.static === false ? undefined : join(dirname(html), `${stem}-figures`);
+  const warnings: string[] = [];
+  for (const r of runs) {
+    if (!r.complete) warnings.push(`${r.dir}: incomplete run (${r.plotted ? 'complete files drawn, labelled' : 'not plotted'}): ${r.missing.join('; ')}`);
+    for (const p of r.problems) warnings.push(`${r.dir}: ${p}`);
+  }
+  let staticFiles: StaticFiles[] = [];
+  if (staticDir) {
+    const s = await writeStaticFigures(figures, staticDir, { png: o.png, scale: o.pngScale });
+    staticFiles = s.files;
+    warnings.push(...s.warnings);
+  }
+  const labels = runs.filter((r) => r.plotted).map((r) => r.label);
+  const page = reportHtml({
+    title: o.title ?? (labels.length ? `Stages of inference: ${labels.join(' vs ')}` : 'Stages of inference: layerlab report'),
+    runs,
+    figures,
+    skipped,
+    generated: { at: o.now ?? new Date().toISOString(), layerlabVersion, gitCommit: gitCommit(), command: o.command ?? `layerlab report ${o.dirs.join(' ')} --out ${o.out}` },
+    staticDir: staticDir ? relative(dirname(html), staticDir) : undefined,
+    includeIncomplete: !!o.includeIncomplete,
+  });
+  writeFileSync(html, page);
+  return { html, staticDir, staticFiles, runs, figures, skipped, warnings };
+}

@@ -1,0 +1,80 @@
+/**
+ * Local attention on relative depth: for each window k (1, 2, 4, 8, 16) the total attention weight on
+ * the k preceding tokens, and the paper's previous-5 metric, one small panel each, models overlaid.
+ */
+import { absentSentence, choicesSentence, dataSentence, num, stageSentence } from '../captions.js';
+import { PANEL_HEIGHT, VL_CONFIG, VL_SCHEMA, depthX, modelColorEncoding, modelFillEncoding, panelTitle, stageItemCounts, stageLayers } from '../style.js';
+import type { FigureBuilder, MarkCheck } from '../types.js';
+
+const W = 205;
+
+export const localAttention: FigureBuilder = (runs) => {
+  const usable = runs.filter((r) => r.stages['local-attention']);
+  if (usable.length === 0) return undefined;
+  const absent = runs.filter((r) => !usable.includes(r)).map((r) => r.label);
+  const windows = [...new Set(usable.flatMap((r) => r.stages['local-attention']!.windows))].sort((a, b) => a - b);
+  const metrics = [...windows.map((k) => ({ key: String(k), title: `window k = ${k}` })), { key: 'prev5', title: 'previous-5 (per entry, Fig. 1)' }];
+  const rows: Array<Record<string, unknown>> = [];
+  for (const r of usable)
+    for (const p of r.stages['local-attention']!.perLayer) {
+      for (const m of metrics) {
+        const s = m.key === 'prev5' ? p.prev5 : p.windows[m.key];
+        if (!s || s.mean === null) continue;
+        const sem = s.sem ?? 0;
+        rows.push({ model: r.label, metric: m.key, layer: p.layer, depth: p.relativeDepth, mean: s.mean, sem, lo: Math.max(0, s.mean - sem), hi: Math.min(1, s.mean + sem), count: s.count });
+      }
+    }
+  const checks: MarkCheck[] = [];
+  const st = stageItemCounts(usable, W);
+  const color = modelColorEncoding(usable);
+  const panels = metrics.map((m, i) => {
+    const data = rows.filter((x) => x.metric === m.key);
+    const name = `la_${m.key === 'prev5' ? 'prev5' : 'k' + m.key}`;
+    const series = new Set(data.map((x) => x.model)).size;
+    checks.push({ name: `${name}_line`, count: series, what: `${m.title}: one line per model` });
+    if (st.bands) checks.push({ name: `${name}_stageband`, count: st.bands, what: 'stage bands' });
+    const tooltip = [{ field: 'model' }, { field: 'layer' }, { field: 'depth', title: 'relative depth', format: '.3f' }, { field: 'mean', format: '.4f' }, { field: 'sem', title: '± sem', format: '.2g' }];
+    return {
+      title: panelTitle(m.title, usable),
+      width: W,
+      height: PANEL_HEIGHT - 60,
+      layer: [
+        ...stageLayers(usable, W, name),
+        { name: `${name}_band`, data: { values: data }, mark: { type: 'area', opacity: 0.18 }, encoding: { x: depthX('depth', i >= metrics.length - 3 ? 'relative depth' : null), y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, fill: modelFillEncoding(usable) } },
+        {
+          name: `${name}_line`,
+          data: { values: data },
+          mark: { type: 'line', point: false },
+          encoding: {
+            x: depthX('depth', i >= metrics.length - 3 ? 'relative depth' : null),
+            y: { field: 'mean', type: 'quantitative', scale: { zero: true }, axis: { title: m.key === 'prev5' ? 'mean weight per entry' : i % 3 === 0 ? 'weight on k preceding tokens' : null, format: '.2f', tickCount: 4 } },
+            color,
+            tooltip,
+          },
+        },
+      ],
+    };
+  });
+  const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, concat: panels, columns: 3, resolve: { scale: { color: 'shared' } } };
+  const bos = [...new Set(usable.map((r) => r.stages['local-attention']!.includeBos))];
+  const caption =
+    `Local attention, the detokenization signature. <b>Window k</b>: total post-softmax attention weight a query puts on its k preceding tokens, ` +
+    `S<sub>k</sub>(q) = Σ<sub>i=1..k</sub> A[q, q−i], averaged with equal weight over heads, queries and windows (so S<sub>k</sub> grows with k). ` +
+    `<b>Previous-5</b>: the paper's Fig. 1 metric, the mean weight per (query, offset) entry for offsets 1–5, pooled over heads (about S<sub>5</sub>/5). ` +
+    `The BOS key ${bos.length === 1 ? (bos[0] ? 'counts' : 'does not count') : 'counts for some models only (see choices)'} as a preceding token. Bands: ±1 standard error. ` +
+    `${dataSentence(usable)} ${choicesSentence(usable, (r) => r.stages['local-attention']?.choices)}` +
+    stageSentence(usable) +
+    absentSentence(absent, 'local-attention.json');
+  return {
+    id: 'fig-local-attention',
+    title: 'Local attention by window size',
+    caption,
+    spec: spec as never,
+    table: {
+      columns: ['model', 'metric', 'layer', 'relative_depth', 'mean', 'sem', 'count'],
+      rows: rows.map((x) => [x.model as string, x.metric === 'prev5' ? 'prev5' : `k=${x.metric}`, x.layer as number, num(x.depth as number), num(x.mean as number), num(x.sem as number), x.count as number]),
+    },
+    checks,
+    absent,
+  };
+};

@@ -1,0 +1,86 @@
+/**
+ * Logit lens with neuron densities (paper Figs. 3 & 6): entropy of the lens distribution and its KL to
+ * the final output at every point of the residual stream, with the density of prediction and
+ * suppression neurons per layer.
+ */
+import { absentSentence, choicesSentence, dataSentence, num, stageSentence } from '../captions.js';
+import { HALF_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
+import type { FigureBuilder, MarkCheck } from '../types.js';
+import { linePanel, type DepthRow } from './common.js';
+
+const H = 180;
+
+export const logitLens: FigureBuilder = (runs) => {
+  const lens = runs.filter((r) => r.stages['logit-lens']);
+  const neur = runs.filter((r) => r.stages.neurons);
+  if (lens.length === 0 && neur.length === 0) return undefined;
+  const absentLens = runs.filter((r) => !lens.includes(r)).map((r) => r.label);
+  const absentNeur = runs.filter((r) => !neur.includes(r)).map((r) => r.label);
+  const ent: DepthRow[] = [];
+  const kl: DepthRow[] = [];
+  for (const r of lens)
+    for (const p of r.stages['logit-lens']!.perPoint) {
+      const e = p.entropyBits;
+      const k = p.klBits;
+      if (e.mean !== null) ent.push({ model: r.label, depth: p.relativeDepth, y: e.mean, lo: e.mean - (e.sem ?? 0), hi: e.mean + (e.sem ?? 0), point: p.point });
+      if (k.mean !== null) kl.push({ model: r.label, depth: p.relativeDepth, y: k.mean, lo: Math.max(0, k.mean - (k.sem ?? 0)), hi: k.mean + (k.sem ?? 0), point: p.point });
+    }
+  const pred: DepthRow[] = [];
+  const sup: DepthRow[] = [];
+  for (const r of neur)
+    for (const l of r.stages.neurons!.perLayer) {
+      pred.push({ model: r.label, depth: l.relativeDepth, y: l.predictionDensity, layer: l.layer, count: l.prediction, dMlp: l.dMlp });
+      sup.push({ model: r.label, depth: l.relativeDepth, y: l.suppressionDensity, layer: l.layer, count: l.suppression, dMlp: l.dMlp });
+    }
+  const all = [...new Set([...lens, ...neur])].sort((a, b) => a.index - b.index);
+  const checks: MarkCheck[] = [];
+  const panels: Array<Record<string, unknown>> = [];
+  const add = (p: { panel: Record<string, unknown>; checks: MarkCheck[] }) => {
+    panels.push(p.panel);
+    checks.push(...p.checks);
+  };
+  const ptTip = [{ field: 'point', title: 'point (0 = embeddings)' }];
+  const nTip = [{ field: 'layer' }, { field: 'count', title: 'neurons' }, { field: 'dMlp', title: 'MLP width' }];
+  if (lens.length) {
+    add(linePanel({ name: 'll_entropy', runs: lens, rows: ent, title: 'Logit-lens entropy', yTitle: 'entropy (bits)', width: HALF_WIDTH, height: H, tooltip: ptTip }));
+    add(linePanel({ name: 'll_kl', runs: lens, rows: kl, title: 'Logit-lens KL to final output', yTitle: 'KL (bits)', width: HALF_WIDTH, height: H, yScale: { zero: true }, tooltip: ptTip }));
+  }
+  if (neur.length) {
+    add(linePanel({ name: 'nd_pred', runs: neur, rows: pred, title: 'Prediction neurons', yTitle: 'fraction of MLP neurons', width: HALF_WIDTH, height: H, yScale: { zero: true }, yFormat: '.1%', tooltip: nTip }));
+    add(linePanel({ name: 'nd_sup', runs: neur, rows: sup, title: 'Suppression neurons', yTitle: 'fraction of MLP neurons', width: HALF_WIDTH, height: H, yScale: { zero: true }, yFormat: '.1%', tooltip: nTip }));
+  }
+  const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, concat: panels, columns: 2, resolve: { scale: { color: 'shared' } } };
+  const neuronText = neur.length
+    ? [...new Set(neur.map((r) => `${r.stages.neurons!.mode === 'tl' ? 'TransformerLens-style folded weights' : 'raw weights'}, kurtosis threshold ${r.stages.neurons!.threshold}`))].join(' / ')
+    : '';
+  const caption =
+    `Top: the logit lens — the residual stream at each point (0 = embeddings, i = after block i − 1; relative depth i / L) passed through the final norm and unembedding. ` +
+    `Left: entropy of that next-token distribution; right: KL divergence from the model's final distribution to it; both in bits, mean over scored tokens, bands ±1 standard error. ` +
+    (neur.length
+      ? `Bottom: fraction of each layer's MLP neurons that are <b>prediction</b> neurons (the output weight's projection onto the vocabulary, W<sub>out</sub>·W<sub>U</sub>, has kurtosis above the threshold and positive skew: it promotes a few tokens) ` +
+        `or <b>suppression</b> neurons (high kurtosis, negative skew: it suppresses a few tokens); ${neuronText}. `
+      : '') +
+    `${dataSentence(lens.length ? lens : neur)} ${choicesSentence(lens, (r) => r.stages['logit-lens']?.choices)}` +
+    stageSentence(all) +
+    absentSentence(absentLens, 'logit-lens.json') +
+    absentSentence(absentNeur, 'neurons.json');
+  const table: Array<Array<string | number | null>> = [];
+  for (const r of lens)
+    for (const p of r.stages['logit-lens']!.perPoint)
+      table.push([r.label, 'logit lens', p.point, null, num(p.relativeDepth), num(p.entropyBits.mean), num(p.entropyBits.sem), num(p.klBits.mean), num(p.klBits.sem), num(p.agreement?.mean ?? null), null, null]);
+  for (const r of neur)
+    for (const l of r.stages.neurons!.perLayer)
+      table.push([r.label, 'neurons', null, l.layer, num(l.relativeDepth), null, null, null, null, null, num(l.predictionDensity), num(l.suppressionDensity)]);
+  return {
+    id: 'fig-logit-lens',
+    title: 'Logit lens and prediction / suppression neurons',
+    caption,
+    spec: spec as never,
+    table: {
+      columns: ['model', 'source', 'point', 'layer', 'relative_depth', 'entropy_bits', 'entropy_sem', 'kl_bits', 'kl_sem', 'lens_top1_agreement', 'prediction_density', 'suppression_density'],
+      rows: table,
+    },
+    checks,
+    absent: [...new Set([...absentLens, ...absentNeur])],
+  };
+};

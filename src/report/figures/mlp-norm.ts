@@ -1,0 +1,47 @@
+/** Norm of each layer's MLP output on relative depth (the residual-sharpening signature). */
+import { absentSentence, choicesSentence, dataSentence, num, stageSentence } from '../captions.js';
+import { FULL_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
+import type { FigureBuilder } from '../types.js';
+import { linePanel, type DepthRow } from './common.js';
+
+export const mlpNorm: FigureBuilder = (runs) => {
+  const usable = runs.filter((r) => r.stages['mlp-norm']);
+  if (usable.length === 0) return undefined;
+  const absent = runs.filter((r) => !usable.includes(r)).map((r) => r.label);
+  const rows: DepthRow[] = [];
+  for (const r of usable)
+    for (const l of r.stages['mlp-norm']!.perLayer)
+      if (l.norm.mean !== null) rows.push({ model: r.label, depth: l.relativeDepth, y: l.norm.mean, lo: l.norm.mean - (l.norm.sem ?? 0), hi: l.norm.mean + (l.norm.sem ?? 0), layer: l.layer, std: l.norm.std });
+  const vals = rows.map((r) => r.y).filter((v) => v > 0);
+  const log = vals.length > 0 && Math.max(...vals) / Math.min(...vals) > 50;
+  const { panel, checks } = linePanel({
+    name: 'mlp',
+    runs: usable,
+    rows,
+    yTitle: `mean L2 norm of MLP output${log ? ' (log scale)' : ''}`,
+    width: FULL_WIDTH,
+    height: 220,
+    yScale: log ? { type: 'log' } : { zero: true },
+    tooltip: [{ field: 'layer' }, { field: 'std', title: 'std over tokens', format: '.3g' }],
+  });
+  // a one-element vconcat puts the legend above the stage tracks, not between them and the title
+  const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, vconcat: [panel] };
+  const caption =
+    `Mean L2 norm of each block's MLP output (the vector the MLP adds to the residual stream), over scored tokens; bands ±1 standard error. ` +
+    `A rise in the last layers is the paper's stage-4 (residual calibration) signature.${log ? ' Log scale: the norms span more than a factor of 50.' : ''} ` +
+    `${dataSentence(usable)} ${choicesSentence(usable, (r) => r.stages['mlp-norm']?.choices)}` +
+    stageSentence(usable) +
+    absentSentence(absent, 'mlp-norm.json');
+  return {
+    id: 'fig-mlp-norm',
+    title: 'MLP output norms',
+    caption,
+    spec: spec as never,
+    table: {
+      columns: ['model', 'layer', 'relative_depth', 'norm_mean', 'norm_std', 'norm_sem', 'count'],
+      rows: usable.flatMap((r) => r.stages['mlp-norm']!.perLayer.map((l) => [r.label, l.layer, num(l.relativeDepth), num(l.norm.mean), num(l.norm.std), num(l.norm.sem), l.norm.count])),
+    },
+    checks,
+    absent,
+  };
+};

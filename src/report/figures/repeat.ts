@@ -1,0 +1,69 @@
+/** Layer repeat: output entropy when a block of layers is run twice, by where the block starts. */
+import { absentSentence, choicesSentence, dataSentence, esc, num, stageSentence } from '../captions.js';
+import { FULL_WIDTH, HALF_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
+import type { FigureBuilder, MarkCheck } from '../types.js';
+import { linePanel, type DepthRow } from './common.js';
+
+export const layerRepeat: FigureBuilder = (runs) => {
+  const usable = runs.filter((r) => r.stages.repeat?.rows.length);
+  if (usable.length === 0) return undefined;
+  const absent = runs.filter((r) => !usable.includes(r)).map((r) => r.label);
+  const lengths = [...new Set(usable.flatMap((r) => r.stages.repeat!.rows.map((x) => x.blockLength)))].sort((a, b) => a - b);
+  const width = lengths.length === 1 ? FULL_WIDTH : HALF_WIDTH;
+  const checks: MarkCheck[] = [];
+  const panels: Array<Record<string, unknown>> = [];
+  for (const len of lengths) {
+    const rows: DepthRow[] = [];
+    const inPanel = usable.filter((r) => r.stages.repeat!.rows.some((x) => x.blockLength === len));
+    for (const r of inPanel)
+      for (const x of r.stages.repeat!.rows.filter((y) => y.blockLength === len).sort((a, b) => a.startLayer - b.startLayer))
+        if (x.entropyBits.mean !== null)
+          rows.push({ model: r.label, depth: x.relativeDepth, y: x.entropyBits.mean, lo: x.entropyBits.mean - (x.entropyBits.sem ?? 0), hi: x.entropyBits.mean + (x.entropyBits.sem ?? 0), startLayer: x.startLayer, plan: x.plan.join(',') });
+    const base = inPanel
+      .filter((r) => r.stages.repeat!.baselineEntropyBits.mean !== null)
+      .map((r) => ({ model: r.label, baseline: r.stages.repeat!.baselineEntropyBits.mean, color: r.color }));
+    const name = `rep_b${len}`;
+    const p = linePanel({
+      name,
+      runs: inPanel,
+      rows,
+      title: len === 1 ? 'one layer repeated' : `${len} consecutive layers repeated`,
+      yTitle: 'output entropy (bits)',
+      width,
+      height: 200,
+      tooltip: [{ field: 'startLayer', title: 'first repeated block' }, { field: 'plan', title: 'blocks executed' }],
+      extra: [
+        {
+          name: `${name}_base`,
+          data: { values: base },
+          mark: { type: 'rule', strokeDash: [2, 3], strokeWidth: 1.5 },
+          encoding: { y: { field: 'baseline', type: 'quantitative' }, stroke: { field: 'color', type: 'nominal', scale: null }, tooltip: [{ field: 'model' }, { field: 'baseline', title: 'original entropy (bits)', format: '.3f' }] },
+        },
+      ],
+    });
+    panels.push(p.panel);
+    checks.push(...p.checks, { name: `${name}_base`, count: base.length, what: `block length ${len}: original entropy per model` });
+  }
+  const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, concat: panels, columns: lengths.length === 1 ? 1 : 2, resolve: { scale: { color: 'shared' } } };
+  const caption =
+    `Layer repeat: the entropy of the final next-token distribution (bits, mean over scored tokens, bands ±1 standard error) when a block of ${lengths.join(', ')} consecutive layer(s) starting at the given relative depth is executed twice in a row; ` +
+    `dotted lines: the unmodified model's entropy. ` +
+    usable.map((r) => `${esc(r.label)}: original ${r.stages.repeat!.baselineEntropyBits.mean?.toFixed(3) ?? '?'} bits`).join('; ') +
+    `. ${dataSentence(usable)} ${choicesSentence(usable, (r) => r.stages.repeat?.choices)}` +
+    stageSentence(usable) +
+    absentSentence(absent, 'repeat.json');
+  return {
+    id: 'fig-repeat',
+    title: 'Repeating layers',
+    caption,
+    spec: spec as never,
+    table: {
+      columns: ['model', 'block_length', 'start_layer', 'relative_depth', 'blocks_executed', 'entropy_bits', 'entropy_sem', 'baseline_entropy_bits'],
+      rows: usable.flatMap((r) =>
+        r.stages.repeat!.rows.map((x) => [r.label, x.blockLength, x.startLayer, num(x.relativeDepth), x.plan.join(','), num(x.entropyBits.mean), num(x.entropyBits.sem), num(r.stages.repeat!.baselineEntropyBits.mean)]),
+      ),
+    },
+    checks,
+    absent,
+  };
+};

@@ -1,0 +1,309 @@
+/**
+ * Reads run directories for the report: a flat folder (manifest.json, metrics.json and the stage files
+ * side by side) or a `paper` folder with `sweep/` and `stages/` subfolders (the root may hold its own
+ * manifest). Every file is checked against the shapes of src/results/schema.ts, and a run is marked
+ * incomplete, with what is missing, when its `.layerlab-run.json` says it did not finish, its manifest
+ * lacks `finishedAt` or lists requested work that is not complete, or a file it lists as complete is
+ * absent.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { ANALYSIS_FILES, type AnalysisName, type Manifest, type SweepResult } from '../results/schema.js';
+import { LayerlabError } from '../util/errors.js';
+import type { LoadedRun, RunFileInfo, RunPart, StageFiles } from './types.js';
+import { modelColor } from './style.js';
+
+const RUN_FILE = '.layerlab-run.json';
+const SWEEP_FILE = 'metrics.json';
+/** Requested names that the sweep writes into metrics.json. */
+const SWEEP_NAMES = new Set(['sweep', 'delete', 'swap', 'repeat', 'plan']);
+
+export interface LoadOptions {
+  /** Legend names, one per directory (default: the model name, made unique). */
+  labels?: string[];
+  /** Draw the complete files of incomplete runs too (labelled "(incomplete)"). Default false. */
+  includeIncomplete?: boolean;
+}
+
+function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new LayerlabError(`cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new LayerlabError(`is not valid JSON (${(e as Error).message}); the file may be truncated`, path);
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isNumOrNull = (v: unknown): boolean => v === null || isNum(v);
+const isStat = (v: unknown): boolean => isObj(v) && isNum(v.count) && isNumOrNull(v.mean) && isNumOrNull(v.sem ?? null) && isNumOrNull(v.std ?? null);
+
+/** Returns a reason the manifest is unusable, or undefined. */
+export function checkManifest(m: unknown): string | undefined {
+  if (!isObj(m)) return 'not a JSON object';
+  if (!['sweep', 'stages', 'paper'].includes(m.kind as string)) return `kind must be sweep, stages or paper, got ${JSON.stringify(m.kind)}`;
+  if (!Array.isArray(m.requested) || !Array.isArray(m.complete)) return 'requested and complete must be lists';
+  if (!isObj(m.provenance)) return 'provenance missing';
+  return undefined;
+}
+
+/** Returns a reason the sweep result is unusable, or undefined. */
+export function checkSweep(s: unknown): string | undefined {
+  if (!isObj(s)) return 'not a JSON object';
+  if (!isObj(s.baseline) || !Array.isArray((s.baseline as Record<string, unknown>).plan)) return 'baseline.plan missing';
+  if (!Array.isArray(s.interventions)) return 'interventions must be a list';
+  for (const [i, r] of (s.interventions as unknown[]).entries()) {
+    if (!isObj(r)) return `interventions[${i}] is not an object`;
+    if (!['delete', 'swap', 'repeat', 'plan'].includes(r.kind as string)) return `interventions[${i}].kind is ${JSON.stringify(r.kind)}`;
+    if (!isNum(r.layer)) return `interventions[${i}].layer must be a number`;
+    if (!Array.isArray(r.plan)) return `interventions[${i}].plan must be a list`;
+    // NaN is written as null (no tokens, or a plan with no first touched layer): such rows are not drawn.
+    for (const k of ['relative_depth', 'kl_mean', 'agreement'] as const) if (!isNumOrNull(r[k] ?? null)) return `interventions[${i}].${k} must be a number or null`;
+  }
+  return undefined;
+}
+
+function perLayerCheck(f: Record<string, unknown>, key: string, n: number, fields: string[], stats: string[] = []): string | undefined {
+  const rows = f[key];
+  if (!Array.isArray(rows)) return `${key} must be a list`;
+  if (rows.length !== n) return `${key} has ${rows.length} entries, expected ${n}`;
+  for (const [i, r] of rows.entries()) {
+    if (!isObj(r)) return `${key}[${i}] is not an object`;
+    for (const k of fields) if (!isNum(r[k])) return `${key}[${i}].${k} must be a number`;
+    for (const k of stats) if (!isStat(r[k])) return `${key}[${i}].${k} must be a {count, mean, std, sem} statistic`;
+  }
+  return undefined;
+}
+
+function squareMatrix(m: unknown, n: number): string | undefined {
+  if (!Array.isArray(m) || m.length !== n) return `matrix must have ${n} rows`;
+  for (const row of m) if (!Array.isArray(row) || row.length !== n || !row.every(isNumOrNull)) return `matrix must be ${n} x ${n} numbers`;
+  return undefined;
+}
+
+/** Returns a reason the stage file is unusable, or undefined. */
+export function checkStageFile(name: AnalysisName, f: unknown): string | undefined {
+  if (!isObj(f)) return 'not a JSON object';
+  const expect: string[] = [name];
+  if (!expect.includes(f.analysis as string)) return `analysis is ${JSON.stringify(f.analysis)}, expected ${JSON.stringify(name)}`;
+  if (!Number.isInteger(f.layers) || (f.layers as number) < 1) return 'layers must be a positive integer';
+  const L = f.layers as number;
+  switch (name) {
+    case 'local-attention': {
+      if (!Array.isArray(f.windows) || !f.windows.every(isNum)) return 'windows must be a list of numbers';
+      const e = perLayerCheck(f, 'perLayer', L, ['layer', 'relativeDepth'], ['prev5']);
+      if (e) return e;
+      for (const [i, r] of (f.perLayer as Array<Record<string, unknown>>).entries())
+        if (!isObj(r.windows) || !Object.values(r.windows).every(isStat)) return `perLayer[${i}].windows must map window sizes to statistics`;
+      return undefined;
+    }
+    case 'subword-heads': {
+      if (!Array.isArray(f.heads)) return 'heads must be a list';
+      for (const [i, h] of (f.heads as unknown[]).entries()) if (!isObj(h) || !isNum(h.layer) || !isNum(h.head) || !isNum(h.score)) return `heads[${i}] needs layer, head, score`;
+      const hm = f.heatmap;
+      if (!isObj(hm) || !Array.isArray(hm.multi) || !Array.isArray(hm.single) || !isNum(hm.width)) return 'heatmap needs layer, head, width, multi and single';
+      return undefined;
+    }
+    case 'logit-lens':
+      return perLayerCheck(f, 'perPoint', L + 1, ['point', 'relativeDepth'], ['entropyBits', 'klBits']);
+    case 'neurons':
+      return perLayerCheck(f, 'perLayer', L, ['layer', 'relativeDepth', 'predictionDensity', 'suppressionDensity']);
+    case 'mlp-norm':
+      return perLayerCheck(f, 'perLayer', L, ['layer', 'relativeDepth'], ['norm']);
+    case 'repeat': {
+      if (!Array.isArray(f.rows)) return 'rows must be a list';
+      for (const [i, r] of (f.rows as unknown[]).entries())
+        if (!isObj(r) || !isNum(r.blockLength) || !isNum(r.startLayer) || !isNum(r.relativeDepth) || !isStat(r.entropyBits)) return `rows[${i}] needs blockLength, startLayer, relativeDepth, entropyBits`;
+      return undefined;
+    }
+    case 'cka': {
+      if (!f.lastToken && !f.allTokens) return 'neither lastToken nor allTokens present';
+      for (const k of ['lastToken', 'allTokens'] as const) {
+        const v = f[k];
+        if (v === undefined) continue;
+        if (!isObj(v)) return `${k} must be an object`;
+        const e = squareMatrix(v.matrix, L);
+        if (e) return `${k}.${e}`;
+      }
+      return undefined;
+    }
+    case 'wic':
+    case 'probe': {
+      if (f.status !== 'done' && f.status !== 'skipped') return 'status must be done or skipped';
+      if (f.status === 'done') return perLayerCheck(f, 'perPoint', L + 1, ['point', 'relativeDepth', 'trainAccuracy', 'devAccuracy']);
+      return undefined;
+    }
+    case 'stages': {
+      if (!Array.isArray(f.boundaries)) return 'boundaries must be a list';
+      for (const [i, b] of (f.boundaries as unknown[]).entries())
+        if (!isObj(b) || ![2, 3, 4].includes(b.stage as number) || !isNum(b.layer) || !isNum(b.relativeDepth)) return `boundaries[${i}] needs stage (2-4), layer, relativeDepth`;
+      return undefined;
+    }
+  }
+}
+
+function fileForName(name: string): string | undefined {
+  if (name in ANALYSIS_FILES) return ANALYSIS_FILES[name as AnalysisName];
+  if (SWEEP_NAMES.has(name)) return SWEEP_FILE;
+  return undefined;
+}
+
+/** Reads one run directory. Throws LayerlabError when it is not a layerlab run at all. */
+export function loadRun(dirArg: string, index = 0, opts: { label?: string; includeIncomplete?: boolean } = {}): LoadedRun {
+  const dir = resolve(dirArg);
+  if (!existsSync(dir)) throw new LayerlabError('run directory does not exist', dirArg);
+  if (!statSync(dir).isDirectory()) throw new LayerlabError('is not a directory (expected a run folder written by layerlab sweep, stages or paper)', dirArg);
+
+  const parts: RunPart[] = [];
+  for (const sub of ['', 'sweep', 'stages'] as const) {
+    const d = sub ? join(dir, sub) : dir;
+    if (sub && !(existsSync(d) && statSync(d).isDirectory())) continue;
+    const part: RunPart = { dir: d, sub };
+    const mp = join(d, 'manifest.json');
+    if (existsSync(mp)) {
+      const m = readJsonFile(mp);
+      const why = checkManifest(m);
+      if (why) throw new LayerlabError(`not a layerlab manifest: ${why}`, mp);
+      part.manifest = m as Manifest;
+    }
+    const rp = join(d, RUN_FILE);
+    if (existsSync(rp)) {
+      const r = readJsonFile(rp);
+      if (isObj(r) && typeof r.finished === 'boolean') part.runFile = { key: String(r.key ?? ''), finished: r.finished, files: Array.isArray(r.files) ? r.files.map(String) : [] };
+    }
+    parts.push(part);
+  }
+
+  const missing: string[] = [];
+  const problems: string[] = [];
+  const files: string[] = [];
+  const rel = (p: string) => relative(dir, p) || '.';
+  /** Where a result file lives: the first folder of the run that has it. */
+  const locate = (file: string): string | undefined => {
+    for (const p of parts) {
+      const f = join(p.dir, file);
+      if (existsSync(f)) return f;
+    }
+    return undefined;
+  };
+
+  const run: LoadedRun = { dir, label: '', color: modelColor(index), index, parts, stages: {}, files, complete: true, missing, problems, plotted: false };
+  run.manifest = parts.find((p) => p.manifest)?.manifest;
+
+  // ---- sweep ----
+  const sweepPath = locate(SWEEP_FILE);
+  if (sweepPath) {
+    try {
+      const s = readJsonFile(sweepPath);
+      const why = checkSweep(s);
+      if (why) problems.push(`${rel(sweepPath)}: ${why} (not plotted)`);
+      else {
+        run.sweep = s as SweepResult;
+        files.push(rel(sweepPath));
+        const owner = parts.find((p) => p.dir === dirname(sweepPath));
+        run.sweepChoices = run.sweep.choices ?? owner?.manifest?.choices ?? parts.find((p) => p.manifest?.kind === 'sweep')?.manifest?.choices;
+      }
+    } catch (e) {
+      problems.push(`${(e as Error).message} (not plotted)`);
+    }
+  }
+
+  // ---- stage files ----
+  for (const [name, file] of Object.entries(ANALYSIS_FILES) as Array<[AnalysisName, string]>) {
+    const p = locate(file);
+    if (!p) continue;
+    try {
+      const f = readJsonFile(p);
+      const why = checkStageFile(name, f);
+      if (why) {
+        problems.push(`${rel(p)}: ${why} (not plotted)`);
+        continue;
+      }
+      (run.stages as Record<string, unknown>)[name] = f;
+      files.push(rel(p));
+    } catch (e) {
+      problems.push(`${(e as Error).message} (not plotted)`);
+    }
+  }
+
+  const hasAnything = parts.some((p) => p.manifest || p.runFile) || files.length > 0 || problems.length > 0;
+  if (!hasAnything)
+    throw new LayerlabError(`not a layerlab run folder: no manifest.json, ${RUN_FILE}, ${SWEEP_FILE} or stage files (${Object.values(ANALYSIS_FILES).join(', ')})`, dirArg);
+
+  // ---- completeness ----
+  for (const p of parts) {
+    const where = p.sub ? `${p.sub}/` : '';
+    if (p.runFile && !p.runFile.finished) missing.push(`${where}${RUN_FILE} says the run did not finish (interrupted or still running)`);
+    const m = p.manifest;
+    if (!m) {
+      if (p.runFile || (p.sub === '' && parts.length === 1)) missing.push(`${where}manifest.json is missing`);
+      continue;
+    }
+    const done = new Set(m.complete);
+    const notDone = m.requested.filter((r) => !done.has(r));
+    if (notDone.length) missing.push(`${where}manifest.json: requested but not complete: ${notDone.join(', ')}`);
+    if (!m.finishedAt && !(p.runFile?.finished === false)) missing.push(`${where}manifest.json has no finishedAt (the run did not finish)`);
+    for (const name of m.complete) {
+      const file = fileForName(name);
+      if (file && !locate(file)) missing.push(`${file} is missing (listed as complete: ${name})`);
+    }
+    for (const name of notDone) {
+      const file = fileForName(name);
+      if (file && !locate(file) && !missing.some((x) => x.startsWith(`${file} `))) missing.push(`${file} was not written (${name} not complete)`);
+    }
+  }
+  // a listed run file that vanished
+  for (const p of parts)
+    for (const f of p.runFile?.files ?? [])
+      if (f.endsWith('.json') && !existsSync(join(p.dir, f))) missing.push(`${p.sub ? p.sub + '/' : ''}${f} is missing (listed in ${RUN_FILE})`);
+  if (files.length === 0) missing.push('no result files (metrics.json or stage files)');
+  run.complete = missing.length === 0;
+
+  // ---- provenance, data, layers ----
+  run.provenance = run.manifest?.provenance ?? run.sweep?.provenance ?? Object.values(run.stages).find((f) => f)?.provenance;
+  run.data = parts.map((p) => p.manifest?.data).find((d) => d) ?? run.sweep?.data;
+  const layerCounts = new Map<number, string[]>();
+  const note = (n: number, what: string) => layerCounts.set(n, [...(layerCounts.get(n) ?? []), what]);
+  if (run.sweep) note(Number.isInteger(run.sweep.layers) ? run.sweep.layers : run.sweep.baseline.plan.length, SWEEP_FILE);
+  for (const [name, f] of Object.entries(run.stages)) if (f) note(f.layers, ANALYSIS_FILES[name as AnalysisName]);
+  if (layerCounts.size > 1)
+    problems.push(`files disagree on the number of layers: ${[...layerCounts].map(([n, w]) => `${n} (${w.join(', ')})`).join('; ')}`);
+  run.layers = [...layerCounts.entries()].sort((a, b) => b[1].length - a[1].length)[0]?.[0];
+
+  run.label = opts.label ?? shortModelName(run.provenance?.model) ?? basename(dir);
+  run.plotted = run.complete || !!opts.includeIncomplete;
+  if (!run.complete && opts.includeIncomplete) run.label += ' (incomplete)';
+  return run;
+}
+
+/** "EleutherAI/pythia-410m" → "pythia-410m"; a local path → its last folder. */
+export function shortModelName(model: string | undefined): string | undefined {
+  if (!model) return undefined;
+  const parts = model.split(/[\\/]/).filter(Boolean);
+  return parts[parts.length - 1];
+}
+
+/** Reads every directory; labels are made unique (the folder name is appended to repeated ones). */
+export function loadRuns(dirs: string[], opts: LoadOptions = {}): LoadedRun[] {
+  if (dirs.length === 0) throw new LayerlabError('no run directories given');
+  if (opts.labels && opts.labels.length !== dirs.length) throw new LayerlabError(`--labels has ${opts.labels.length} names for ${dirs.length} directories`);
+  const runs = dirs.map((d, i) => loadRun(d, i, { label: opts.labels?.[i], includeIncomplete: opts.includeIncomplete }));
+  const seen = new Map<string, number>();
+  for (const r of runs) seen.set(r.label, (seen.get(r.label) ?? 0) + 1);
+  for (const r of runs) if ((seen.get(r.label) ?? 0) > 1) r.label = `${r.label} [${basename(r.dir)}]`;
+  const again = new Map<string, number>();
+  for (const r of runs) {
+    const n = (again.get(r.label) ?? 0) + 1;
+    again.set(r.label, n);
+    if (n > 1) r.label = `${r.label} #${n}`;
+  }
+  return runs;
+}
+
+export type { StageFiles };
