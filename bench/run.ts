@@ -7,6 +7,7 @@ import { benchForward } from './forward-bench.js';
 import { torchForward } from './torch-baseline.js';
 import { benchMemory } from './memory-bench.js';
 import { machineInfo } from './machine.js';
+import { benchSweep } from './sweep-bench.js';
 
 /**
  * `npm run bench`: forward throughput against bare sgemm on the same shapes, written to
@@ -44,6 +45,14 @@ if (parts.has('memory')) {
   const m = benchMemory();
   log(`  peak RSS ${m.peakRssMiB} MiB for ${m.weightsF32MiB} MiB of f32 weights + ${m.activationsMiB} MiB activations (x${m.ratioToWeightsPlusActivations}; budget ${m.budgetMiB} MiB)`);
   results.memory = m;
+}
+
+if (parts.has('sweep')) {
+  // All deletions and swaps of a random GPT-2-small over SWEEP_BENCH_WINDOWS x SWEEP_BENCH_SEQ random tokens
+  // (default 32 x 512): prefix sharing vs recomputing every plan vs the paper's method.
+  const s = benchSweep(backend, { log });
+  log(`  sweep: sharing ${s.speedup.sharingVsRecompute}x faster than recomputation, ${s.speedup.sharingVsPaper}x faster than the paper's method (max metric difference ${s.maxAbsDiff.toExponential(1)})`);
+  results.sweep = s;
 }
 
 mkdirSync(join(packageRoot, 'bench'), { recursive: true });

@@ -4,6 +4,9 @@ import { layerlabVersion } from '../util/package-root.js';
 import { registerForward } from './commands/forward.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerReport } from './commands/report.js';
+import { registerStages } from './commands/stages.js';
+import { registerSweep } from './commands/sweep.js';
 
 const program = new Command();
 program
@@ -15,5 +18,8 @@ program
 registerInspect(program);
 registerForward(program);
 registerGenerate(program);
+registerStages(program);
+registerSweep(program);
+registerReport(program);
 
 await program.parseAsync(process.argv);
