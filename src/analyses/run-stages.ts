@@ -73,6 +73,8 @@ export interface StagesOptions {
   probeFile?: string;
   sweepDir?: string;
   fresh?: boolean;
+  /** Keep a finished run of the same command as it is (layerlab paper resuming). */
+  reuseFinished?: boolean;
   /** Progress bar on stderr (default true). */
   progress?: boolean;
   /**
@@ -147,7 +149,11 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
     sweep: opts.sweepDir ?? null,
   };
   const key = { model: model.source.modelId ?? model.source.dir, data: corpus.sha256, requested, choices };
-  const run = ResumableRun.open(outDir, key, { fresh: opts.fresh });
+  const run = ResumableRun.open(outDir, key, { fresh: opts.fresh, reuseFinished: opts.reuseFinished });
+  if (run.finishedBefore) {
+    log(opts, `stages: ${outDir} is already complete for this command; kept as it is`);
+    return { manifest: readJson<Manifest>(join(outDir, 'manifest.json')), results: {}, dir: outDir };
+  }
   const prov = provenance(model);
 
   // Windows (deterministic from the corpus and options).

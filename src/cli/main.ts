@@ -4,6 +4,7 @@ import { layerlabVersion } from '../util/package-root.js';
 import { registerForward } from './commands/forward.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerPaper } from './commands/paper.js';
 import { registerReport } from './commands/report.js';
 import { registerStages } from './commands/stages.js';
 import { registerSweep } from './commands/sweep.js';
@@ -18,8 +19,9 @@ program
 registerInspect(program);
 registerForward(program);
 registerGenerate(program);
-registerStages(program);
 registerSweep(program);
+registerStages(program);
 registerReport(program);
+registerPaper(program);
 
 await program.parseAsync(process.argv);

@@ -22,11 +22,15 @@ const STATE_DIR = '.state';
 export class ResumableRun {
   private run: RunFile;
 
-  private constructor(readonly dir: string, run: RunFile, readonly resumed: boolean) {
+  private constructor(readonly dir: string, run: RunFile, readonly resumed: boolean, readonly finishedBefore = false) {
     this.run = run;
   }
 
-  static open(dir: string, key: unknown, opts: { fresh?: boolean } = {}): ResumableRun {
+  /**
+   * `reuseFinished`: a finished run of the same key is kept as it is (`finishedBefore` is true and the
+   * caller skips the work) — used by `layerlab paper` when it resumes, so finished parts are not redone.
+   */
+  static open(dir: string, key: unknown, opts: { fresh?: boolean; reuseFinished?: boolean } = {}): ResumableRun {
     const keyText = JSON.stringify(key);
     if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, RUN_FILE)))
       throw new LayerlabError('output folder exists and was not written by layerlab; choose an empty or new folder', dir);
@@ -34,7 +38,10 @@ export class ResumableRun {
     const path = join(dir, RUN_FILE);
     if (existsSync(path)) {
       const prev = readJson<RunFile>(path);
-      if (!opts.fresh && !prev.finished && prev.key === keyText) return new ResumableRun(dir, prev, true);
+      if (!opts.fresh && prev.key === keyText) {
+        if (!prev.finished) return new ResumableRun(dir, prev, true);
+        if (opts.reuseFinished) return new ResumableRun(dir, prev, true, true);
+      }
       for (const f of prev.files) rmSync(join(dir, f), { force: true, recursive: true });
       rmSync(join(dir, STATE_DIR), { force: true, recursive: true });
     }

@@ -77,3 +77,12 @@ test('generate continues a prompt greedily like the reference', needsShared('mod
   const inspect = layerlab('inspect', '--model', dir);
   assert.match(inspect.stdout, /tokenizer\s+vocab 512, bos 1, eos 2/);
 });
+
+test('paper with a model that is neither a folder nor reachable says so and how to use a local folder', () => {
+  const data = join(tmp, 'corpus.txt');
+  writeFileSync(data, 'One story.\n\nAnother story.\n');
+  const r = layerlab('paper', '--model', 'openai-community/gpt2', '--data', data, '--out', join(tmp, 'paper'));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /not in the local Hugging Face cache .* offline mode is on .* point --model at a local folder/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});

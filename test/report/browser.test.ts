@@ -6,53 +6,27 @@
  * only when that cannot be done.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { buildReport, type ReportOutcome } from '../../src/report/build.js';
-import { repoRoot } from '../helpers/shared.js';
 import { writeFixtureRun } from './fixtures.js';
 import { artifactsDir, tempDir } from './helpers.js';
+import { chromiumOrReason, figureStates, withReportPage, type FigureState, type PageLog } from './page.js';
 
 // Browser globals used inside page.evaluate callbacks (the project compiles without the DOM lib).
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const window: any;
 declare const document: any;
-declare const getComputedStyle: any;
 declare const DOMParser: any;
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function chromiumOrReason(): string | undefined {
-  if (existsSync(CHROMIUM)) return undefined;
-  const r = spawnSync('bash', [join(repoRoot, 'scripts', 'ensure-chromium.sh')], { encoding: 'utf8', timeout: 600_000 });
-  if (existsSync(CHROMIUM)) return undefined;
-  return `missing ${CHROMIUM} (Debian package 'chromium'); scripts/ensure-chromium.sh could not install it: ${(r.stderr || r.stdout || String(r.error ?? '')).trim().split('\n').pop()}`;
-}
 
 const skip = chromiumOrReason();
 const root = tempDir();
 after(() => rmSync(root, { recursive: true, force: true }));
 
-interface FigureState {
-  id: string;
-  svgs: number;
-  width: number;
-  height: number;
-  visible: boolean;
-  checks: Array<{ name: string; expected: number; found: number; what: string }>;
-}
-
 describe('report in headless Chromium', { skip }, () => {
   let report: ReportOutcome;
-  let result: {
-    consoleErrors: string[];
-    pageErrors: string[];
-    requests: string[];
-    state: { rendered: number; total: number; errors: string[] };
+  let result: PageLog & {
     figures: FigureState[];
     banners: string[];
     csvLinks: number;
@@ -68,46 +42,8 @@ describe('report in headless Chromium', { skip }, () => {
     const b = writeFixtureRun(join(root, 'pythia-410m'), { layers: 24, model: 'EleutherAI/pythia-410m', layout: 'split', seed: 5 });
     const killed = writeFixtureRun(join(root, 'gpt2-killed'), { layers: 16, model: 'openai-community/gpt2-medium', interruptedBefore: ['cka', 'stages'] });
     report = await buildReport({ dirs: [a, b, killed], out: join(root, 'out', 'report.html'), pngScale: 1 });
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-      const consoleErrors: string[] = [];
-      const pageErrors: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => pageErrors.push(e.message));
-      await page.route('**/*', (route) => {
-        const url = route.request().url();
-        if (url.startsWith('file:') || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
-        requests.push(url);
-        return route.abort();
-      });
-      await page.goto(pathToFileURL(report.html).href, { waitUntil: 'load' });
-      const state = await page.evaluate(async () => {
-        const s = window.layerlab as { ready: Promise<unknown>; rendered: number; total: number; errors: string[] };
-        await s.ready;
-        return { rendered: s.rendered, total: s.total, errors: s.errors };
-      });
-      const figures = await page.evaluate(() => {
-        const ll = window.layerlab as { checks: Record<string, Array<{ name: string; count: number; what: string }>> };
-        return Object.entries(ll.checks).map(([id, checks]) => {
-          const chart = document.getElementById(`chart-${id}`);
-          const svg = chart.querySelector('svg');
-          const box = svg?.getBoundingClientRect();
-          const style = getComputedStyle(chart);
-          return {
-            id,
-            svgs: chart.querySelectorAll('svg').length,
-            width: box?.width ?? 0,
-            height: box?.height ?? 0,
-            visible: style.display !== 'none' && style.visibility !== 'hidden' && !chart.closest('details:not([open])'),
-            checks: checks.map((c) => ({ name: c.name, expected: c.count, found: chart.querySelectorAll(`g.${c.name}_marks > *`).length as number, what: c.what })),
-          };
-        });
-      });
+    result = await withReportPage(report.html, async (page, log) => {
+      const figures = await figureStates(page);
       const svgTexts = report.staticFiles.map((f) => ({ file: f.svg, text: readFileSync(f.svg, 'utf8') }));
       const svgParse = await page.evaluate((files) => {
         return files.map((f) => {
@@ -128,10 +64,8 @@ describe('report in headless Chromium', { skip }, () => {
       mkdirSync(dir, { recursive: true });
       await page.screenshot({ path: join(dir, 'report-full.png'), fullPage: true });
       await page.screenshot({ path: join(dir, 'report-top.png') });
-      result = { consoleErrors, pageErrors, requests, state, figures, svgParse, ...rest };
-    } finally {
-      await browser.close();
-    }
+      return { ...log, figures, svgParse, ...rest };
+    });
   });
 
   test('opens with no console errors, no page errors and no network requests', () => {

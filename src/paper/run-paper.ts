@@ -1,0 +1,103 @@
+import { join, resolve } from 'node:path';
+import { runStages } from '../analyses/run-stages.js';
+import { sha256File } from '../data/digest.js';
+import { readDocuments } from '../data/documents.js';
+import { loadTokenizer } from '../load/tokenizer.js';
+import type { Model } from '../model/model.js';
+import { ResumableRun } from '../results/resumable-run.js';
+import type { Manifest } from '../results/schema.js';
+import type { InterventionSpec } from '../sweep/interventions.js';
+import { executeSweep } from '../sweep/run-sweep.js';
+import { LayerlabError } from '../util/errors.js';
+import { provenance } from '../util/provenance.js';
+
+export interface PaperOptions {
+  data: string;
+  out: string;
+  textField?: string;
+  maxTokens?: number;
+  maxDocs?: number;
+  seqLen?: number;
+  /** Default: delete, swap and repeat:5 (repeat:L for models with fewer than 5 blocks). */
+  interventions?: InterventionSpec[];
+  wicDir?: string;
+  batchMb?: number;
+  prefixCacheMb?: number;
+  fresh?: boolean;
+  /** Skip the PNG files of the report (SVG and CSV are still written). */
+  png?: boolean;
+  command?: string[];
+  /** Test hook: called after each of the three phases. */
+  afterPhase?: (phase: 'sweep' | 'stages' | 'report') => void;
+}
+
+export interface PaperOutcome {
+  dir: string;
+  report: string;
+  warnings: string[];
+}
+
+/**
+ * The whole paper for one model: robustness sweeps (Fig. 5a and layer repeat), every stage analysis
+ * (Figs. 1, 5b-c, 6, 7, 8, 10-12) with stage boundaries from the sweep's deletion KL, and the report.
+ * Layout: DIR/sweep, DIR/stages, DIR/report.html and DIR/report-figures/. Finished parts are never
+ * redone: re-running the same command after a kill continues with the first unfinished part, and a
+ * finished run is kept (only the report is rebuilt); --fresh recomputes everything.
+ */
+export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperOutcome> {
+  const L = model.config.nLayers;
+  const specs = opts.interventions ?? [{ kind: 'delete' }, { kind: 'swap' }, { kind: 'repeat', k: Math.min(5, L) }];
+  const dataHash = await sha256File(opts.data).catch(() => {
+    throw new LayerlabError('cannot read the data file', opts.data);
+  });
+  const prov = provenance(model);
+  const key = {
+    command: 'paper', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, data: dataHash.sha256,
+    textField: opts.textField ?? 'text', maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, specs, wic: opts.wicDir ? resolve(opts.wicDir) : null,
+  };
+  const run = ResumableRun.open(opts.out, key, { fresh: opts.fresh, reuseFinished: true });
+  // A fresh top-level run recomputes its parts; a resumed one keeps the parts that finished.
+  const reuse = run.resumed;
+  for (const f of ['sweep', 'stages', 'report.html', 'report-figures']) run.track(f);
+  const command = opts.command ?? process.argv.slice(2);
+  const manifest: Manifest = {
+    kind: 'paper', provenance: prov, choices: { interventions: specs, parts: 'sweep/ (robustness sweep), stages/ (stage analyses), report.html' },
+    requested: ['sweep', 'stages'], complete: [], command,
+  };
+
+  if (!run.finishedBefore) {
+    run.writeResult('manifest.json', manifest);
+    process.stderr.write(`paper [1/3] sweep: ${specs.map((s) => s.kind).join(', ')} over every layer\n`);
+    await executeSweep(model, {
+      data: opts.data, specs, textField: opts.textField ?? 'text', maxDocs: opts.maxDocs, maxTokens: opts.maxTokens, seqLen: opts.seqLen,
+      batchMb: opts.batchMb ?? 1024, prefixCacheMb: opts.prefixCacheMb ?? 512, out: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse, command,
+    });
+    manifest.complete.push('sweep');
+    run.writeResult('manifest.json', manifest);
+    opts.afterPhase?.('sweep');
+
+    process.stderr.write('paper [2/3] stage analyses\n');
+    const tokenizer = loadTokenizer(model.source.dir, model.config);
+    const bos = tokenizer.bosTokenId ?? model.config.bosTokenId;
+    if (bos === undefined) throw new LayerlabError('the model has no BOS token id', model.source.dir);
+    const corpus = await readDocuments(opts.data, { textField: opts.textField, maxDocs: opts.maxDocs });
+    await runStages(
+      { model, tokenizer, bos, corpus, dataFile: opts.data, outDir: join(opts.out, 'stages'), command },
+      { maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse },
+    );
+    manifest.complete.push('stages');
+    manifest.finishedAt = new Date().toISOString();
+    run.writeResult('manifest.json', manifest);
+    run.finish();
+    opts.afterPhase?.('stages');
+  } else {
+    process.stderr.write(`paper: ${opts.out} already holds the finished results of this command (use --fresh to recompute); rebuilding the report\n`);
+  }
+
+  process.stderr.write('paper [3/3] report\n');
+  const { buildReport } = await import('../report/build.js');
+  const report = join(opts.out, 'report.html');
+  const r = await buildReport({ dirs: [opts.out], out: report, png: opts.png, command: `layerlab ${command.join(' ')}` });
+  opts.afterPhase?.('report');
+  return { dir: opts.out, report, warnings: r.warnings };
+}
