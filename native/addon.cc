@@ -176,6 +176,26 @@ napi_value SiluMul(napi_env env, napi_callback_info info) {
   });
 }
 
+// add(a, b, c|null, out, n): out = a + b (+ c)
+napi_value Add(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t n = a.integer(4);
+    add(a.f32(0, n), a.f32(1, n), a.f32_or_null(2, n), a.f32(3, n), n);
+    return undefined(env);
+  });
+}
+
+// addBias(x, rows, cols, bias)
+napi_value AddBias(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t rows = a.integer(1), cols = a.integer(2);
+    add_bias(a.f32(0, rows * cols), rows, cols, a.f32(3, cols));
+    return undefined(env);
+  });
+}
+
 struct AttnDims { int64_t B, T, H, Hkv, dh; };
 AttnDims attn_dims(const Args& a, size_t first) {
   AttnDims d{a.integer(first), a.integer(first + 1), a.integer(first + 2), a.integer(first + 3), a.integer(first + 4)};
@@ -270,6 +290,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"rmsNorm", nullptr, RmsNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"gelu", nullptr, Gelu, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"siluMul", nullptr, SiluMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"add", nullptr, Add, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"addBias", nullptr, AddBias, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionScores", nullptr, AttentionScores, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmaxRows", nullptr, SoftmaxRows, nullptr, nullptr, nullptr, napi_default, nullptr},

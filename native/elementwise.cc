@@ -77,4 +77,24 @@ void silu_mul(const float* gate_up, float* out, int64_t rows, int64_t d_ff) {
   parallel_for(rows, 16, [&](int64_t a, int64_t b) { silu_mul_rows(gate_up, out, a, b, d_ff); });
 }
 
+// out = a + b (+ c when given): residual-stream updates.
+LL_CLONES static void add_range(const float* a, const float* b, const float* c, float* out, int64_t i0, int64_t i1) {
+  if (c) for (int64_t i = i0; i < i1; ++i) out[i] = a[i] + b[i] + c[i];
+  else for (int64_t i = i0; i < i1; ++i) out[i] = a[i] + b[i];
+}
+
+void add(const float* a, const float* b, const float* c, float* out, int64_t n) {
+  parallel_for(n, 1 << 16, [&](int64_t i0, int64_t i1) { add_range(a, b, c, out, i0, i1); });
+}
+
+// x[r, :] += bias for every row.
+LL_CLONES static void add_bias_rows(float* x, int64_t r0, int64_t r1, int64_t cols, const float* bias) {
+  for (int64_t r = r0; r < r1; ++r)
+    for (int64_t j = 0; j < cols; ++j) x[r * cols + j] += bias[j];
+}
+
+void add_bias(float* x, int64_t rows, int64_t cols, const float* bias) {
+  parallel_for(rows, 64, [&](int64_t r0, int64_t r1) { add_bias_rows(x, r0, r1, cols, bias); });
+}
+
 }  // namespace layerlab

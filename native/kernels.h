@@ -40,6 +40,8 @@ void rms_norm(const float* x, float* out, int64_t rows, int64_t cols, const floa
 void gelu_tanh(const float* x, float* out, int64_t n);
 void gelu_erf(const float* x, float* out, int64_t n);
 void silu_mul(const float* gate_up, float* out, int64_t rows, int64_t d_ff);
+void add(const float* a, const float* b, const float* c, float* out, int64_t n);
+void add_bias(float* x, int64_t rows, int64_t cols, const float* bias);
 
 // Causal attention over heads read in place from a fused projection qkv [B*T, ld]: query head h is columns
 // q_col + h*dh .. +dh, kv head g is k_col/v_col + g*dh. out [B,T,H*dh]; optional pattern [B,H,T,T].

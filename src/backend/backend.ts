@@ -68,6 +68,10 @@ export interface Backend {
   gelu(x: Float32Array, out: Float32Array, exact: boolean): void;
   /** gateUp rows are [gate | up], each dFF wide; out rows = silu(gate) * up. */
   siluMul(gateUp: Float32Array, out: Float32Array, rows: number, dFF: number): void;
+  /** out = a + b (+ c): residual-stream sums. `out` may alias an input. */
+  add(a: Float32Array, b: Float32Array, c: Float32Array | undefined, out: Float32Array): void;
+  /** x[r, :] += bias for each of `rows` rows of width bias.length. */
+  addBias(x: Float32Array, rows: number, bias: Float32Array): void;
   /** Fused causal attention; writes the pattern [B,H,T,T] too when given. */
   attention(view: QkvView, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void;
   /** Scaled scores [B,H,T,T], causally masked with -Infinity. */

@@ -74,6 +74,16 @@ export class JsBackend implements Backend {
     }
   }
 
+  add(a: Float32Array, b: Float32Array, c: Float32Array | undefined, out: Float32Array): void {
+    if (c) for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i] + c[i];
+    else for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i];
+  }
+
+  addBias(x: Float32Array, rows: number, bias: Float32Array): void {
+    const n = bias.length;
+    for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) x[r * n + j] += bias[j];
+  }
+
   attention(w: QkvView, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void {
     const p = pattern ?? new Float32Array(d.batch * d.heads * d.seq * d.seq);
     this.attentionScores(w, p, d);

@@ -14,6 +14,8 @@ interface NativeAddon {
   rmsNorm(x: Float32Array, out: Float32Array, rows: number, cols: number, w: Float32Array, eps: number): void;
   gelu(x: Float32Array, out: Float32Array, n: number, exact: boolean): void;
   siluMul(gu: Float32Array, out: Float32Array, rows: number, dFF: number): void;
+  add(a: Float32Array, b: Float32Array, c: Float32Array | null, out: Float32Array, n: number): void;
+  addBias(x: Float32Array, rows: number, cols: number, bias: Float32Array): void;
   attention(qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, out: Float32Array, pattern: Float32Array | null, B: number, T: number, H: number, Hkv: number, dh: number, scale: number): void;
   attentionScores(qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, s: Float32Array, B: number, T: number, H: number, Hkv: number, dh: number, scale: number): void;
   softmaxRows(x: Float32Array, rows: number, cols: number): void;
@@ -68,6 +70,8 @@ export class NativeBackend implements Backend {
   }
   gelu(x: Float32Array, out: Float32Array, exact: boolean): void { this.addon.gelu(x, out, x.length, exact); }
   siluMul(gateUp: Float32Array, out: Float32Array, rows: number, dFF: number): void { this.addon.siluMul(gateUp, out, rows, dFF); }
+  add(a: Float32Array, b: Float32Array, c: Float32Array | undefined, out: Float32Array): void { this.addon.add(a, b, c ?? null, out, out.length); }
+  addBias(x: Float32Array, rows: number, bias: Float32Array): void { this.addon.addBias(x, rows, bias.length, bias); }
   attention(w: QkvView, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void {
     this.addon.attention(w.qkv, w.ld, w.qCol, w.kCol, w.vCol, out, pattern ?? null, d.batch, d.seq, d.heads, d.kvHeads, d.headDim, d.scale);
   }

@@ -15,8 +15,9 @@ export interface ModelLike {
 /**
  * Runs the pieces of a forward pass on one batch [B, T]: embedding, any block in any slot, final norm
  * and unembedding. `forward` strings them together along a plan; sweeps call them directly to share
- * the computation of common plan prefixes. Scratch buffers are reused across blocks; residual-stream
- * arrays are fresh per block, so a caller may keep them.
+ * the computation of common plan prefixes. Scratch buffers (sublayer outputs included) are reused across
+ * blocks, and cached hook values of them are copies; the residual stream returned by a block is a fresh
+ * array, so a caller may keep it.
  */
 export class Executor {
   readonly rows: number;
@@ -81,14 +82,13 @@ export class Executor {
     return out;
   }
 
-  /** y = x W (+ b) for x [rows, in]; the bias is pre-filled so BLAS adds the product onto it. */
+  /** y = x W (+ b) for x [rows, in]. */
   private linear(x: Float32Array, l: Linear, out: Float32Array): Float32Array {
-    if (l.b) for (let r = 0; r < this.rows; r++) out.set(l.b, r * l.outDim);
     this.model.backend.gemm({
       transA: false, transB: l.layout === 'out_in', m: this.rows, n: l.outDim, k: l.inDim,
-      a: x, lda: l.inDim, b: l.w, ldb: l.layout === 'out_in' ? l.inDim : l.outDim,
-      beta: l.b ? 1 : 0, c: out, ldc: l.outDim,
+      a: x, lda: l.inDim, b: l.w, ldb: l.layout === 'out_in' ? l.inDim : l.outDim, c: out, ldc: l.outDim,
     });
+    if (l.b) this.model.backend.addBias(out, this.rows, l.b);
     return out;
   }
 
@@ -111,9 +111,9 @@ export class Executor {
     let mlpIn: Float32Array;
     let residMid: Float32Array | undefined;
     if (c.block === 'sequential') {
-      residMid = new Float32Array(rows * D);
-      for (let i = 0; i < residMid.length; i++) residMid[i] = residPre[i] + attnOut[i];
-      residMid = this.hook('hook_resid_mid', residMid, resid3, slot, false);
+      residMid = this.buf('resid_mid', rows * D);
+      this.model.backend.add(residPre, attnOut, undefined, residMid);
+      residMid = this.hook('hook_resid_mid', residMid, resid3, slot, true);
       mlpIn = this.hook('ln2.hook_normalized', this.norm(residMid, bp.ln2!, this.buf('h2', rows * D)), resid3, slot, true);
     } else if (c.block === 'parallel') {
       mlpIn = this.hook('ln2.hook_normalized', this.norm(residPre, bp.ln2!, this.buf('h2', rows * D)), resid3, slot, true);
@@ -123,8 +123,8 @@ export class Executor {
     const mlpOut = this.mlp(mlpIn, bp, slot);
 
     const out = new Float32Array(rows * D);
-    if (residMid) for (let i = 0; i < out.length; i++) out[i] = residMid[i] + mlpOut[i];
-    else for (let i = 0; i < out.length; i++) out[i] = residPre[i] + attnOut[i] + mlpOut[i];
+    if (residMid) this.model.backend.add(residMid, mlpOut, undefined, out);
+    else this.model.backend.add(residPre, attnOut, mlpOut, out);
     return this.hook('hook_resid_post', out, resid3, slot, false);
   }
 
@@ -166,8 +166,8 @@ export class Executor {
       if (pattern) this.hook('attn.hook_pattern', pattern, patternShape, slot, false);
     }
     z = this.hook('attn.hook_z', z, [B, T, H, dh], slot, true);
-    const out = this.linear(z, bp.o, new Float32Array(rows * c.dModel));
-    return this.hook('hook_attn_out', out, [B, T, c.dModel], slot, false);
+    const out = this.linear(z, bp.o, this.buf('attn_out', rows * c.dModel));
+    return this.hook('hook_attn_out', out, [B, T, c.dModel], slot, true);
   }
 
   /**
@@ -200,8 +200,8 @@ export class Executor {
       activate(be, c.act, pre, post);
     }
     post = this.hook('mlp.hook_post', post, [B, T, F], slot, true);
-    const out = this.linear(post, bp.mlpOut, new Float32Array(rows * c.dModel));
-    return this.hook('hook_mlp_out', out, [B, T, c.dModel], slot, false);
+    const out = this.linear(post, bp.mlpOut, this.buf('mlp_out', rows * c.dModel));
+    return this.hook('hook_mlp_out', out, [B, T, c.dModel], slot, true);
   }
 
   /** Final norm of a residual stream (with ln_final.hook_normalized); a fresh array. */
@@ -216,8 +216,8 @@ export class Executor {
     const c = this.model.config, p = this.model.params;
     const V = c.vocabSize;
     const logits = out ?? new Float32Array(rows * V);
-    if (p.b_U) for (let r = 0; r < rows; r++) logits.set(p.b_U, r * V);
-    this.model.backend.gemm({ transA: false, transB: true, m: rows, n: V, k: c.dModel, a: normed, b: p.W_U, beta: p.b_U ? 1 : 0, c: logits });
+    this.model.backend.gemm({ transA: false, transB: true, m: rows, n: V, k: c.dModel, a: normed, b: p.W_U, c: logits });
+    if (p.b_U) this.model.backend.addBias(logits, rows, p.b_U);
     return logits;
   }
 }

@@ -62,6 +62,15 @@ test('norms and activations agree with the float64 JavaScript reference', () => 
     run(js, o2);
     assert.ok(maxAbsDiff(o1, o2) < 2e-5, `${name}: ${maxAbsDiff(o1, o2)}`);
   }
+  const s3 = new Float32Array(rows * cols), r3 = new Float32Array(rows * cols);
+  native.add(x, x, x, s3);
+  js.add(x, x, x, r3);
+  assert.deepEqual(s3, r3, 'add of three');
+  const biased = x.slice(), biasedJs = x.slice();
+  native.addBias(biased, rows, b);
+  js.addBias(biasedJs, rows, b);
+  assert.deepEqual(biased, biasedJs, 'addBias');
+  assert.equal(biased[5 * cols + 7], x[5 * cols + 7] + b[7]);
   const gu = randn(rows * 2 * cols, 2), s1 = new Float32Array(rows * cols), s2 = new Float32Array(rows * cols);
   native.siluMul(gu, s1, rows, cols);
   js.siluMul(gu, s2, rows, cols);
