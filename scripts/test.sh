@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 if [ -f scripts/ensure-chromium.sh ]; then bash scripts/ensure-chromium.sh; fi
-node --test dist/test/
+# Only *.test.js files: helpers under dist/test are modules, not tests.
+node --test $(find dist/test -name '*.test.js' | sort)

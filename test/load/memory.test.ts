@@ -14,11 +14,10 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 test('a model larger than memory fails before reading any weights, with sizes in the message', () => {
   const dir = join(root, 'huge');
-  // 2.4 TB of float32 described by a sparse file: no disk is used and nothing may be read.
+  // 2.4 TB of float32 described by a sparse file: no disk is used, and reading it would exhaust memory long
+  // before the end, so getting the error at all shows the check runs before any weights are read.
   writeRandomGpt2(dir, { nLayers: 100, dModel: 12288, nHeads: 96, vocabSize: 50257, nCtx: 2048 }, { sparse: true });
-  const t = performance.now();
   assert.throws(() => loadModelDir(dir), (e: unknown) => e instanceof LayerlabError && /needs \d+\.\d GiB as float32 but only \d+\.\d GiB of memory is available/.test(e.message) && e.message.includes(dir));
-  assert.ok(performance.now() - t < 2000, 'the check happens before loading');
 });
 
 test('loading never holds two copies of the weights: peak RSS stays under 1.25 x weights + activations (+ Node itself)', () => {
