@@ -5,6 +5,7 @@
 import type { ModelLike } from '../model/executor.js';
 import type { Stat } from '../results/schema.js';
 import { GroupedStats, RunningStats } from './math/running-stats.js';
+import { mulberry32 } from './math/prng.js';
 
 const nn = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -50,22 +51,10 @@ export function chunkRows(vocab: number): number {
   return Math.max(1, Math.floor(LOGIT_CHUNK_ELEMENTS / vocab));
 }
 
-/** Deterministic PRNG (mulberry32) for sampling examples. */
-export function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Fisher–Yates shuffle with a seeded generator (a copy). */
 export function shuffled<T>(items: readonly T[], seed: number): T[] {
   const out = [...items];
-  const r = rng(seed);
+  const r = mulberry32(seed);
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));
     [out[i], out[j]] = [out[j], out[i]];

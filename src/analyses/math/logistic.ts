@@ -20,6 +20,8 @@
  * keeps scale 1: it is constant, contributes nothing, and the penalty drives its weight to 0.
  */
 
+import { mulberry32 } from './prng.js';
+
 export type Labels = Uint8Array | boolean[] | ArrayLike<number>;
 
 export interface LogisticOptions {
@@ -448,16 +450,6 @@ function takeRows(X: Float32Array | Float64Array, d: number, rows: number[]): Fl
   return out;
 }
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function checkShape(fn: string, X: Float32Array | Float64Array, n: number, d: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${fn}: n must be a positive integer, got ${n}`);
