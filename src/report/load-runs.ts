@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ANALYSIS_FILES, type AnalysisName, type Manifest, type SweepResult } from '../results/schema.js';
 import { LayerlabError } from '../util/errors.js';
-import type { LoadedRun, RunFileInfo, RunPart, StageFiles } from './types.js';
+import type { LoadedRun, RunPart, StageFiles } from './types.js';
 import { modelColor } from './style.js';
 
 const RUN_FILE = '.layerlab-run.json';

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /*
  * A local stand-in for the Hugging Face Hub, on 127.0.0.1 only, answering like huggingface.co does:
@@ -155,4 +158,26 @@ export async function startFakeHub(opts: FakeHubOptions): Promise<FakeHub> {
 /** A fake 40-hex commit id derived from a label, so tests read clearly. */
 export function fakeCommit(label: string): string {
   return createHash('sha1').update(label).digest('hex');
+}
+
+/**
+ * Runs `fn` against a fresh fake hub with a fresh cache: HF_HUB_CACHE and HF_HOME point into a temp
+ * folder (no login token of the machine leaks in), HF_TOKEN and HF_HUB_OFFLINE are unset, HF_ENDPOINT is
+ * the fake hub. Everything is removed afterwards.
+ */
+export async function withFakeHub(opts: FakeHubOptions, fn: (hub: FakeHub, cache: string) => Promise<void>): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), 'layerlab-hub-'));
+  const cache = join(tmp, 'hub');
+  Object.assign(process.env, { HF_HUB_CACHE: cache, HF_HOME: tmp });
+  delete process.env.HF_TOKEN;
+  delete process.env.HF_HUB_OFFLINE;
+  const hub = await startFakeHub(opts);
+  process.env.HF_ENDPOINT = hub.url;
+  try {
+    await fn(hub, cache);
+  } finally {
+    await hub.close();
+    rmSync(tmp, { recursive: true, force: true });
+    delete process.env.HF_HUB_OFFLINE;
+  }
 }

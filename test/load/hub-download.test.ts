@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveModel } from '../../src/load/hub/resolve.js';
 import type { DownloadProgress } from '../../src/load/hub/settings.js';
 import { LayerlabError } from '../../src/util/errors.js';
-import { fakeCommit, startFakeHub, type FakeHubOptions, type FakeRepo } from '../helpers/fake-hub.js';
+import { fakeCommit, withFakeHub, type FakeRepo } from '../helpers/fake-hub.js';
 import { fixturePath } from '../helpers/shared.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -25,23 +24,7 @@ function gpt2Repo(label = 'gpt2'): FakeRepo {
   };
 }
 
-/** A fresh cache folder in HF_HUB_CACHE and a fake hub; both are removed afterwards. */
-async function withHub(opts: FakeHubOptions, fn: (hub: Awaited<ReturnType<typeof startFakeHub>>, cache: string) => Promise<void>) {
-  const tmp = mkdtempSync(join(tmpdir(), 'layerlab-hub-'));
-  const cache = join(tmp, 'hub');
-  process.env.HF_HUB_CACHE = cache;
-  process.env.HF_HOME = tmp; // no login token of the machine leaks in
-  delete process.env.HF_TOKEN;
-  delete process.env.HF_HUB_OFFLINE;
-  const hub = await startFakeHub(opts);
-  process.env.HF_ENDPOINT = hub.url;
-  try {
-    await fn(hub, cache);
-  } finally {
-    await hub.close();
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
+const withHub = withFakeHub;
 
 const fast = { retryDelayMs: 5, timeoutMs: 5000, onProgress: () => {} };
 

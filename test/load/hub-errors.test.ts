@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveModel } from '../../src/load/hub/resolve.js';
 import { LayerlabError } from '../../src/util/errors.js';
-import { fakeCommit, startFakeHub, type FakeHub, type FakeRepo } from '../helpers/fake-hub.js';
+import { fakeCommit, withFakeHub, type FakeHub, type FakeRepo } from '../helpers/fake-hub.js';
 import { fixturePath } from '../helpers/shared.js';
 
 const fast = { retryDelayMs: 5, timeoutMs: 5000, onProgress: () => {} };
@@ -23,23 +22,7 @@ function tinyRepo(extra: Partial<FakeRepo> = {}): FakeRepo {
   };
 }
 
-/** Fresh HF_HUB_CACHE / HF_HOME, no token, online; HF_ENDPOINT at the fake hub. */
-async function withHub(repos: Record<string, FakeRepo>, fn: (hub: FakeHub, cache: string) => Promise<void>) {
-  const tmp = mkdtempSync(join(tmpdir(), 'layerlab-hub-'));
-  const cache = join(tmp, 'hub');
-  Object.assign(process.env, { HF_HUB_CACHE: cache, HF_HOME: tmp });
-  delete process.env.HF_TOKEN;
-  delete process.env.HF_HUB_OFFLINE;
-  const hub = await startFakeHub({ repos });
-  process.env.HF_ENDPOINT = hub.url;
-  try {
-    await fn(hub, cache);
-  } finally {
-    await hub.close();
-    rmSync(tmp, { recursive: true, force: true });
-    delete process.env.HF_HUB_OFFLINE;
-  }
-}
+const withHub = (repos: Record<string, FakeRepo>, fn: (hub: FakeHub, cache: string) => Promise<void>) => withFakeHub({ repos }, fn);
 
 async function rejectsWith(p: Promise<unknown>, ...patterns: RegExp[]) {
   await assert.rejects(p, (e: unknown) => {

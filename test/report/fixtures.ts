@@ -23,6 +23,7 @@ import type {
   SweepResult,
 } from '../../src/results/schema.js';
 import { ANALYSIS_FILES } from '../../src/results/schema.js';
+import { mulberry32 } from '../../src/analyses/math/prng.js';
 import type { Provenance } from '../../src/util/provenance.js';
 
 export interface FixtureOptions {
@@ -41,16 +42,7 @@ export interface FixtureOptions {
   probeSkipped?: boolean;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const stat = (mean: number, std: number, count: number, docs = 64): Stat => ({ count, mean, std, sem: std / Math.sqrt(docs) });
 
