@@ -90,7 +90,7 @@ export const subwordHeads: FigureBuilder = (runs) => {
           mark: { type: 'point', filled: true, size: 26, opacity: 0.75 },
           encoding: {
             x: depthX('depth', 'relative depth'),
-            y: { field: 'score', type: 'quantitative', axis: { title: 'score (multi − single)', format: '.2f', tickCount: 5 } },
+            y: { field: 'score', type: 'quantitative', axis: { title: 'score (multi − single)', tickCount: 5 } },
             color: { condition: { test: 'datum.best', value: '#111' }, value: r.color },
             size: { condition: { test: 'datum.best', value: 70 }, value: 22 },
             tooltip: [{ field: 'layer' }, { field: 'head' }, { field: 'score', format: '.3f' }, { field: 'multi', title: 'multi-token mean', format: '.3f' }, { field: 'single', title: 'single-token mean', format: '.3f' }],
