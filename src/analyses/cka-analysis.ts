@@ -23,66 +23,39 @@ import { CkaAccumulator, type CkaAccumulatorJSON } from './math/cka.js';
  * accumulator's JSON, so `CkaAccumulator.fromJSON(...).result()` gives the matrix.
  */
 export class FastCkaAccumulator {
-  private readonly hsicSum: Float64Array;
-  batches = 0;
+  constructor(nLayers: number, private readonly backend: Backend, private readonly acc = new CkaAccumulator(nLayers)) {}
 
-  constructor(readonly nLayers: number, private readonly backend: Backend) {
-    this.hsicSum = new Float64Array(nLayers * nLayers);
+  get nLayers(): number {
+    return this.acc.nLayers;
+  }
+
+  get batches(): number {
+    return this.acc.batches;
   }
 
   addBatch(features: Float32Array[], n: number, d: number): void {
-    const L = this.nLayers;
     if (n < 4) throw new Error(`CKA: the unbiased HSIC needs n >= 4 examples per batch, got ${n}`);
-    const grams: Float64Array[] = [], rows: Float64Array[] = [], totals: number[] = [];
     const g32 = new Float32Array(n * n);
-    for (let i = 0; i < L; i++) {
-      this.backend.gemm({ transA: false, transB: true, m: n, n, k: d, a: features[i], lda: d, b: features[i], ldb: d, beta: 0, c: g32, ldc: n });
-      const K = new Float64Array(n * n), r = new Float64Array(n);
-      let total = 0;
-      for (let a = 0; a < n; a++) {
-        let s = 0;
-        for (let b = 0; b < n; b++) {
-          // Symmetrize (BLAS need not give bit-identical (a,b) and (b,a)) and zero the diagonal.
-          const v = a === b ? 0 : a < b ? g32[a * n + b] : g32[b * n + a];
-          K[a * n + b] = v;
-          s += v;
-        }
-        r[a] = s;
-        total += s;
-      }
-      grams.push(K);
-      rows.push(r);
-      totals.push(total);
-    }
-    const batch = new Float64Array(L * L);
-    for (let i = 0; i < L; i++)
-      for (let j = i; j < L; j++) {
-        const K = grams[i], M = grams[j];
-        let tr = 0;
-        for (let k = 0; k < n * n; k++) tr += K[k] * M[k];
-        let rd = 0;
-        for (let a = 0; a < n; a++) rd += rows[i][a] * rows[j][a];
-        const h = (tr + (totals[i] * totals[j]) / ((n - 1) * (n - 2)) - (2 * rd) / (n - 2)) / (n * (n - 3));
-        if (!Number.isFinite(h)) throw new Error(`CKA: non-finite HSIC for layers ${i},${j}`);
-        batch[i * L + j] = batch[j * L + i] = h;
-      }
-    for (let k = 0; k < L * L; k++) this.hsicSum[k] += batch[k];
-    this.batches++;
+    const grams = features.map((X) => {
+      this.backend.gemm({ transA: false, transB: true, m: n, n, k: d, a: X, lda: d, b: X, ldb: d, beta: 0, c: g32, ldc: n });
+      // Symmetrize (BLAS need not give bit-identical (a,b) and (b,a)) and zero the diagonal.
+      const K = new Float64Array(n * n);
+      for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) K[a * n + b] = a === b ? 0 : a < b ? g32[a * n + b] : g32[b * n + a];
+      return K;
+    });
+    this.acc.addGrams(grams, n);
   }
 
   toJSON(): CkaAccumulatorJSON {
-    return { nLayers: this.nLayers, batches: this.batches, hsicSum: Array.from(this.hsicSum) };
+    return this.acc.toJSON();
   }
 
   static fromJSON(json: CkaAccumulatorJSON, backend: Backend): FastCkaAccumulator {
-    const acc = new FastCkaAccumulator(json.nLayers, backend);
-    acc.hsicSum.set(json.hsicSum);
-    acc.batches = json.batches;
-    return acc;
+    return new FastCkaAccumulator(json.nLayers, backend, CkaAccumulator.fromJSON(json));
   }
 
   result(): number[][] {
-    return CkaAccumulator.fromJSON(this.toJSON()).result();
+    return this.acc.result();
   }
 }
 

@@ -55,29 +55,23 @@ export class CkaAccumulator {
       }
     }
 
-    // Per layer, keep only what HSIC needs: the zero-diagonal Gram, its row sums and its total.
-    const grams: Float64Array[] = [];
-    const rowSums: Float64Array[] = [];
-    const totals: number[] = [];
-    for (let i = 0; i < L; i++) {
-      const K = zeroDiagonalGram(features[i], n, dims[i]);
-      const r = new Float64Array(n);
-      let total = 0;
-      for (let a = 0; a < n; a++) {
-        let s = 0;
-        for (let b = 0; b < n; b++) s += K[a * n + b];
-        r[a] = s;
-        total += s;
-      }
-      grams.push(K);
-      rowSums.push(r);
-      totals.push(total);
-    }
+    this.addGrams(features.map((X, i) => zeroDiagonalGram(X, n, dims[i])), n);
+  }
 
+  /**
+   * Adds one minibatch given each layer's zero-diagonal symmetric Gram [n, n] (for callers that form the
+   * Grams another way, e.g. with BLAS). An error leaves the accumulator unchanged.
+   */
+  addGrams(grams: Float64Array[], n: number): void {
+    const L = this.nLayers;
+    if (grams.length !== L) throw new Error(`CkaAccumulator.addGrams: expected ${L} Grams, got ${grams.length}`);
+    if (!Number.isInteger(n) || n < 4) throw new Error(`CkaAccumulator.addGrams: the unbiased HSIC needs n >= 4 examples per batch, got ${n}`);
+    // Per layer, HSIC needs only the Gram, its row sums and its total.
+    const parts = grams.map((K) => gramRowSums(K, n));
     const batchHsic = new Float64Array(L * L);
     for (let i = 0; i < L; i++) {
       for (let j = i; j < L; j++) {
-        const h = unbiasedHsicFromParts(grams[i], rowSums[i], totals[i], grams[j], rowSums[j], totals[j], n);
+        const h = unbiasedHsicFromParts(grams[i], parts[i].rows, parts[i].total, grams[j], parts[j].rows, parts[j].total, n);
         if (!Number.isFinite(h)) throw new Error(`CkaAccumulator.addBatch: non-finite HSIC for layers ${i},${j} (non-finite features?)`);
         batchHsic[i * L + j] = h;
         batchHsic[j * L + i] = h;
@@ -166,20 +160,22 @@ export function zeroDiagonalGram(X: Float32Array | Float64Array, n: number, d: n
 export function unbiasedHsic(K: Float64Array, L: Float64Array, n: number): number {
   if (n < 4) throw new Error(`unbiasedHsic: needs n >= 4, got ${n}`);
   if (K.length !== n * n || L.length !== n * n) throw new Error(`unbiasedHsic: Grams must be ${n}×${n}`);
-  const parts = (G: Float64Array) => {
-    const r = new Float64Array(n);
-    let total = 0;
-    for (let a = 0; a < n; a++) {
-      let s = 0;
-      for (let b = 0; b < n; b++) s += G[a * n + b];
-      r[a] = s;
-      total += s;
-    }
-    return { r, total };
-  };
-  const k = parts(K);
-  const l = parts(L);
-  return unbiasedHsicFromParts(K, k.r, k.total, L, l.r, l.total, n);
+  const k = gramRowSums(K, n);
+  const l = gramRowSums(L, n);
+  return unbiasedHsicFromParts(K, k.rows, k.total, L, l.rows, l.total, n);
+}
+
+/** Row sums 1ᵀG (G symmetric) and their total 1ᵀG1. */
+function gramRowSums(G: Float64Array, n: number): { rows: Float64Array; total: number } {
+  const rows = new Float64Array(n);
+  let total = 0;
+  for (let a = 0; a < n; a++) {
+    let s = 0;
+    for (let b = 0; b < n; b++) s += G[a * n + b];
+    rows[a] = s;
+    total += s;
+  }
+  return { rows, total };
 }
 
 /**
