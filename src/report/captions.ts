@@ -89,3 +89,11 @@ export function num(v: number | null | undefined): number | null {
   if (Number.isInteger(v)) return v;
   return Number(v.toPrecision(6));
 }
+
+/**
+ * The closing sentences most captions share: the data, the run choices, the stage boundaries drawn, and
+ * the runs left out for lack of `what`.
+ */
+export function captionTail(runs: LoadedRun[], choicesOf: (r: LoadedRun) => Record<string, unknown> | undefined, absent: string[], what: string): string {
+  return `${dataSentence(runs)} ${choicesSentence(runs, choicesOf)}` + stageSentence(runs) + absentSentence(absent, what);
+}

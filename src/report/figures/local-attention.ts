@@ -2,7 +2,7 @@
  * Local attention on relative depth: for each window k (1, 2, 4, 8, 16) the total attention weight on
  * the k preceding tokens, and the paper's previous-5 metric, one small panel each, models overlaid.
  */
-import { absentSentence, choicesSentence, dataSentence, num, stageSentence } from '../captions.js';
+import { captionTail, num } from '../captions.js';
 import { PANEL_HEIGHT, VL_CONFIG, VL_SCHEMA, depthX, modelColorEncoding, modelFillEncoding, panelTitle, stageItemCounts, stageLayers } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
 
@@ -62,9 +62,7 @@ export const localAttention: FigureBuilder = (runs) => {
     `S<sub>k</sub>(q) = Σ<sub>i=1..k</sub> A[q, q−i], averaged with equal weight over heads, queries and windows (so S<sub>k</sub> grows with k). ` +
     `<b>Previous-5</b>: the paper's Fig. 1 metric, the mean weight per (query, offset) entry for offsets 1–5, pooled over heads (about S<sub>5</sub>/5). ` +
     `The BOS key ${bos.length === 1 ? (bos[0] ? 'counts' : 'does not count') : 'counts for some models only (see choices)'} as a preceding token. Bands: ±1 standard error. ` +
-    `${dataSentence(usable)} ${choicesSentence(usable, (r) => r.stages['local-attention']?.choices)}` +
-    stageSentence(usable) +
-    absentSentence(absent, 'local-attention.json');
+    captionTail(usable, (r) => r.stages['local-attention']?.choices, absent, 'local-attention.json');
   return {
     id: 'fig-local-attention',
     title: 'Local attention by window size',

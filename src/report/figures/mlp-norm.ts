@@ -1,5 +1,5 @@
 /** Norm of each layer's MLP output on relative depth (the residual-sharpening signature). */
-import { absentSentence, choicesSentence, dataSentence, num, stageSentence } from '../captions.js';
+import { captionTail, num } from '../captions.js';
 import { FULL_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
 import type { FigureBuilder } from '../types.js';
 import { linePanel, type DepthRow } from './common.js';
@@ -29,9 +29,7 @@ export const mlpNorm: FigureBuilder = (runs) => {
   const caption =
     `Mean L2 norm of each block's MLP output (the vector the MLP adds to the residual stream), over scored tokens; bands ±1 standard error. ` +
     `A rise in the last layers is the paper's stage-4 (residual calibration) signature.${log ? ' Log scale: the norms span more than a factor of 50.' : ''} ` +
-    `${dataSentence(usable)} ${choicesSentence(usable, (r) => r.stages['mlp-norm']?.choices)}` +
-    stageSentence(usable) +
-    absentSentence(absent, 'mlp-norm.json');
+    captionTail(usable, (r) => r.stages['mlp-norm']?.choices, absent, 'mlp-norm.json');
   return {
     id: 'fig-mlp-norm',
     title: 'MLP output norms',

@@ -1,5 +1,5 @@
 /** Layer repeat: output entropy when a block of layers is run twice, by where the block starts. */
-import { absentSentence, choicesSentence, dataSentence, esc, num, stageSentence } from '../captions.js';
+import { captionTail, esc, num } from '../captions.js';
 import { FULL_WIDTH, HALF_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
 import { linePanel, type DepthRow } from './common.js';
@@ -49,9 +49,8 @@ export const layerRepeat: FigureBuilder = (runs) => {
     `Layer repeat: the entropy of the final next-token distribution (bits, mean over scored tokens, bands ±1 standard error) when a block of ${lengths.join(', ')} consecutive layer(s) starting at the given relative depth is executed twice in a row; ` +
     `dotted lines: the unmodified model's entropy. ` +
     usable.map((r) => `${esc(r.label)}: original ${r.stages.repeat!.baselineEntropyBits.mean?.toFixed(3) ?? '?'} bits`).join('; ') +
-    `. ${dataSentence(usable)} ${choicesSentence(usable, (r) => r.stages.repeat?.choices)}` +
-    stageSentence(usable) +
-    absentSentence(absent, 'repeat.json');
+    '. ' +
+    captionTail(usable, (r) => r.stages.repeat?.choices, absent, 'repeat.json');
   return {
     id: 'fig-repeat',
     title: 'Repeating layers',

@@ -3,7 +3,7 @@
  * top-1 agreement with the original model after deleting one layer or swapping it with the next, with
  * 1-sigma bands, on relative depth.
  */
-import { absentSentence, choicesSentence, dataSentence, esc, num, stageSentence } from '../captions.js';
+import { captionTail, esc, num } from '../captions.js';
 import { HALF_WIDTH, PANEL_HEIGHT, VL_CONFIG, VL_SCHEMA, depthX, modelColorEncoding, modelFillEncoding, panelTitle, stageItemCounts, stageLayers } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
 
@@ -141,9 +141,7 @@ export const robustness: FigureBuilder = (runs, ctx) => {
     `${logScale ? ' (log scale; values below ' + floor.toPrecision(2) + ' are drawn at that floor)' : ''}. ` +
     `Right: fraction of scored tokens whose top-1 prediction is unchanged. Bands: ±1σ, ${ctx.sigma === 'std' ? 'the sample standard deviation over pooled tokens (the spread of per-token values)' : 'the standard error of the mean over documents (the uncertainty of the plotted mean; --sigma std draws the per-token standard deviation instead)'}. ` +
     (summaries.length ? `Mean agreement over all interventions of a kind: ${summaries.join('; ')}. ` : '') +
-    `${dataSentence(usable)} ${choicesSentence(usable, (r) => r.sweepChoices)}` +
-    stageSentence(usable) +
-    absentSentence(absent, 'delete/swap rows in metrics.json');
+    captionTail(usable, (r) => r.sweepChoices, absent, 'delete/swap rows in metrics.json');
   return {
     id: 'fig-robustness',
     title: 'Layer deletion and swap: KL and top-1 agreement (paper Fig. 5a)',

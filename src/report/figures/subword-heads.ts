@@ -3,7 +3,7 @@
  * head's attention from the last sub-token of a word to the preceding keys, for multi-token words and
  * for single-token controls.
  */
-import { absentSentence, choicesSentence, dataSentence, esc, num, stageSentence } from '../captions.js';
+import { captionTail, esc, num } from '../captions.js';
 import { VL_CONFIG, VL_SCHEMA, depthX, panelTitle, stageItemCounts, stageLayers } from '../style.js';
 import type { FigureBuilder, LoadedRun, MarkCheck } from '../types.js';
 
@@ -151,9 +151,7 @@ export const subwordHeads: FigureBuilder = (runs) => {
     `minus the same quantity for single-token words (where the "first sub-token" is the token itself); the best head is black. ` +
     `Below: the best head's attention from the last sub-token (position 0) to the preceding keys, one row per example word (at most ${MAX_ROWS} shown), key tokens written in the cells (· = leading space); ` +
     `the red outline marks each word's first sub-token. Examples: ${ex.join('; ')}. ` +
-    `${dataSentence(usable)} ${choicesSentence(usable, (r) => r.stages['subword-heads']?.choices)}` +
-    stageSentence(usable) +
-    absentSentence(absent, 'subword-heads.json');
+    captionTail(usable, (r) => r.stages['subword-heads']?.choices, absent, 'subword-heads.json');
   return {
     id: 'fig-subword-heads',
     title: 'Sub-word heads (detokenization)',
