@@ -36,7 +36,8 @@ export interface HookOptions {
   cache?: HookSelector[];
 }
 
-function matcher(sel: HookSelector): (name: string) => boolean {
+/** A predicate for a hook selector (exact name, `*` glob within one name part, or a function). */
+export function hookMatcher(sel: HookSelector): (name: string) => boolean {
   if (typeof sel === 'function') return sel;
   if (!sel.includes('*')) return (n) => n === sel;
   const re = new RegExp('^' + sel.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^.]*') + '$');
@@ -58,8 +59,8 @@ export class HookRunner {
   private readonly wantMemo = new Map<string, boolean>();
 
   constructor(opts: HookOptions, readonly plan: readonly number[]) {
-    this.hookList = (opts.hooks ?? []).map((h) => ({ match: matcher(h.name), fn: h.fn }));
-    this.cacheList = (opts.cache ?? []).map(matcher);
+    this.hookList = (opts.hooks ?? []).map((h) => ({ match: hookMatcher(h.name), fn: h.fn }));
+    this.cacheList = (opts.cache ?? []).map(hookMatcher);
   }
 
   /** True when the forward must materialize this activation. */

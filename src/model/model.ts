@@ -4,6 +4,7 @@ import { getBackend, type Backend } from '../backend/index.js';
 import { Checkpoint } from '../load/checkpoint.js';
 import { LayerlabError } from '../util/errors.js';
 import { adapterFor } from './adapters/registry.js';
+import type { FamilyAdapter } from './adapters/types.js';
 import type { ModelConfig } from './config.js';
 import type { ModelParams } from './params.js';
 import { checkMemoryFor } from './memory.js';
@@ -38,19 +39,22 @@ export function readConfigJson(dir: string): Record<string, unknown> {
   }
 }
 
-/** Reads config.json only (no weights). */
-export function loadConfig(dir: string): ModelConfig {
+/** The family adapter for a model folder and the config it parses from config.json. */
+function adapterAndConfig(dir: string): { adapter: FamilyAdapter; config: ModelConfig } {
   const raw = readConfigJson(dir);
   const file = join(dir, 'config.json');
-  return adapterFor(raw.model_type, file).parseConfig(raw, file);
+  const adapter = adapterFor(raw.model_type, file);
+  return { adapter, config: adapter.parseConfig(raw, file) };
+}
+
+/** Reads config.json only (no weights). */
+export function loadConfig(dir: string): ModelConfig {
+  return adapterAndConfig(dir).config;
 }
 
 /** Loads a model folder (config.json + safetensors) into float32 canonical parameters. */
 export function loadModelDir(dir: string, extra: Partial<ModelSource> = {}, backend: Backend = getBackend()): Model {
-  const raw = readConfigJson(dir);
-  const file = join(dir, 'config.json');
-  const adapter = adapterFor(raw.model_type, file);
-  const config = adapter.parseConfig(raw, file);
+  const { adapter, config } = adapterAndConfig(dir);
   const ck = Checkpoint.open(dir);
   try {
     checkMemoryFor(ck.sizes().f32Bytes, dir);

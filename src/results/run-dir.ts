@@ -2,11 +2,16 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { LayerlabError } from '../util/errors.js';
 
-/** Writes JSON atomically (temp file + rename): a kill never leaves a half-written result. */
-export function writeJsonAtomic(path: string, value: unknown): void {
+/** Writes a file atomically (temp file + rename): a kill never leaves a half-written result. */
+export function writeTextAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  writeFileSync(tmp, text);
   renameSync(tmp, path);
+}
+
+/** Writes JSON atomically; non-finite numbers become null. */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeTextAtomic(path, JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
 }
 
 export function readJson<T>(path: string): T {

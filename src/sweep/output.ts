@@ -2,7 +2,6 @@
  * Turns sweep accumulators into the result files: metrics.json (SweepResult), metrics.csv (the same
  * intervention rows) and the per-kind summary.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import type { InterventionRow, SweepBaseline, SweepResult, SweepSummary } from '../results/schema.js';
 import type { Provenance } from '../util/provenance.js';
 import type { DataProvenance } from '../results/schema.js';
@@ -103,8 +102,3 @@ export function metricsCsv(rows: InterventionRow[]): string {
   return lines.join('\n') + '\n';
 }
 
-export function writeTextAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}

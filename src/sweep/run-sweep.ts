@@ -5,13 +5,14 @@ import { loadTokenizer } from '../load/tokenizer.js';
 import { defaultPlan } from '../model/forward.js';
 import type { Model } from '../model/model.js';
 import { ResumableRun } from '../results/resumable-run.js';
+import { writeTextAtomic } from '../results/run-dir.js';
 import type { DataProvenance, Manifest } from '../results/schema.js';
 import { LayerlabError } from '../util/errors.js';
 import { ProgressBar } from '../util/progress.js';
 import { provenance } from '../util/provenance.js';
 import { runSweep, sweepBatches, type SweepState } from './engine.js';
 import { generateInterventions, specToString, type InterventionSpec } from './interventions.js';
-import { baselineBlock, interventionRows, metricsCsv, sweepResult, SUMMARY_DEFINITION, writeTextAtomic } from './output.js';
+import { baselineBlock, interventionRows, metricsCsv, sweepResult, SUMMARY_DEFINITION } from './output.js';
 
 /** Default window length: the model's context, capped (attention cost grows with T^2; the paper's largest n_ctx is 2048). */
 export const SEQ_LEN_CAP = 2048;

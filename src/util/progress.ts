@@ -11,7 +11,8 @@ export interface ProgressUpdate {
   detail?: string;
 }
 
-function duration(seconds: number): string {
+/** 42s, 3m05s, 1h07m; '?' when unknown. */
+export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
   const s = Math.round(seconds);
   if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
@@ -39,8 +40,8 @@ export class ProgressBar {
     const filled = Math.round(frac * width);
     const doneHere = u.done - Math.max(0, this.startDone);
     const rate = elapsedMs > 0 ? doneHere / (elapsedMs / 1000) : 0;
-    const eta = u.done >= u.total ? 'done' : rate > 0 ? `ETA ${duration((u.total - u.done) / rate)}` : 'ETA ?';
-    return `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${u.done}/${u.total} ${this.unit}${u.detail ? `, ${u.detail}` : ''}  ${duration(elapsedMs / 1000)} elapsed, ${eta}`;
+    const eta = u.done >= u.total ? 'done' : rate > 0 ? `ETA ${formatDuration((u.total - u.done) / rate)}` : 'ETA ?';
+    return `${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${u.done}/${u.total} ${this.unit}${u.detail ? `, ${u.detail}` : ''}  ${formatDuration(elapsedMs / 1000)} elapsed, ${eta}`;
   }
 
   update(u: ProgressUpdate): void {

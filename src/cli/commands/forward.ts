@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { forward, toBatch } from '../../model/forward.js';
-import { allHookNames } from '../../model/hooks.js';
+import { allHookNames, hookMatcher } from '../../model/hooks.js';
 import { writeSafetensors, type TensorToWrite } from '../../load/safetensors.js';
 import { LayerlabError } from '../../util/errors.js';
 import { provenance } from '../../util/provenance.js';
@@ -38,8 +38,7 @@ export function registerForward(program: Command): void {
         const hooks = opts.hooks ? opts.hooks.split(',').map((s) => s.trim()).filter(Boolean) : [];
         const known = allHookNames((plan ?? []).length || model.config.nLayers);
         for (const h of hooks) {
-          const re = new RegExp('^' + h.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^.]*') + '$');
-          if (!known.some((n) => re.test(n))) throw new LayerlabError(`--hooks: '${h}' matches no hook point (e.g. blocks.0.hook_resid_post, blocks.*.attn.hook_pattern, ln_final.hook_normalized)`);
+          if (!known.some(hookMatcher(h))) throw new LayerlabError(`--hooks: '${h}' matches no hook point (e.g. blocks.0.hook_resid_post, blocks.*.attn.hook_pattern, ln_final.hook_normalized)`);
         }
         // Input problems (ragged rows, ids outside the vocabulary) are reported against the input file.
         let res;

@@ -1,13 +1,8 @@
+import { formatDuration } from '../../util/progress.js';
 import type { DownloadProgress, ProgressCallback } from './settings.js';
 
 function mb(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
-}
-
-function duration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
 /** One line: name, bytes, bar, speed and time left. Speed counts only this attempt's bytes. */
@@ -18,7 +13,7 @@ export function formatProgress(p: DownloadProgress, elapsedSeconds: number, widt
   const frac = Math.min(1, p.received / p.total);
   const filled = Math.round(frac * width);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-  const eta = p.done ? 'done' : `ETA ${speed > 0 ? duration((p.total - p.received) / speed) : '?'}`;
+  const eta = p.done ? 'done' : `ETA ${speed > 0 ? formatDuration((p.total - p.received) / speed) : '?'}`;
   return `${p.file}  ${mb(p.received)}/${mb(p.total)} MB  ${bar} ${Math.floor(frac * 100)}%  ${rate}  ${eta}`;
 }
 
