@@ -102,3 +102,13 @@ export function loadTokenizer(dir: string, modelConfig?: { bosTokenId?: number; 
     eosTokenId,
   };
 }
+
+/**
+ * The BOS id every corpus window starts with (the model config's, else the tokenizer's); a model without
+ * one is an error naming `dir`, since sweeps and analyses need it.
+ */
+export function requireBos(tokenizer: TextTokenizer, dir: string): number {
+  if (tokenizer.bosTokenId === undefined)
+    throw new LayerlabError('the model defines no BOS token (config.json bos_token_id or tokenizer_config.json bos_token); every window starts with one', dir);
+  return tokenizer.bosTokenId;
+}

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { runStages } from '../analyses/run-stages.js';
 import { sha256File } from '../data/digest.js';
 import { readDocuments } from '../data/documents.js';
-import { loadTokenizer } from '../load/tokenizer.js';
+import { loadTokenizer, requireBos } from '../load/tokenizer.js';
 import type { Model } from '../model/model.js';
 import { ResumableRun } from '../results/resumable-run.js';
 import type { Manifest } from '../results/schema.js';
@@ -78,8 +78,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
 
     process.stderr.write('paper [2/3] stage analyses\n');
     const tokenizer = loadTokenizer(model.source.dir, model.config);
-    const bos = tokenizer.bosTokenId ?? model.config.bosTokenId;
-    if (bos === undefined) throw new LayerlabError('the model has no BOS token id', model.source.dir);
+    const bos = requireBos(tokenizer, model.source.dir);
     const corpus = await readDocuments(opts.data, { textField: opts.textField, maxDocs: opts.maxDocs });
     await runStages(
       { model, tokenizer, bos, corpus, dataFile: opts.data, outDir: join(opts.out, 'stages'), command },

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { readDocuments } from '../data/documents.js';
 import { makeWindows } from '../data/windows.js';
-import { loadTokenizer } from '../load/tokenizer.js';
+import { loadTokenizer, requireBos } from '../load/tokenizer.js';
 import { defaultPlan } from '../model/forward.js';
 import type { Model } from '../model/model.js';
 import { ResumableRun } from '../results/resumable-run.js';
@@ -63,8 +63,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
     throw new LayerlabError(`--seq-len ${seqLen} is longer than the model's ${c.nCtx} learned positions`);
 
   const tok = loadTokenizer(model.source.dir, c);
-  const bos = tok.bosTokenId ?? c.bosTokenId;
-  if (bos === undefined) throw new LayerlabError('the model defines no BOS token (config.json bos_token_id or tokenizer_config.json bos_token); the sweep puts one at the start of every window', model.source.dir);
+  const bos = requireBos(tok, model.source.dir);
   const docs = await readDocuments(opts.data, { textField: opts.textField, maxDocs });
   const win = makeWindows(docs.docs, tok, { bos, seqLen, maxTokens, maxDocs });
   if (win.tokens === 0) throw new LayerlabError('the documents gave no tokens', opts.data);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTokenizer } from '../../src/load/tokenizer.js';
+import { loadTokenizer, requireBos } from '../../src/load/tokenizer.js';
 import { LayerlabError } from '../../src/util/errors.js';
 import { needsShared, sharedPath } from '../helpers/shared.js';
 
@@ -72,4 +72,10 @@ test('a folder without tokenizer.json is a LayerlabError naming it and --input-i
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('requireBos gives the BOS id, or an error naming the model folder when there is none', () => {
+  const withBos = { encode: () => [], decode: () => '', tokenString: () => '', vocabSize: 3, bosTokenId: 1 };
+  assert.equal(requireBos(withBos, '/models/x'), 1);
+  assert.throws(() => requireBos({ ...withBos, bosTokenId: undefined }, '/models/x'), /\/models\/x: the model defines no BOS token/);
 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readDocuments } from '../../data/documents.js';
-import { loadTokenizer } from '../../load/tokenizer.js';
+import { loadTokenizer, requireBos } from '../../load/tokenizer.js';
 import { DEFAULT_ANALYSES, runStages, STAGE_ANALYSES, type StageAnalysis } from '../../analyses/run-stages.js';
 import { LayerlabError } from '../../util/errors.js';
 import { openModel } from '../open-model.js';
@@ -73,8 +73,7 @@ export function registerStages(program: Command): void {
         const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
         const model = await openModel(o.model);
         const tokenizer = loadTokenizer(o.tokenizer ?? model.source.dir, model.config);
-        const bos = tokenizer.bosTokenId ?? model.config.bosTokenId;
-        if (bos === undefined) throw new LayerlabError('the model has no BOS token id (config.json bos_token_id or tokenizer_config.json bos_token)', model.source.dir);
+        const bos = requireBos(tokenizer, model.source.dir);
         const maxDocs = num(o.maxDocs, '--max-docs');
         const corpus = await readDocuments(o.data, { textField: o.textField, maxDocs });
         const { manifest } = await runStages(
