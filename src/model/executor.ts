@@ -233,5 +233,3 @@ function maskOutsideWindow(scores: Float32Array, mats: number, T: number, window
   for (let m = 0; m < mats; m++)
     for (let i = window; i < T; i++) scores.fill(-Infinity, (m * T + i) * T, (m * T + i) * T + i - window + 1);
 }
-
-export type { Tensor };

@@ -42,11 +42,6 @@ export interface ModelParams {
   b_U?: Float32Array;
 }
 
-/** Element (row r, column c) of a Linear viewed as the math matrix [in, out]. */
-export function linearAt(l: Linear, inIdx: number, outIdx: number): number {
-  return l.layout === 'out_in' ? l.w[outIdx * l.inDim + inIdx] : l.w[inIdx * l.outDim + outIdx];
-}
-
 /** The Linear as a dense [in, out] matrix (a copy when stored [out, in]). */
 export function linearInOut(l: Linear): Float32Array {
   if (l.layout === 'in_out') return l.w;

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { LayerlabError } from '../util/errors.js';
 
 /** Writes a file atomically (temp file + rename): a kill never leaves a half-written result. */
@@ -20,10 +19,4 @@ export function readJson<T>(path: string): T {
   } catch (e) {
     throw new LayerlabError(`cannot read result file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
   }
-}
-
-export function ensureDir(dir: string): string {
-  if (existsSync(dir) && !existsSync(join(dir, '.'))) throw new LayerlabError('output path exists and is not a folder', dir);
-  mkdirSync(dir, { recursive: true });
-  return dir;
 }
