@@ -4,7 +4,6 @@ import type { ModelConfig } from './config.js';
 import { HookRunner } from './hooks.js';
 import type { Linear, ModelParams, NormParams } from './params.js';
 import { applyRope, ropeTables, type RopeTables } from './rope.js';
-import type { Tensor } from './tensor.js';
 
 export interface ModelLike {
   config: ModelConfig;
