@@ -7,7 +7,8 @@
         "native/gemm.cc",
         "native/elementwise.cc",
         "native/attention.cc",
-        "native/rowstats.cc"
+        "native/rowstats.cc",
+        "native/finite.cc"
       ],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/x86_64-linux-gnu"],
       "libraries": ["-lopenblas", "-lpthread"],

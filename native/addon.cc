@@ -281,6 +281,17 @@ napi_value KlRows(napi_env env, napi_callback_info info) {
   });
 }
 
+// firstNonFinite(x, n): index of the first NaN/Inf in x[0..n), or -1.
+napi_value FirstNonFinite(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t n = a.integer(1);
+    napi_value out;
+    napi_create_double(env, double(first_non_finite(a.f32(0, n), n)), &out);
+    return out;
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -298,6 +309,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"attentionApply", nullptr, AttentionApply, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"logitStats", nullptr, LogitStats, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"klRows", nullptr, KlRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"firstNonFinite", nullptr, FirstNonFinite, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -60,4 +60,7 @@ void logit_stats(const float* logits, int64_t rows, int64_t vocab, double* lse, 
 void kl_rows(const float* p_logits, const float* q_logits, int64_t rows, int64_t vocab, const double* lse_p,
              const double* lse_q, double* kl);
 
+// Index of the first NaN or +-Inf among n floats, or -1 when all are finite.
+int64_t first_non_finite(const float* x, int64_t n);
+
 }  // namespace layerlab

@@ -16,6 +16,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { resolveSeqLen } from '../model/context.js';
 import { forward } from '../model/forward.js';
 import type { Model } from '../model/model.js';
 import type { TextTokenizer } from '../load/tokenizer.js';
@@ -128,8 +129,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
   const L = c.nLayers;
   const requested = [...(opts.analyses ?? (opts.probeFile ? [...DEFAULT_ANALYSES, 'probe' as const] : DEFAULT_ANALYSES))];
   for (const a of requested) if (!STAGE_ANALYSES.includes(a)) throw new LayerlabError(`unknown analysis '${a}' (known: ${STAGE_ANALYSES.join(', ')})`);
-  const seqLen = opts.seqLen ?? Math.min(c.nCtx, 512);
-  if (c.positional === 'learned' && seqLen > c.nCtx) throw new LayerlabError(`--seq-len ${seqLen} exceeds the model's ${c.nCtx} positions`);
+  const { seqLen } = resolveSeqLen(c, opts.seqLen, 512);
   const batchTokens = opts.batchTokens ?? 4096;
   const repeatDocs = opts.repeatDocs ?? 10;
   const repeatLengths = (opts.repeatBlockLengths ?? [3, 5]);

@@ -84,4 +84,6 @@ export interface Backend {
   logitStats(logits: Float32Array, rows: number, vocab: number, lse?: Float64Array, argmax?: Int32Array, entropyBits?: Float64Array): void;
   /** KL(P||Q) in nats per row, from both rows' logits and log-sum-exp. */
   klRows(p: Float32Array, q: Float32Array, rows: number, vocab: number, lseP: Float64Array, lseQ: Float64Array, out: Float64Array): void;
+  /** Index of the first NaN or ±Infinity in x, or -1 when every value is finite. */
+  firstNonFinite(x: Float32Array): number;
 }

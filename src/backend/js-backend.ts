@@ -169,6 +169,11 @@ export class JsBackend implements Backend {
       out[r] = acc > 0 ? acc : 0;
     }
   }
+
+  firstNonFinite(x: Float32Array): number {
+    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return i;
+    return -1;
+  }
 }
 
 /** Abramowitz-Stegun 7.1.26 is too coarse for 1e-6 parity; this uses the series/continued-fraction pair. */

@@ -22,6 +22,7 @@ interface NativeAddon {
   attentionApply(p: Float32Array, qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, out: Float32Array, B: number, T: number, H: number, Hkv: number, dh: number): void;
   logitStats(z: Float32Array, rows: number, vocab: number, lse: Float64Array | null, argmax: Int32Array | null, ent: Float64Array | null): void;
   klRows(p: Float32Array, q: Float32Array, rows: number, vocab: number, lp: Float64Array, lq: Float64Array, out: Float64Array): void;
+  firstNonFinite(x: Float32Array, n: number): number;
 }
 
 function addonPath(): string {
@@ -88,4 +89,5 @@ export class NativeBackend implements Backend {
   klRows(p: Float32Array, q: Float32Array, rows: number, vocab: number, lseP: Float64Array, lseQ: Float64Array, out: Float64Array): void {
     this.addon.klRows(p, q, rows, vocab, lseP, lseQ, out);
   }
+  firstNonFinite(x: Float32Array): number { return this.addon.firstNonFinite(x, x.length); }
 }

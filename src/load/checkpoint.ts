@@ -3,6 +3,11 @@ import { join } from 'node:path';
 import { LayerlabError } from '../util/errors.js';
 import { SafetensorsFile, type TensorEntry } from './safetensors.js';
 
+export interface CheckpointOptions {
+  /** Called on every tensor read, as float32 (the loader's NaN/Inf scan); throws to reject it. */
+  check?: (data: Float32Array, name: string, file: string) => void;
+}
+
 /**
  * All tensors of a checkpoint folder, whether in one model.safetensors or in shards listed by
  * model.safetensors.index.json. Tensors are read one at a time, on demand.
@@ -11,10 +16,10 @@ export class Checkpoint {
   private readonly files = new Map<string, SafetensorsFile>();
   private readonly where = new Map<string, SafetensorsFile>();
 
-  private constructor(readonly dir: string) {}
+  private constructor(readonly dir: string, private readonly opts: CheckpointOptions) {}
 
-  static open(dir: string): Checkpoint {
-    const ck = new Checkpoint(dir);
+  static open(dir: string, opts: CheckpointOptions = {}): Checkpoint {
+    const ck = new Checkpoint(dir, opts);
     const index = join(dir, 'model.safetensors.index.json');
     const single = join(dir, 'model.safetensors');
     if (existsSync(index)) ck.openSharded(index);
@@ -73,7 +78,9 @@ export class Checkpoint {
     const e = this.entry(name);
     if (expectShape && (e.shape.length !== expectShape.length || e.shape.some((d, i) => d !== expectShape[i])))
       throw new LayerlabError(`tensor '${name}' has shape [${e.shape}] but the config implies [${expectShape}]`, e.file);
-    return this.where.get(name)!.readF32(name);
+    const data = this.where.get(name)!.readF32(name);
+    this.opts.check?.(data, name, e.file);
+    return data;
   }
 
   /** Reads a tensor into dst (a view into a larger fused buffer, say), checking its shape. */
@@ -82,6 +89,7 @@ export class Checkpoint {
     if (e.shape.length !== expectShape.length || e.shape.some((d, i) => d !== expectShape[i]))
       throw new LayerlabError(`tensor '${name}' has shape [${e.shape}] but the config implies [${expectShape}]`, e.file);
     this.where.get(name)!.readInto(name, dst);
+    this.opts.check?.(dst, name, e.file);
   }
 
   /** Stored dtypes of the floating tensors, for provenance ('F32', 'BF16', ...). */

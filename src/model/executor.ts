@@ -1,6 +1,7 @@
 import type { Backend } from '../backend/index.js';
 import { LayerlabError } from '../util/errors.js';
 import type { ModelConfig } from './config.js';
+import { assertFiniteActivation } from './finite.js';
 import { HookRunner } from './hooks.js';
 import type { Linear, ModelParams, NormParams } from './params.js';
 import { applyRope, ropeTables, type RopeTables } from './rope.js';
@@ -9,6 +10,8 @@ export interface ModelLike {
   config: ModelConfig;
   params: ModelParams;
   backend: Backend;
+  /** Where the model came from; named in errors about non-finite activations. */
+  source?: { dir: string };
 }
 
 /**
@@ -22,6 +25,8 @@ export class Executor {
   readonly rows: number;
   private readonly scratch = new Map<string, Float32Array>();
   private rope?: RopeTables;
+  /** Activations of the block being run, in order, for naming where a non-finite value first appeared. */
+  private trail: [name: string, data: Float32Array, perPosition: boolean][] = [];
 
   constructor(
     readonly model: ModelLike,
@@ -71,7 +76,13 @@ export class Executor {
         for (let j = 0; j < D; j++) tok[to + j] += p.W_pos[po + j];
       }
     }
+    this.checkFinite(tok, p.W_pos ? 'hook_embed + hook_pos_embed' : 'hook_embed', D);
     return tok;
+  }
+
+  /** One native scan; a hit throws a LayerlabError naming the hook point, row and position. */
+  private checkFinite(data: Float32Array, hook: string, width: number): void {
+    assertFiniteActivation(this.model.backend, data, hook, width, this.seq, this.model.source?.dir);
   }
 
   private norm(x: Float32Array, n: NormParams, out: Float32Array): Float32Array {
@@ -92,7 +103,10 @@ export class Executor {
   }
 
   private hook(name: string, data: Float32Array, shape: number[], slot: number, scratch: boolean): Float32Array {
-    return this.hooks.run(`blocks.${slot}.${name}`, { data, shape }, slot, scratch).data;
+    const out = this.hooks.run(`blocks.${slot}.${name}`, { data, shape }, slot, scratch).data;
+    // Scores hold -Infinity at masked keys by design; the pattern is [B,H,T,T], not row-major per position.
+    if (name !== 'attn.hook_attn_scores') this.trail.push([`blocks.${slot}.${name}`, out, name !== 'attn.hook_pattern']);
+    return out;
   }
 
   /** Runs block `layer` (its own weights) in plan position `slot`; returns the new residual stream. */
@@ -102,6 +116,7 @@ export class Executor {
     if (!bp) throw new LayerlabError(`plan names block ${layer}, but the model has blocks 0..${c.nLayers - 1}`);
     const D = c.dModel, B = this.batch, T = this.seq, rows = this.rows;
     const resid3 = [B, T, D];
+    this.trail = [];
     residPre = this.hook('hook_resid_pre', residPre, resid3, slot, false);
 
     const h1 = this.hook('ln1.hook_normalized', this.norm(residPre, bp.ln1, this.buf('h1', rows * D)), resid3, slot, true);
@@ -124,7 +139,13 @@ export class Executor {
     const out = new Float32Array(rows * D);
     if (residMid) this.model.backend.add(residMid, mlpOut, undefined, out);
     else this.model.backend.add(residPre, attnOut, mlpOut, out);
-    return this.hook('hook_resid_post', out, resid3, slot, false);
+    const post = this.hook('hook_resid_post', out, resid3, slot, false);
+    // One scan of the block's output; only when it fails are the block's inner activations searched,
+    // so the error names the first hook point (attention, MLP, norm) where the value appeared.
+    if (this.model.backend.firstNonFinite(post) >= 0) {
+      for (const [name, data, perPosition] of this.trail) this.checkFinite(data, `${name} (block ${layer})`, perPosition ? data.length / rows : 0);
+    }
+    return post;
   }
 
   private attention(h: Float32Array, bp: ModelParams['blocks'][number], slot: number): Float32Array {
@@ -132,6 +153,7 @@ export class Executor {
     const B = this.batch, T = this.seq, H = c.nHeads, Hkv = c.nKvHeads, dh = c.dHead, rows = this.rows;
     const qkvDim = (H + 2 * Hkv) * dh;
     const qkv = this.linear(h, bp.qkv, this.buf('qkv', rows * qkvDim));
+    this.trail.push([`blocks.${slot}.attn.hook_q/k/v`, qkv, true]);
     this.hookColumns(qkv, qkvDim, 0, [H, dh], 'attn.hook_q', slot);
     this.hookColumns(qkv, qkvDim, H * dh, [Hkv, dh], 'attn.hook_k', slot);
     this.hookColumns(qkv, qkvDim, (H + Hkv) * dh, [Hkv, dh], 'attn.hook_v', slot);
@@ -207,7 +229,9 @@ export class Executor {
   finalNorm(resid: Float32Array): Float32Array {
     const c = this.model.config;
     const out = this.norm(resid, this.model.params.lnFinal, new Float32Array(this.rows * c.dModel));
-    return this.hooks.run('ln_final.hook_normalized', { data: out, shape: [this.batch, this.seq, c.dModel] }, undefined, false).data;
+    const normed = this.hooks.run('ln_final.hook_normalized', { data: out, shape: [this.batch, this.seq, c.dModel] }, undefined, false).data;
+    this.checkFinite(normed, 'ln_final.hook_normalized', c.dModel);
+    return normed;
   }
 
   /** Logits [rows, V] for normalized states of `rows` positions (default: the whole batch). */
@@ -217,6 +241,7 @@ export class Executor {
     const logits = out ?? new Float32Array(rows * V);
     this.model.backend.gemm({ transA: false, transB: true, m: rows, n: V, k: c.dModel, a: normed, b: p.W_U, c: logits });
     if (p.b_U) this.model.backend.addBias(logits, rows, p.b_U);
+    this.checkFinite(rows === this.rows ? logits : logits.subarray(0, rows * V), 'logits', V);
     return logits;
   }
 }

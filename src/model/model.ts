@@ -8,6 +8,8 @@ import type { FamilyAdapter } from './adapters/types.js';
 import type { ModelConfig } from './config.js';
 import type { ModelParams } from './params.js';
 import { checkMemoryFor } from './memory.js';
+import { checkConfigFitsMemory, checkConfigSizes, checkNoUnusedLayers } from './config-check.js';
+import { assertFiniteTensor } from './finite.js';
 
 export interface ModelSource {
   dir: string;
@@ -44,7 +46,9 @@ function adapterAndConfig(dir: string): { adapter: FamilyAdapter; config: ModelC
   const raw = readConfigJson(dir);
   const file = join(dir, 'config.json');
   const adapter = adapterFor(raw.model_type, file);
-  return { adapter, config: adapter.parseConfig(raw, file) };
+  const config = adapter.parseConfig(raw, file);
+  checkConfigSizes(config, file);
+  return { adapter, config };
 }
 
 /** Reads config.json only (no weights). */
@@ -55,8 +59,11 @@ export function loadConfig(dir: string): ModelConfig {
 /** Loads a model folder (config.json + safetensors) into float32 canonical parameters. */
 export function loadModelDir(dir: string, extra: Partial<ModelSource> = {}, backend: Backend = getBackend()): Model {
   const { adapter, config } = adapterAndConfig(dir);
-  const ck = Checkpoint.open(dir);
+  checkConfigFitsMemory(config, join(dir, 'config.json'));
+  // Every weight is scanned once for NaN/Inf as it is read (one vectorized pass), naming the tensor.
+  const ck = Checkpoint.open(dir, { check: (data, name, file) => assertFiniteTensor(backend, data, name, file) });
   try {
+    checkNoUnusedLayers(ck.names(), config.nLayers, dir);
     checkMemoryFor(ck.sizes().f32Bytes, dir);
     const params = adapter.loadParams(ck, config);
     return { config, params, backend, source: { dir, storedDtypes: ck.dtypes(), ...extra } };

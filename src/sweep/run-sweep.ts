@@ -8,6 +8,7 @@ import { ResumableRun } from '../results/resumable-run.js';
 import { writeTextAtomic } from '../results/run-dir.js';
 import type { DataProvenance, Manifest } from '../results/schema.js';
 import { LayerlabError } from '../util/errors.js';
+import { resolveSeqLen } from '../model/context.js';
 import { ProgressBar } from '../util/progress.js';
 import { provenance } from '../util/provenance.js';
 import { runSweep, sweepBatches, type SweepState } from './engine.js';
@@ -53,14 +54,9 @@ function killHook(): () => void {
 export async function executeSweep(model: Model, opts: SweepRunOptions): Promise<void> {
   const { specs, maxDocs, maxTokens } = opts;
   const batchMb = opts.batchMb, prefixCacheMb = opts.prefixCacheMb;
-  let seqLen = opts.seqLen;
-  if (seqLen !== undefined && seqLen < 2) throw new LayerlabError('--seq-len must be at least 2 (BOS plus one token)');
   const c = model.config, L = c.nLayers;
+  const { seqLen, source: seqLenSource } = resolveSeqLen(c, opts.seqLen, SEQ_LEN_CAP);
   const interventions = generateInterventions(specs, L);
-  const seqLenSource = seqLen === undefined ? `model context ${c.nCtx}, capped at ${SEQ_LEN_CAP}` : '--seq-len';
-  seqLen ??= Math.min(c.nCtx, SEQ_LEN_CAP);
-  if (seqLen > c.nCtx && c.positional === 'learned')
-    throw new LayerlabError(`--seq-len ${seqLen} is longer than the model's ${c.nCtx} learned positions`);
 
   const tok = loadTokenizer(model.source.dir, c);
   const bos = requireBos(tok, model.source.dir);

@@ -1,7 +1,7 @@
 import type { Checkpoint } from '../../load/checkpoint.js';
 import type { ModelConfig, RopeConfig } from '../config.js';
 import type { BlockParams, Linear, ModelParams } from '../params.js';
-import { ConfigFields, headGeometry, parseRopeScaling, partialRotaryDims, type FamilyAdapter } from './types.js';
+import { ConfigFields, headGeometry, parseRopeScaling, partialRotaryDims, ropeScalingType, type FamilyAdapter } from './types.js';
 
 /**
  * GPT-NeoX (Pythia, GPT-NeoX-20B): LayerNorm, partial rotary (rotary_pct of each head), parallel residual
@@ -20,21 +20,22 @@ export const gptNeoxAdapter: FamilyAdapter = {
     const rd = partialRotaryDims(f, ['rotary_pct', 'partial_rotary_factor'], 0.25, dHead);
     const scaling = ropeScalingNoneOrLinear(f);
     const attnBias = f.bool('attention_bias', true);
+    const vocabSize = f.size('vocab_size');
     return {
       family: 'gpt_neox',
       modelType: f.str('model_type'),
-      nLayers: f.int('num_hidden_layers'),
+      nLayers: f.size('num_hidden_layers'),
       dModel: D,
       nHeads: H,
       nKvHeads: H,
       dHead,
-      dMlp: f.int('intermediate_size'),
-      vocabSize: f.int('vocab_size'),
-      nCtx: f.int('max_position_embeddings'),
+      dMlp: f.size('intermediate_size'),
+      vocabSize,
+      nCtx: f.size('max_position_embeddings'),
       norm: 'layernorm',
-      normEps: f.num('layer_norm_eps', 1e-5),
+      normEps: f.positive('layer_norm_eps', 1e-5),
       positional: 'rotary',
-      rope: { dims: rd, theta: f.num(['rotary_emb_base', 'rope_theta'], 10000), scaling },
+      rope: { dims: rd, theta: f.positive(['rotary_emb_base', 'rope_theta'], 10000), scaling },
       block: f.bool('use_parallel_residual', true) ? 'parallel' : 'sequential',
       gatedMlp: false,
       act: f.activation('hidden_act', 'gelu'),
@@ -43,8 +44,8 @@ export const gptNeoxAdapter: FamilyAdapter = {
       mlpBias: true,
       unembedBias: false,
       tiedEmbeddings: f.bool('tie_word_embeddings', false),
-      bosTokenId: f.tokenId('bos_token_id'),
-      eosTokenId: f.tokenId('eos_token_id'),
+      bosTokenId: f.tokenId('bos_token_id', vocabSize),
+      eosTokenId: f.tokenId('eos_token_id', vocabSize),
     };
   },
 
@@ -77,12 +78,9 @@ export const gptNeoxAdapter: FamilyAdapter = {
 
 /** rope_scaling must be absent, default or linear (rotary tables have no other scaling for this family). */
 export function ropeScalingNoneOrLinear(f: ConfigFields): RopeConfig['scaling'] {
-  const rs = f.object('rope_scaling');
-  if (rs) {
-    const type = (rs.rope_type ?? rs.type) as unknown;
-    f.check(type === undefined || type === 'default' || type === 'linear',
-      `rope_scaling type '${String(type)}' is not supported for this model type (supported: none, linear)`);
-  }
+  const type = ropeScalingType(f);
+  f.check(type === undefined || type === 'default' || type === 'linear',
+    `rope_scaling type '${String(type)}' is not supported for this model type (supported: none, linear)`);
   return parseRopeScaling(f);
 }
 

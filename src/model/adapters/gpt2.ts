@@ -10,23 +10,24 @@ export const gpt2Adapter: FamilyAdapter = {
 
   parseConfig(raw, file): ModelConfig {
     const f = new ConfigFields(raw, file);
-    const D = f.int(['n_embd', 'hidden_size']);
-    const H = f.int(['n_head', 'num_attention_heads']);
+    const D = f.size(['n_embd', 'hidden_size']);
+    const H = f.size(['n_head', 'num_attention_heads']);
     f.check(H > 0 && D % H === 0, `n_embd (${D}) must be divisible by n_head (${H})`);
     f.check(!f.bool('scale_attn_by_inverse_layer_idx', false), "'scale_attn_by_inverse_layer_idx: true' is not supported");
+    const vocabSize = f.size('vocab_size');
     return {
       family: 'gpt2',
       modelType: f.str('model_type'),
-      nLayers: f.int(['n_layer', 'num_hidden_layers']),
+      nLayers: f.size(['n_layer', 'num_hidden_layers']),
       dModel: D,
       nHeads: H,
       nKvHeads: H,
       dHead: D / H,
-      dMlp: f.int('n_inner', 4 * D),
-      vocabSize: f.int('vocab_size'),
-      nCtx: f.int(['n_positions', 'n_ctx', 'max_position_embeddings']),
+      dMlp: f.size('n_inner', 4 * D),
+      vocabSize,
+      nCtx: f.size(['n_positions', 'n_ctx', 'max_position_embeddings']),
       norm: 'layernorm',
-      normEps: f.num('layer_norm_epsilon', 1e-5),
+      normEps: f.positive('layer_norm_epsilon', 1e-5),
       positional: 'learned',
       block: 'sequential',
       gatedMlp: false,
@@ -36,8 +37,8 @@ export const gpt2Adapter: FamilyAdapter = {
       mlpBias: true,
       unembedBias: false,
       tiedEmbeddings: f.bool('tie_word_embeddings', true),
-      bosTokenId: f.tokenId('bos_token_id') ?? 50256,
-      eosTokenId: f.tokenId('eos_token_id') ?? 50256,
+      bosTokenId: f.tokenId('bos_token_id', vocabSize) ?? gpt2DefaultId(vocabSize),
+      eosTokenId: f.tokenId('eos_token_id', vocabSize) ?? gpt2DefaultId(vocabSize),
     };
   },
 
@@ -69,3 +70,8 @@ export const gpt2Adapter: FamilyAdapter = {
     };
   },
 };
+
+/** GPT-2's <|endoftext|> (50256) doubles as BOS/EOS when config.json names none, if the vocabulary has it. */
+function gpt2DefaultId(vocabSize: number): number | undefined {
+  return vocabSize > 50256 ? 50256 : undefined;
+}

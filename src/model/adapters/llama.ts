@@ -18,21 +18,22 @@ export const llamaAdapter: FamilyAdapter = {
     const isQwen = modelType === 'qwen2';
     const attnBias = isQwen || f.bool('attention_bias', false);
     const window = modelType === 'mistral' || f.bool('use_sliding_window', false) ? f.int('sliding_window', 0) : 0;
+    const vocabSize = f.size('vocab_size');
     return {
       family: 'llama',
       modelType,
-      nLayers: f.int('num_hidden_layers'),
+      nLayers: f.size('num_hidden_layers'),
       dModel: D,
       nHeads: H,
       nKvHeads: Hkv,
       dHead,
-      dMlp: f.int('intermediate_size'),
-      vocabSize: f.int('vocab_size'),
-      nCtx: f.int('max_position_embeddings'),
+      dMlp: f.size('intermediate_size'),
+      vocabSize,
+      nCtx: f.size('max_position_embeddings'),
       norm: 'rmsnorm',
-      normEps: f.num('rms_norm_eps', 1e-6),
+      normEps: f.positive('rms_norm_eps', 1e-6),
       positional: 'rotary',
-      rope: { dims: dHead, theta: f.num('rope_theta', 10000), scaling: parseRopeScaling(f) },
+      rope: { dims: dHead, theta: f.positive('rope_theta', 10000), scaling: parseRopeScaling(f) },
       block: 'sequential',
       gatedMlp: true,
       act: f.activation('hidden_act', 'silu'),
@@ -43,8 +44,8 @@ export const llamaAdapter: FamilyAdapter = {
       unembedBias: false,
       tiedEmbeddings: f.bool('tie_word_embeddings', false),
       slidingWindow: window > 0 ? window : undefined,
-      bosTokenId: f.tokenId('bos_token_id'),
-      eosTokenId: f.tokenId('eos_token_id'),
+      bosTokenId: f.tokenId('bos_token_id', vocabSize),
+      eosTokenId: f.tokenId('eos_token_id', vocabSize),
     };
   },
 

@@ -19,21 +19,22 @@ export const phiAdapter: FamilyAdapter = {
     const { D, H, Hkv, dHead } = headGeometry(f, { gqa: true });
     f.check(!f.bool('qk_layernorm', false), "'qk_layernorm: true' is not supported (LayerNorm on queries and keys)");
     const rd = partialRotaryDims(f, ['partial_rotary_factor'], 0.5, dHead);
+    const vocabSize = f.size('vocab_size');
     return {
       family: 'phi',
       modelType: f.str('model_type'),
-      nLayers: f.int('num_hidden_layers'),
+      nLayers: f.size('num_hidden_layers'),
       dModel: D,
       nHeads: H,
       nKvHeads: Hkv,
       dHead,
-      dMlp: f.int('intermediate_size'),
-      vocabSize: f.int('vocab_size'),
-      nCtx: f.int('max_position_embeddings'),
+      dMlp: f.size('intermediate_size'),
+      vocabSize,
+      nCtx: f.size('max_position_embeddings'),
       norm: 'layernorm',
-      normEps: f.num('layer_norm_eps', 1e-5),
+      normEps: f.positive('layer_norm_eps', 1e-5),
       positional: 'rotary',
-      rope: { dims: rd, theta: f.num('rope_theta', 10000), scaling: ropeScalingNoneOrLinear(f) },
+      rope: { dims: rd, theta: f.positive('rope_theta', 10000), scaling: ropeScalingNoneOrLinear(f) },
       block: 'parallel_shared_norm',
       gatedMlp: false,
       act: f.activation('hidden_act', 'gelu_new'),
@@ -42,8 +43,8 @@ export const phiAdapter: FamilyAdapter = {
       mlpBias: true,
       unembedBias: true,
       tiedEmbeddings: f.bool('tie_word_embeddings', false),
-      bosTokenId: f.tokenId('bos_token_id'),
-      eosTokenId: f.tokenId('eos_token_id'),
+      bosTokenId: f.tokenId('bos_token_id', vocabSize),
+      eosTokenId: f.tokenId('eos_token_id', vocabSize),
     };
   },
 
