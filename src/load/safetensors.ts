@@ -2,9 +2,12 @@ import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { LayerlabError } from '../util/errors.js';
 import { bf16ToF32, f16ToF32 } from './dtype.js';
 
-export type StoredDtype = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'F64' | 'BOOL' | 'U8' | 'I8' | 'I16';
+export type StoredDtype = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'F64' | 'BOOL' | 'U8' | 'I8' | 'I16' | 'U16' | 'U32' | 'U64' | 'F8_E4M3' | 'F8_E5M2';
 
-const DTYPE_BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+/** Every dtype the reference format defines (so any valid file opens); only floats are read as weights. */
+const DTYPE_BYTES: Record<string, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1, U16: 2, U32: 4, U64: 8, F8_E4M3: 1, F8_E5M2: 1,
+};
 /** Headers larger than this are rejected before allocation (the format's own limit is 100 MB). */
 const MAX_HEADER_BYTES = 100_000_000;
 
@@ -49,6 +52,13 @@ export class SafetensorsFile {
     throw new LayerlabError(`not a valid safetensors file: ${message}`, this.path);
   }
 
+  /**
+   * Validates the header as the format's reference parser (the `safetensors` crate) does: a UTF-8 JSON
+   * object starting with '{'; known dtypes; integer shapes and offsets; each tensor's byte span equal to
+   * product(shape) * dtype size; and the tensors, sorted by offset, tiling the data section exactly — it
+   * starts at 8 + header length, has no gaps or overlaps, and ends at the end of the file. A header length
+   * off by a few bytes therefore fails here instead of shifting every tensor.
+   */
   private parseHeader(): void {
     if (this.fileSize < 8) this.fail(`file is ${this.fileSize} bytes, shorter than the 8-byte header length`);
     const lenBuf = Buffer.alloc(8);
@@ -58,37 +68,66 @@ export class SafetensorsFile {
     if (8 + headerLen > this.fileSize) this.fail(`header of ${headerLen} bytes runs past the end of the file (${this.fileSize} bytes): truncated?`);
     const headerBuf = Buffer.alloc(headerLen);
     readSync(this.fd, headerBuf, 0, headerLen, 8);
-    let header: Record<string, unknown>;
+    let text: string;
     try {
-      header = JSON.parse(headerBuf.toString('utf8'));
+      text = new TextDecoder('utf-8', { fatal: true }).decode(headerBuf);
+    } catch {
+      this.fail('header is not valid UTF-8');
+    }
+    if (!text.startsWith('{')) this.fail(`header does not start with '{' (header length ${headerLen} wrong?)`);
+    let header: unknown;
+    try {
+      header = JSON.parse(text);
     } catch (e) {
-      this.fail(`header is not JSON (${(e as Error).message})`);
+      this.fail(`header is not JSON (${(e as Error).message}; header length ${headerLen} wrong?)`);
     }
     if (typeof header !== 'object' || header === null || Array.isArray(header)) this.fail('header is not a JSON object');
     const dataStart = 8 + headerLen;
-    const ranges: [number, number, string][] = [];
+    const spans: TensorEntry[] = [];
     for (const [name, raw] of Object.entries(header)) {
       if (name === '__metadata__') {
-        Object.assign(this.metadata, raw as Record<string, string>);
+        this.parseMetadata(raw);
         continue;
       }
-      const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      if (typeof info?.dtype !== 'string' || !(info.dtype in DTYPE_BYTES)) this.fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(info?.dtype)}`);
-      if (!Array.isArray(info.shape) || !info.shape.every((d) => Number.isInteger(d) && d >= 0)) this.fail(`tensor '${name}' has an invalid shape`);
-      const offs = info.data_offsets;
-      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[1] < offs[0]) this.fail(`tensor '${name}' has invalid data_offsets`);
-      const shape = info.shape as number[];
-      const count = shape.reduce((a, b) => a * b, 1);
-      const bytes = count * DTYPE_BYTES[info.dtype];
-      const [b0, b1] = offs as number[];
-      if (b1 - b0 !== bytes) this.fail(`tensor '${name}' spans ${b1 - b0} bytes but ${info.dtype}${JSON.stringify(shape)} needs ${bytes}`);
-      if (dataStart + b1 > this.fileSize) this.fail(`tensor '${name}' points past the end of the file (needs byte ${dataStart + b1}, file has ${this.fileSize}): truncated?`);
-      this.entries.set(name, { name, dtype: info.dtype as StoredDtype, shape, begin: dataStart + b0, end: dataStart + b1 });
-      ranges.push([b0, b1, name]);
+      const entry = this.parseEntry(name, raw, dataStart);
+      this.entries.set(name, entry);
+      spans.push(entry);
     }
-    ranges.sort((a, b) => a[0] - b[0]);
-    for (let i = 1; i < ranges.length; i++)
-      if (ranges[i][0] < ranges[i - 1][1]) this.fail(`tensors '${ranges[i - 1][2]}' and '${ranges[i][2]}' overlap`);
+    spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+    let at = dataStart;
+    for (const e of spans) {
+      if (e.begin < at) this.fail(`tensor '${e.name}' overlaps the tensor before it (starts at data byte ${e.begin - dataStart}, previous ends at ${at - dataStart})`);
+      if (e.begin > at) this.fail(`gap of ${e.begin - at} bytes before tensor '${e.name}' (data byte ${at - dataStart}); tensors must cover the data section exactly`);
+      at = e.end;
+    }
+    if (at > this.fileSize) this.fail(`tensors need ${at} bytes but the file has ${this.fileSize}: truncated?`);
+    if (at < this.fileSize) this.fail(`${this.fileSize - at} bytes after the last tensor are covered by no tensor (header length or offsets wrong?)`);
+  }
+
+  private parseMetadata(raw: unknown): void {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) this.fail('__metadata__ must be an object of strings');
+    for (const [k, v] of Object.entries(raw)) {
+      if (typeof v !== 'string') this.fail(`__metadata__ value '${k}' must be a string, got ${JSON.stringify(v)}`);
+      this.metadata[k] = v;
+    }
+  }
+
+  private parseEntry(name: string, raw: unknown, dataStart: number): TensorEntry {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) this.fail(`tensor '${name}' is not described by an object`);
+    const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof info.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, info.dtype)) this.fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(info.dtype)}`);
+    if (!Array.isArray(info.shape) || !info.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) this.fail(`tensor '${name}' has an invalid shape ${JSON.stringify(info.shape)}`);
+    const offs = info.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0) || offs[1] < offs[0])
+      this.fail(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)}`);
+    const shape = info.shape as number[];
+    const count = shape.reduce((a, b) => a * b, 1);
+    const bytes = count * DTYPE_BYTES[info.dtype];
+    if (!Number.isSafeInteger(bytes)) this.fail(`tensor '${name}' has shape ${JSON.stringify(shape)}, too large to exist`);
+    const [b0, b1] = offs as number[];
+    if (b1 - b0 !== bytes) this.fail(`tensor '${name}' spans ${b1 - b0} bytes but ${info.dtype}${JSON.stringify(shape)} needs ${bytes}`);
+    if (dataStart + b1 > this.fileSize) this.fail(`tensor '${name}' points past the end of the file (needs byte ${dataStart + b1}, file has ${this.fileSize}): truncated?`);
+    return { name, dtype: info.dtype as StoredDtype, shape, begin: dataStart + b0, end: dataStart + b1 };
   }
 
   private readBytes(entry: TensorEntry, target: Uint8Array): void {

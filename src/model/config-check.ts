@@ -1,6 +1,5 @@
 import { LayerlabError } from '../util/errors.js';
-import { parameterCount, type ModelConfig } from './config.js';
-import { availableMemoryBytes } from './memory.js';
+import type { ModelConfig } from './config.js';
 
 /** Longest typed array V8 allocates (elements). */
 const MAX_TENSOR_ELEMENTS = 2 ** 32 - 1;
@@ -20,17 +19,6 @@ export function checkConfigSizes(c: ModelConfig, file: string): void {
   ];
   for (const [what, n] of tensors)
     if (n > MAX_TENSOR_ELEMENTS) throw new LayerlabError(`sizes give a ${what} of ${n} values, more than one array can hold (${MAX_TENSOR_ELEMENTS}); check the config's sizes`, file);
-}
-
-/** Before loading weights: the config's float32 parameters must fit in memory (huge sizes fail here, explained). */
-export function checkConfigFitsMemory(c: ModelConfig, file: string): void {
-  const bytes = parameterCount(c) * 4;
-  const avail = availableMemoryBytes();
-  if (bytes > avail)
-    throw new LayerlabError(
-      `sizes imply ${(bytes / 2 ** 30).toFixed(1)} GiB of float32 weights but only ${(avail / 2 ** 30).toFixed(1)} GiB of memory is available; check the config's sizes`,
-      file,
-    );
 }
 
 /**

@@ -5,10 +5,10 @@ import { Checkpoint } from '../load/checkpoint.js';
 import { LayerlabError } from '../util/errors.js';
 import { adapterFor } from './adapters/registry.js';
 import type { FamilyAdapter } from './adapters/types.js';
-import type { ModelConfig } from './config.js';
+import { parameterCount, type ModelConfig } from './config.js';
 import type { ModelParams } from './params.js';
 import { checkMemoryFor } from './memory.js';
-import { checkConfigFitsMemory, checkConfigSizes, checkNoUnusedLayers } from './config-check.js';
+import { checkConfigSizes, checkNoUnusedLayers } from './config-check.js';
 import { assertFiniteTensor } from './finite.js';
 
 export interface ModelSource {
@@ -59,12 +59,12 @@ export function loadConfig(dir: string): ModelConfig {
 /** Loads a model folder (config.json + safetensors) into float32 canonical parameters. */
 export function loadModelDir(dir: string, extra: Partial<ModelSource> = {}, backend: Backend = getBackend()): Model {
   const { adapter, config } = adapterAndConfig(dir);
-  checkConfigFitsMemory(config, join(dir, 'config.json'));
   // Every weight is scanned once for NaN/Inf as it is read (one vectorized pass), naming the tensor.
   const ck = Checkpoint.open(dir, { check: (data, name, file) => assertFiniteTensor(backend, data, name, file) });
   try {
     checkNoUnusedLayers(ck.names(), config.nLayers, dir);
-    checkMemoryFor(ck.sizes().f32Bytes, dir);
+    // The config's sizes count too: the fused buffers they imply are allocated before shapes are compared.
+    checkMemoryFor(Math.max(ck.sizes().f32Bytes, parameterCount(config) * 4), dir);
     const params = adapter.loadParams(ck, config);
     return { config, params, backend, source: { dir, storedDtypes: ck.dtypes(), ...extra } };
   } finally {
