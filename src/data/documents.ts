@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { LayerlabError } from '../util/errors.js';
 import { sha256File } from './digest.js';
 import { readParquetColumn } from './parquet-docs.js';
@@ -90,8 +91,8 @@ async function readText(path: string, maxDocs: number | undefined): Promise<stri
 
 async function readJsonl(path: string, field: string, maxDocs: number | undefined): Promise<string[]> {
   const docs: string[] = [];
-  const stream = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  const stream = createReadStream(path);
+  const lines = createInterface({ input: Readable.from(decodeUtf8Strictly(stream, path)), crlfDelay: Infinity });
   let lineNo = 0;
   try {
     for await (const raw of lines) {
@@ -126,6 +127,21 @@ async function readJsonl(path: string, field: string, maxDocs: number | undefine
     stream.destroy();
   }
   return docs;
+}
+
+/**
+ * Decodes a byte stream as UTF-8 chunk by chunk, rejecting invalid bytes (as plain text is) instead of
+ * letting them turn into U+FFFD inside documents.
+ */
+async function* decodeUtf8Strictly(chunks: AsyncIterable<Buffer>, path: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  try {
+    for await (const chunk of chunks) yield decoder.decode(chunk, { stream: true });
+    yield decoder.decode();
+  } catch (e) {
+    if (e instanceof TypeError) throw new LayerlabError('JSONL corpus is not valid UTF-8', path);
+    throw e;
+  }
 }
 
 /** One line for an fs failure: the code users can act on, not a stack trace. */

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { LayerlabError } from '../util/errors.js';
+import { validateTokenizerJson } from './tokenizer-check.js';
 
 /** The text side of a model: what the CLI and analyses need, independent of the tokenizer library. */
 export interface TextTokenizer {
@@ -38,14 +39,16 @@ function tokenText(v: unknown): string | undefined {
 /**
  * Loads `dir/tokenizer.json` (plus `tokenizer_config.json` / `special_tokens_map.json` when present).
  * BOS/EOS ids come from the model config when given (that is what generation uses), else from the
- * tokenizer's own config.
+ * tokenizer's own config. With the model's vocabSize, ids the model cannot embed are errors naming the
+ * file and field (special tokens) or tokenizer.json (encoded text), never a crash deep in a forward pass.
  */
-export function loadTokenizer(dir: string, modelConfig?: { bosTokenId?: number; eosTokenId?: number }): TextTokenizer {
+export function loadTokenizer(dir: string, modelConfig?: { bosTokenId?: number; eosTokenId?: number; vocabSize?: number }): TextTokenizer {
   const tokPath = join(dir, 'tokenizer.json');
   if (!existsSync(tokPath)) {
     throw new LayerlabError('no tokenizer.json in this model folder; pass --input-ids to run without a tokenizer', dir);
   }
   const tokJson = readJson(tokPath);
+  validateTokenizerJson(tokJson, tokPath);
   const cfgPath = join(dir, 'tokenizer_config.json');
   const cfg = existsSync(cfgPath) ? readJson(cfgPath) : {};
   const mapPath = join(dir, 'special_tokens_map.json');
@@ -58,9 +61,17 @@ export function loadTokenizer(dir: string, modelConfig?: { bosTokenId?: number; 
     throw new LayerlabError(`cannot build the tokenizer (${(e as Error).message})`, tokPath);
   }
 
+  const modelVocab = modelConfig?.vocabSize;
   const lookup = (key: 'bos_token' | 'eos_token'): number | undefined => {
-    const text = tokenText(cfg[key]) ?? tokenText(specialMap[key]);
-    return text === undefined ? undefined : tok.token_to_id(text);
+    const fromCfg = tokenText(cfg[key]);
+    const text = fromCfg ?? tokenText(specialMap[key]);
+    if (text === undefined) return undefined;
+    const file = fromCfg !== undefined ? cfgPath : mapPath;
+    const id = tok.token_to_id(text);
+    if (id === undefined) throw new LayerlabError(`field '${key}' names ${JSON.stringify(text)}, which is not a token of tokenizer.json`, file);
+    if (modelVocab !== undefined && id >= modelVocab)
+      throw new LayerlabError(`field '${key}' ${JSON.stringify(text)} is token ${id}, outside the model's vocabulary (config.json vocab_size ${modelVocab})`, file);
+    return id;
   };
   const bosTokenId = modelConfig?.bosTokenId ?? lookup('bos_token');
   const eosTokenId = modelConfig?.eosTokenId ?? lookup('eos_token');
@@ -94,7 +105,14 @@ export function loadTokenizer(dir: string, modelConfig?: { bosTokenId?: number; 
   };
 
   return {
-    encode: (text) => tok.encode(text, { add_special_tokens: false }).ids,
+    encode: (text) => {
+      const ids = tok.encode(text, { add_special_tokens: false }).ids;
+      if (modelVocab !== undefined)
+        for (const id of ids)
+          if (id >= modelVocab)
+            throw new LayerlabError(`the tokenizer produced id ${id} ('${tok.id_to_token(id)}'), outside the model's vocabulary (config.json vocab_size ${modelVocab})`, tokPath);
+      return ids;
+    },
     decode: (ids, opts) => decode(ids, opts?.skipSpecialTokens ?? false),
     tokenString,
     vocabSize,

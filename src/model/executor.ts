@@ -6,6 +6,15 @@ import { HookRunner } from './hooks.js';
 import type { Linear, ModelParams, NormParams } from './params.js';
 import { applyRope, ropeTables, type RopeTables } from './rope.js';
 
+/** Every id must index the embedding; an error names the row and position (and `file` when given). */
+export function checkTokenIds(ids: Int32Array, seq: number, vocabSize: number, file?: string): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (id < 0 || id >= vocabSize)
+      throw new LayerlabError(`token id ${id} at position ${i % seq} of row ${Math.floor(i / seq)} is outside the vocabulary (size ${vocabSize})`, file);
+  }
+}
+
 export interface ModelLike {
   config: ModelConfig;
   params: ModelParams;
@@ -55,11 +64,7 @@ export class Executor {
     const { config: c, params: p } = this.model;
     const D = c.dModel, T = this.seq;
     if (ids.length !== this.rows) throw new Error(`expected ${this.rows} token ids, got ${ids.length}`);
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i];
-      if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize)
-        throw new LayerlabError(`token id ${id} at position ${i % T} of row ${Math.floor(i / T)} is outside the vocabulary (size ${c.vocabSize})`);
-    }
+    checkTokenIds(ids, T, c.vocabSize);
     let tok: Float32Array = new Float32Array(this.rows * D);
     for (let r = 0; r < this.rows; r++) tok.set(p.W_E.subarray(ids[r] * D, ids[r] * D + D), r * D);
     tok = this.hooks.run('hook_embed', { data: tok, shape: [this.batch, T, D] }, undefined, false).data;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { checkTokenIds } from '../../model/executor.js';
 import { forward, toBatch } from '../../model/forward.js';
 import { allHookNames, hookMatcher } from '../../model/hooks.js';
 import { writeSafetensors, type TensorToWrite } from '../../load/safetensors.js';
@@ -41,12 +42,14 @@ export function registerForward(program: Command): void {
           if (!known.some(hookMatcher(h))) throw new LayerlabError(`--hooks: '${h}' matches no hook point (e.g. blocks.0.hook_resid_post, blocks.*.attn.hook_pattern, ln_final.hook_normalized)`);
         }
         // Input problems (ragged rows, ids outside the vocabulary) are reported against the input file.
-        let res;
+        let batch;
         try {
-          res = forward(model, toBatch(rows), { plan, cache: hooks });
+          batch = toBatch(rows);
         } catch (e) {
-          throw e instanceof LayerlabError && /token|input|row/.test(e.message) ? new LayerlabError(e.message, opts.inputIds) : e;
+          throw e instanceof LayerlabError ? new LayerlabError(e.message, opts.inputIds) : e;
         }
+        checkTokenIds(batch.ids, batch.seq, model.config.vocabSize, opts.inputIds);
+        const res = forward(model, batch, { plan, cache: hooks });
         const tensors: Record<string, TensorToWrite> = { logits: { dtype: 'F32', shape: res.logits!.shape, data: res.logits!.data } };
         for (const [name, t] of res.cache) tensors[name] = { dtype: 'F32', shape: t.shape, data: t.data };
         const meta = { ...provenance(model), plan: JSON.stringify(res.plan) };
