@@ -92,7 +92,8 @@ async function readText(path: string, maxDocs: number | undefined): Promise<stri
 async function readJsonl(path: string, field: string, maxDocs: number | undefined): Promise<string[]> {
   const docs: string[] = [];
   const stream = createReadStream(path);
-  const lines = createInterface({ input: Readable.from(decodeUtf8Strictly(stream, path)), crlfDelay: Infinity });
+  const decoded = Readable.from(decodeUtf8Strictly(stream, path));
+  const lines = createInterface({ input: decoded, crlfDelay: Infinity });
   let lineNo = 0;
   try {
     for await (const raw of lines) {
@@ -124,6 +125,7 @@ async function readJsonl(path: string, field: string, maxDocs: number | undefine
     throw new LayerlabError(describeFsError(e, 'corpus file'), path);
   } finally {
     lines.close();
+    decoded.destroy();
     stream.destroy();
   }
   return docs;
@@ -140,6 +142,8 @@ async function* decodeUtf8Strictly(chunks: AsyncIterable<Buffer>, path: string):
     yield decoder.decode();
   } catch (e) {
     if (e instanceof TypeError) throw new LayerlabError('JSONL corpus is not valid UTF-8', path);
+    // Stopping early (maxDocs) closes the file under this reader: nothing more is wanted, not an error.
+    if ((e as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
     throw e;
   }
 }

@@ -42,8 +42,9 @@ export function toBatch(rows: number[][] | Int32Array, batch?: number, seq?: num
   rows.forEach((r, b) => {
     if (r.length !== T) throw new LayerlabError(`input rows must have equal length (row 0 has ${T} tokens, row ${b} has ${r.length}); there is no padding`);
     r.forEach((id, t) => {
-      // Beyond int32 an id would wrap silently when stored in the Int32Array below.
-      if (!Number.isInteger(id) || id < 0 || id > 2 ** 31 - 1) throw new LayerlabError(`token at row ${b}, position ${t} is not a token id (a non-negative integer): ${JSON.stringify(id)}`);
+      if (!Number.isInteger(id)) throw new LayerlabError(`token at row ${b}, position ${t} is not an integer: ${JSON.stringify(id)}`);
+      // Beyond int32 an id would wrap silently into a valid one when stored in the Int32Array below.
+      if (Math.abs(id) > 2 ** 31 - 1) throw new LayerlabError(`token id ${id} at position ${t} of row ${b} is outside the vocabulary`);
       ids[b * T + t] = id;
     });
   });
