@@ -73,11 +73,20 @@ export class Checkpoint {
     return { ...f.entry(name), file: f.path };
   }
 
+  /**
+   * Checks a tensor's stored shape against the config's; adapters call it before allocating a fused
+   * buffer, so a config with wrong sizes fails here rather than after a large allocation.
+   */
+  checkShape(name: string, expectShape: number[]): TensorEntry & { file: string } {
+    const e = this.entry(name);
+    if (e.shape.length !== expectShape.length || e.shape.some((d, i) => d !== expectShape[i]))
+      throw new LayerlabError(`tensor '${name}' has shape [${e.shape}] but the config implies [${expectShape}]`, e.file);
+    return e;
+  }
+
   /** Reads a tensor as float32 and checks its shape when one is expected. */
   read(name: string, expectShape?: number[]): Float32Array {
-    const e = this.entry(name);
-    if (expectShape && (e.shape.length !== expectShape.length || e.shape.some((d, i) => d !== expectShape[i])))
-      throw new LayerlabError(`tensor '${name}' has shape [${e.shape}] but the config implies [${expectShape}]`, e.file);
+    const e = expectShape ? this.checkShape(name, expectShape) : this.entry(name);
     const data = this.where.get(name)!.readF32(name);
     this.opts.check?.(data, name, e.file);
     return data;
@@ -85,9 +94,7 @@ export class Checkpoint {
 
   /** Reads a tensor into dst (a view into a larger fused buffer, say), checking its shape. */
   readInto(name: string, dst: Float32Array, expectShape: number[]): void {
-    const e = this.entry(name);
-    if (e.shape.length !== expectShape.length || e.shape.some((d, i) => d !== expectShape[i]))
-      throw new LayerlabError(`tensor '${name}' has shape [${e.shape}] but the config implies [${expectShape}]`, e.file);
+    const e = this.checkShape(name, expectShape);
     this.where.get(name)!.readInto(name, dst);
     this.opts.check?.(dst, name, e.file);
   }

@@ -105,6 +105,7 @@ export class SafetensorsFile {
   }
 
   private parseMetadata(raw: unknown): void {
+    if (raw === null) return; // the reference reads null as no metadata
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) this.fail('__metadata__ must be an object of strings');
     for (const [k, v] of Object.entries(raw)) {
       if (typeof v !== 'string') this.fail(`__metadata__ value '${k}' must be a string, got ${JSON.stringify(v)}`);

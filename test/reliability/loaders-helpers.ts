@@ -75,3 +75,20 @@ export function assertCliUserError(r: ReturnType<typeof runCli>, what: string, p
   assert.ok(lines[0].includes(what), `error should name ${what}: ${lines[0]}`);
   if (pattern) assert.match(lines[0], pattern);
 }
+
+/**
+ * fast-check settings shared by the loader fuzz suites: a fixed seed (the same cases on every machine),
+ * `numRuns` cases, and a time cap so a slow machine runs a prefix of the same sequence instead of
+ * stretching the suite.
+ */
+export function fuzzSettings(numRuns: number, timeLimitMs = 12_000): { seed: number; numRuns: number; interruptAfterTimeLimit: number; markInterruptAsFailure: boolean; endOnFailure: boolean; includeErrorInReport: boolean } {
+  // LAYERLAB_FUZZ_SEED explores other cases by hand; the test run always uses the fixed seed.
+  const seed = process.env.LAYERLAB_FUZZ_SEED ? Number(process.env.LAYERLAB_FUZZ_SEED) : 0x1a7e5;
+  return { seed, numRuns, interruptAfterTimeLimit: timeLimitMs, markInterruptAsFailure: false, endOnFailure: true, includeErrorInReport: true };
+}
+
+/** Values a careless or hostile file puts where a number, string, list or object is expected. */
+export const HOSTILE_VALUES: unknown[] = [
+  0, -1, 1, 2, 3, 0.5, -0.5, 1e-12, 1e20, 1e308, -1e308, 2 ** 31, 2 ** 31 - 1, 2 ** 32, 2 ** 53, -(2 ** 53), null, true, false,
+  '', '0', '1', 'x', 'linear', 'llama3', 'F32', [], [0], [1, 2], [-1, 8], {}, { type: 'linear' }, { type: 'linear', factor: 2 },
+];

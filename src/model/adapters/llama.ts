@@ -55,6 +55,10 @@ export const llamaAdapter: FamilyAdapter = {
     for (let i = 0; i < c.nLayers; i++) {
       const l = `model.layers.${i}.`;
       // q, k and v are read into one fused [q|k|v, D] matrix: one matmul per layer instead of three.
+      // Shapes are checked before the fused buffers are allocated (a wrong config must not allocate first).
+      ck.checkShape(l + 'self_attn.q_proj.weight', [qDim, D]);
+      ck.checkShape(l + 'self_attn.k_proj.weight', [kvDim, D]);
+      ck.checkShape(l + 'mlp.gate_proj.weight', [F, D]);
       const qkvW = new Float32Array((qDim + 2 * kvDim) * D);
       ck.readInto(l + 'self_attn.q_proj.weight', qkvW.subarray(0, qDim * D), [qDim, D]);
       ck.readInto(l + 'self_attn.k_proj.weight', qkvW.subarray(qDim * D, (qDim + kvDim) * D), [kvDim, D]);

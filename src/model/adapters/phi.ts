@@ -54,7 +54,9 @@ export const phiAdapter: FamilyAdapter = {
     const blocks: BlockParams[] = [];
     for (let i = 0; i < c.nLayers; i++) {
       const l = `model.layers.${i}.`;
-      // q, k and v are read into one fused [q|k|v, D] matrix (and bias).
+      // q, k and v are read into one fused [q|k|v, D] matrix (and bias), after their shapes are checked.
+      ck.checkShape(l + 'self_attn.q_proj.weight', [qDim, D]);
+      ck.checkShape(l + 'self_attn.k_proj.weight', [kvDim, D]);
       const qkvW = new Float32Array(qkvDim * D);
       ck.readInto(l + 'self_attn.q_proj.weight', qkvW.subarray(0, qDim * D), [qDim, D]);
       ck.readInto(l + 'self_attn.k_proj.weight', qkvW.subarray(qDim * D, (qDim + kvDim) * D), [kvDim, D]);
