@@ -19,6 +19,9 @@ export const llamaAdapter: FamilyAdapter = {
     const attnBias = isQwen || f.bool('attention_bias', false);
     const window = modelType === 'mistral' || f.bool('use_sliding_window', false) ? f.int('sliding_window', 0) : 0;
     const vocabSize = f.size('vocab_size');
+    const act = f.activation('hidden_act', 'silu');
+    // The gated MLP kernel is SwiGLU: another activation would otherwise fail only at the first forward.
+    f.check(act === 'silu', `field 'hidden_act' must be silu (or swish) for this gated-MLP family, got ${JSON.stringify(raw.hidden_act)}`);
     return {
       family: 'llama',
       modelType,
@@ -36,7 +39,7 @@ export const llamaAdapter: FamilyAdapter = {
       rope: { dims: dHead, theta: f.positive('rope_theta', 10000), scaling: parseRopeScaling(f) },
       block: 'sequential',
       gatedMlp: true,
-      act: f.activation('hidden_act', 'silu'),
+      act,
       attnBias,
       // Llama's attention_bias also covers o_proj; Qwen2 has biases on q/k/v only.
       attnOutBias: !isQwen && attnBias,
