@@ -44,6 +44,11 @@ export function validateTokenizerJson(tok: Json, path: string): void {
   }
 
   if (m.type === 'BPE') checkMerges(m, vocab!, fail);
+  // Text the vocabulary cannot cover becomes unk_token; one outside the vocabulary would become no id at all.
+  if (vocab && m.unk_token !== undefined && m.unk_token !== null) {
+    if (typeof m.unk_token !== 'string') fail(`model.unk_token must be a string, got ${JSON.stringify(m.unk_token)}`);
+    if (!vocab.has(m.unk_token as string)) fail(`model.unk_token '${m.unk_token}' is not in the vocabulary`);
+  }
 
   if (tok.added_tokens !== undefined && tok.added_tokens !== null) {
     if (!Array.isArray(tok.added_tokens)) fail('added_tokens must be a list');

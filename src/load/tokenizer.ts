@@ -81,8 +81,18 @@ export function loadTokenizer(dir: string, modelConfig?: { bosTokenId?: number; 
   for (const id of tok.get_vocab(true).values()) if (id + 1 > vocabSize) vocabSize = id + 1;
 
   // Lossless decoding: clean_up_tokenization_spaces would turn ' ,' into ',' and hide real tokens.
+  // The library rejects an empty list (a prompt of only spaces encodes to none), so that is '' here; any
+  // other failure of the library is a problem of this tokenizer.json, reported against it.
   const decode = (ids: number[], skip: boolean): string =>
-    tok.decode(ids, { skip_special_tokens: skip, clean_up_tokenization_spaces: false });
+    ids.length === 0 ? '' : library(() => tok.decode(ids, { skip_special_tokens: skip, clean_up_tokenization_spaces: false }));
+  const library = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof LayerlabError) throw e;
+      throw new LayerlabError(`the tokenizer failed (${(e as Error).message})`, tokPath);
+    }
+  };
 
   // Decoders such as SentencePiece's strip the leading space of the whole text, so a lone ' the' would
   // show as 'the'. Decoding after a fixed anchor token and cutting the anchor off keeps that space.
@@ -106,11 +116,12 @@ export function loadTokenizer(dir: string, modelConfig?: { bosTokenId?: number; 
 
   return {
     encode: (text) => {
-      const ids = tok.encode(text, { add_special_tokens: false }).ids;
-      if (modelVocab !== undefined)
-        for (const id of ids)
-          if (id >= modelVocab)
-            throw new LayerlabError(`the tokenizer produced id ${id} ('${tok.id_to_token(id)}'), outside the model's vocabulary (config.json vocab_size ${modelVocab})`, tokPath);
+      const ids = library(() => tok.encode(text, { add_special_tokens: false }).ids);
+      for (const id of ids) {
+        if (!Number.isInteger(id)) throw new LayerlabError(`the tokenizer produced a non-id (${JSON.stringify(id)}) for this text`, tokPath);
+        if (modelVocab !== undefined && id >= modelVocab)
+          throw new LayerlabError(`the tokenizer produced id ${id} ('${tok.id_to_token(id)}'), outside the model's vocabulary (config.json vocab_size ${modelVocab})`, tokPath);
+      }
       return ids;
     },
     decode: (ids, opts) => decode(ids, opts?.skipSpecialTokens ?? false),
