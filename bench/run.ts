@@ -8,13 +8,14 @@ import { torchForward } from './torch-baseline.js';
 import { benchMemory } from './memory-bench.js';
 import { machineInfo } from './machine.js';
 import { benchSweep } from './sweep-bench.js';
+import { benchFiniteCheck } from './finite-bench.js';
 
 /**
  * `npm run bench`: forward throughput against bare sgemm on the same shapes, written to
  * bench/results.json. Select parts with BENCH=forward,sweep (default: all). Not a test: numbers vary
  * with the machine's load.
  */
-const parts = new Set((process.env.BENCH ?? 'forward,sweep,memory').split(','));
+const parts = new Set((process.env.BENCH ?? 'forward,sweep,memory,finite').split(','));
 const backend = getBackend();
 // Parts not run this time keep their previous numbers (each part records its own machine info).
 const resultsPath = join(packageRoot, 'bench', 'results.json');
@@ -53,6 +54,13 @@ if (parts.has('sweep')) {
   const s = benchSweep(backend, { log });
   log(`  sweep: sharing ${s.speedup.sharingVsRecompute}x faster than recomputation, ${s.speedup.sharingVsPaper}x faster than the paper's method (max metric difference ${s.maxAbsDiff.toExponential(1)})`);
   results.sweep = s;
+}
+
+if (parts.has('finite')) {
+  log('finite: NaN/Inf guard scans vs a GPT-2-small forward [1, 512] ...');
+  const f = benchFiniteCheck(backend);
+  log(`  native scans ${f.nativeScanMs} ms = ${f.nativeOverheadPercent}% of a ${f.forwardMs} ms forward (a JS loop: ${f.jsLoopScanMs} ms = ${f.jsLoopOverheadPercent}%)`);
+  results.finite = f;
 }
 
 mkdirSync(join(packageRoot, 'bench'), { recursive: true });
