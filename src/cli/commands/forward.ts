@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkTokenIds } from '../../model/executor.js';
-import { forward, toBatch } from '../../model/forward.js';
+import { forward, toBatch, validatePlan } from '../../model/forward.js';
 import { allHookNames, hookMatcher } from '../../model/hooks.js';
 import { writeSafetensors, type TensorToWrite } from '../../load/safetensors.js';
 import { LayerlabError } from '../../util/errors.js';
@@ -48,6 +48,7 @@ export function registerForward(program: Command): void {
         } catch (e) {
           throw e instanceof LayerlabError ? new LayerlabError(e.message, opts.inputIds) : e;
         }
+        if (plan) validatePlan(plan, model.config.nLayers);
         checkTokenIds(batch.ids, batch.seq, model.config.vocabSize, opts.inputIds);
         const res = forward(model, batch, { plan, cache: hooks });
         const tensors: Record<string, TensorToWrite> = { logits: { dtype: 'F32', shape: res.logits!.shape, data: res.logits!.data } };
