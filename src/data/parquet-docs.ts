@@ -25,8 +25,9 @@ export async function readParquetColumn(path: string, field: string, maxDocs?: n
   const rowEnd = maxDocs === undefined ? numRows : Math.min(maxDocs, numRows);
   let rows: Record<string, unknown>[];
   try {
-    rows = await parquetReadObjects({ file, metadata, columns: [field], rowStart: 0, rowEnd, compressors });
+    rows = await parquetReadObjects({ file, metadata, columns: [field], rowStart: 0, rowEnd, compressors, parsers: { stringFromBytes: strictUtf8(path, field) } });
   } catch (e) {
+    if (e instanceof LayerlabError) throw e;
     throw new LayerlabError(`corrupt parquet data in column "${field}" (${errText(e)})`, path);
   }
   if (rows.length !== rowEnd) {
@@ -40,6 +41,22 @@ export async function readParquetColumn(path: string, field: string, maxDocs?: n
     }
     return v;
   });
+}
+
+/**
+ * String decoding that rejects invalid UTF-8 (as plain text and JSONL are rejected) instead of the
+ * library's default, which turns bad bytes into U+FFFD inside documents.
+ */
+function strictUtf8(path: string, field: string): (bytes: Uint8Array) => string | undefined {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  return (bytes) => {
+    if (!bytes) return undefined;
+    try {
+      return decoder.decode(bytes);
+    } catch {
+      throw new LayerlabError(`column "${field}" holds text that is not valid UTF-8`, path);
+    }
+  };
 }
 
 function topLevelColumns(metadata: FileMetaData): string[] {

@@ -10,6 +10,7 @@ import { loadTokenizer } from '../../src/load/tokenizer.js';
 import { readDocuments } from '../../src/data/documents.js';
 import { loadConfig, loadModelDir } from '../../src/model/model.js';
 import { resolveSeqLen } from '../../src/model/context.js';
+import { tinyParquet } from '../data/helpers/tiny-parquet.js';
 import {
   assertCliUserError, copyFixture, rejectsNaming, runCli, tempRoot, throwsNaming, tinyTokenizerJson, writeJson,
 } from './loaders-helpers.js';
@@ -203,6 +204,16 @@ test('JSONL with invalid UTF-8 is rejected like plain text; multi-byte character
   const text = '€'.repeat(50_000);
   writeFileSync(good, JSON.stringify({ text }) + '\n');
   assert.deepEqual((await readDocuments(good)).docs, [text]);
+});
+
+test('Parquet strings with invalid UTF-8 are rejected too, not decoded into U+FFFD', async () => {
+  const bytes = tinyParquet([{ name: 'text', values: ['good text', 'caf@@ here'] }]);
+  const at = bytes.indexOf('@@');
+  bytes[at] = 0xc3;
+  bytes[at + 1] = 0x28; // a lead byte followed by a non-continuation byte
+  const path = join(root, 'bad.parquet');
+  writeFileSync(path, bytes);
+  await rejectsNaming(() => readDocuments(path), path, /column "text" holds text that is not valid UTF-8/);
 });
 
 test('a checkpoint with more blocks than the config declares is an error naming the folder and the count', () => {
