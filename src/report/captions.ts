@@ -6,8 +6,9 @@
 import { html, joinHtml, type SafeHtml } from './safe-html.js';
 import type { LoadedRun } from './types.js';
 
-export function fmtInt(n: number | undefined): string {
-  return n === undefined ? '?' : n.toLocaleString('en-US');
+/** A count with thousands separators; '?' when the file has no usable number there. */
+export function fmtInt(n: unknown): string {
+  return typeof n === 'number' && Number.isFinite(n) ? n.toLocaleString('en-US') : '?';
 }
 
 /** A choice value in words: lists joined, objects as compact JSON. */
