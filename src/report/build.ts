@@ -2,9 +2,10 @@
  * `layerlab report`: reads run directories, builds the figures, writes the self-contained HTML page and,
  * beside it, every figure as SVG, PNG and CSV (folder `<name>-figures/`).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { layerlabVersion } from '../util/package-root.js';
+import { LayerlabError } from '../util/errors.js';
 import { gitCommit } from '../util/provenance.js';
 import { buildFigures } from './figures/index.js';
 import { reportHtml } from './html.js';
@@ -42,13 +43,34 @@ export interface ReportOutcome {
   warnings: string[];
 }
 
+/**
+ * Where the page and its figure folder go. The figure folder is derived from the page's name, so the
+ * page must be a regular file (or not exist yet): `--out /dev/null` would otherwise put `/dev/null-figures/`
+ * next to the device. An existing figure folder must be a real folder, not a link to somewhere else.
+ */
+export function outputPaths(out: string, withStatic: boolean): { html: string; staticDir?: string } {
+  const html = resolve(out);
+  const look = <T>(f: () => T, what: string): T => {
+    try {
+      return f();
+    } catch (e) {
+      throw new LayerlabError(`cannot use as ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, out);
+    }
+  };
+  const st = look(() => statSync(html, { throwIfNoEntry: false }), '--out');
+  if (st && !st.isFile()) throw new LayerlabError(`--out must be an HTML file path; this is ${st.isDirectory() ? 'a directory' : 'not a regular file'}`, out);
+  if (!withStatic) return { html };
+  const staticDir = join(dirname(html), `${basename(html, extname(html))}-figures`);
+  const sd = look(() => lstatSync(staticDir, { throwIfNoEntry: false }), 'the figure folder');
+  if (sd && (!sd.isDirectory() || sd.isSymbolicLink())) throw new LayerlabError('the figure folder beside --out exists and is not a plain folder (a file or a symbolic link); move it away or choose another --out', staticDir);
+  return { html, staticDir };
+}
+
 export async function buildReport(o: ReportOptions): Promise<ReportOutcome> {
+  const { html, staticDir } = outputPaths(o.out, o.static !== false);
   const runs = loadRuns(o.dirs, { labels: o.labels, includeIncomplete: o.includeIncomplete });
   const { figures, skipped } = buildFigures(runs, { sigma: o.sigma ?? 'sem' });
-  const html = resolve(o.out);
   mkdirSync(dirname(html), { recursive: true });
-  const stem = basename(html, extname(html));
-  const staticDir = o.static === false ? undefined : join(dirname(html), `${stem}-figures`);
   const warnings: string[] = [];
   for (const r of runs) {
     if (!r.complete) warnings.push(`${r.dir}: incomplete run (${r.plotted ? 'complete files drawn, labelled' : 'not plotted'}): ${r.missing.join('; ')}`);

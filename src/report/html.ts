@@ -4,45 +4,21 @@
  * JSON and the CSS, so the page needs no network to view. Every figure renders on load (SVG renderer);
  * its numbers are in a <details> table below it and in a CSV download (data: URL).
  *
+ * Security: all markup is built with the `html` template of ./safe-html.ts (values escaped by default),
+ * the figure data is `scriptJson`, and a strict Content-Security-Policy (./csp.ts) allows only the
+ * inlined scripts and style by hash; Vega runs with its expression interpreter (`ast: true`), not eval.
+ *
  * For tests and tools the page exposes `window.layerlab`: { ready (a Promise), views (id → Vega View),
  * errors, rendered, total, checks (id → MarkCheck[]) }.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { ANALYSIS_FILES } from '../results/schema.js';
-import { esc, fmtInt } from './captions.js';
+import { fmtInt } from './captions.js';
+import { contentSecurityPolicy } from './csp.js';
 import { toCsv } from './csv.js';
-import { FONT, STAGE_NAMES } from './style.js';
+import { scriptText, vegaBundles, vegaStyles } from './page-assets.js';
+import { html, joinHtml, raw, scriptJson, type SafeHtml } from './safe-html.js';
+import { FONT, MODEL_COLORS, STAGE_NAMES } from './style.js';
 import type { Figure, LoadedRun } from './types.js';
-
-const require = createRequire(import.meta.url);
-
-/** The minified browser builds of vega, vega-lite and vega-embed, from node_modules. */
-export function vegaBundles(): Array<{ name: string; version: string; code: string }> {
-  const out: Array<{ name: string; version: string; code: string }> = [];
-  for (const [pkg, file] of [
-    ['vega', 'vega.min.js'],
-    ['vega-lite', 'vega-lite.min.js'],
-    ['vega-embed', 'vega-embed.min.js'],
-  ] as const) {
-    const entry = require.resolve(pkg);
-    const buildDir = dirname(entry);
-    const code = readFileSync(join(buildDir, file), 'utf8');
-    const pj = JSON.parse(readFileSync(join(buildDir, '..', 'package.json'), 'utf8')) as { version: string };
-    out.push({ name: pkg, version: pj.version, code });
-  }
-  return out;
-}
-
-/** Makes code safe inside a <script> element (no "</script"); drops the source-map comment. */
-function scriptSafe(code: string): string {
-  return code.replace(/\n\/\/# sourceMappingURL=.*$/m, '').replace(/<\/(script)/gi, '<\\/$1');
-}
-
-function jsonForScript(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
 
 export interface ReportPageInput {
   title: string;
@@ -71,6 +47,7 @@ code, pre, .mono { font-family: 'DejaVu Sans Mono', 'SFMono-Regular', Menlo, Con
 code { background: #f3f4f6; padding: 0 3px; border-radius: 3px; }
 a { color: var(--accent); }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
+${MODEL_COLORS.map((c, i) => `.swatch.run-${i} { background: ${c}; }`).join('\n')}
 table { border-collapse: collapse; font-size: 13px; }
 th, td { text-align: left; padding: 4px 10px 4px 0; vertical-align: top; border-bottom: 1px solid var(--rule); }
 th { font-weight: 600; color: var(--muted); white-space: nowrap; }
@@ -110,143 +87,128 @@ footer { margin-top: 48px; padding-top: 14px; border-top: 1px solid var(--rule);
 @media print { .page { box-shadow: none; } details { display: none; } }
 `;
 
-function provRows(runs: LoadedRun[]): Array<[string, (r: LoadedRun) => string]> {
+/** The swatch of a run: a class per palette color (inline style attributes are not allowed by the CSP). */
+const swatch = (r: LoadedRun) => html`<span class="swatch run-${r.index % MODEL_COLORS.length}"></span>`;
+
+function provRows(runs: LoadedRun[]): Array<[string, (r: LoadedRun) => SafeHtml]> {
   const p = (r: LoadedRun) => r.provenance;
+  const str = (v: unknown) => String(v ?? '?');
   return [
-    ['status', (r) => (r.complete ? '<span class="status-ok">complete</span>' : `<span class="status-bad">incomplete${r.plotted ? ' — complete files drawn' : ' — not plotted'}</span>`)],
-    ['model', (r) => esc(p(r)?.model ?? '?') + (p(r)?.revision ? ` <span class="mono">@${esc(p(r)!.revision)}</span>` : '') + (p(r)?.model_commit ? `<br><span class="mono">commit ${esc(p(r)!.model_commit!.slice(0, 12))}</span>` : '')],
-    ['architecture', (r) => `${esc(p(r)?.family ?? '?')} / ${esc(p(r)?.model_type ?? '?')}, L = ${r.layers ?? '?'} layers`],
-    ['dtype', (r) => `stored ${esc(p(r)?.stored_dtype ?? '?')}, computed in ${esc(p(r)?.compute_dtype ?? '?')}`],
-    ['backend', (r) => (p(r) ? `${esc(p(r)!.backend)} (${esc(p(r)!.blas_core)}, ${p(r)!.threads} threads), Node ${esc(p(r)!.node)}` : '?')],
-    ['data file', (r) => (r.data ? `<span class="mono">${esc(r.data.file)}</span> (${esc(r.data.format)})` : '—')],
-    ['data sha256', (r) => (r.data ? `<span class="mono">${esc(r.data.sha256)}</span>` : '—')],
+    ['status', (r) => (r.complete ? html`<span class="status-ok">complete</span>` : html`<span class="status-bad">incomplete${r.plotted ? ' — complete files drawn' : ' — not plotted'}</span>`)],
+    [
+      'model',
+      (r) =>
+        html`${str(p(r)?.model)}${p(r)?.revision ? html` <span class="mono">@${str(p(r)!.revision)}</span>` : ''}${
+          p(r)?.model_commit ? html`<br><span class="mono">commit ${str(p(r)!.model_commit).slice(0, 12)}</span>` : ''
+        }`,
+    ],
+    ['architecture', (r) => html`${str(p(r)?.family)} / ${str(p(r)?.model_type)}, L = ${r.layers ?? '?'} layers`],
+    ['dtype', (r) => html`stored ${str(p(r)?.stored_dtype)}, computed in ${str(p(r)?.compute_dtype)}`],
+    ['backend', (r) => (p(r) ? html`${str(p(r)!.backend)} (${str(p(r)!.blas_core)}, ${str(p(r)!.threads)} threads), Node ${str(p(r)!.node)}` : html`?`)],
+    ['data file', (r) => (r.data ? html`<span class="mono">${str(r.data.file)}</span> (${str(r.data.format)})` : html`—`)],
+    ['data sha256', (r) => (r.data ? html`<span class="mono">${str(r.data.sha256)}</span>` : html`—`)],
     [
       'tokens',
       (r) =>
         r.data
-          ? `${fmtInt(r.data.tokens)} scored tokens in ${fmtInt(r.data.windows)} windows (≤ ${fmtInt(r.data.seqLen)} tokens) from ${fmtInt(r.data.documents)} documents` +
-            (r.data.maxTokens !== undefined ? `; <span class="nowrap">--max-tokens ${fmtInt(r.data.maxTokens)}</span>` : '') +
-            (r.data.maxDocs !== undefined ? `; <span class="nowrap">--max-docs ${fmtInt(r.data.maxDocs)}</span>` : '')
-          : '—',
+          ? html`${fmtInt(r.data.tokens)} scored tokens in ${fmtInt(r.data.windows)} windows (≤ ${fmtInt(r.data.seqLen)} tokens) from ${fmtInt(r.data.documents)} documents\
+${r.data.maxTokens !== undefined ? html`; <span class="nowrap">--max-tokens ${fmtInt(r.data.maxTokens)}</span>` : ''}\
+${r.data.maxDocs !== undefined ? html`; <span class="nowrap">--max-docs ${fmtInt(r.data.maxDocs)}</span>` : ''}`
+          : html`—`,
     ],
-    ['layerlab', (r) => (p(r) ? `${esc(p(r)!.layerlab_version)}, commit <span class="mono">${esc(p(r)!.git_commit.slice(0, 12))}${p(r)!.git_commit.endsWith('-dirty') ? '-dirty' : ''}</span>` : '?')],
-    ['host', (r) => (p(r) ? `${esc(p(r)!.host.cpu)}, ${p(r)!.host.cores} cores` : '?')],
-    ['created', (r) => esc(r.manifest?.finishedAt ? `${p(r)?.created ?? '?'} → finished ${r.manifest.finishedAt}` : (p(r)?.created ?? '?'))],
-    ['folder', (r) => `<span class="mono">${esc(r.dir)}</span>`],
-    ['result files', (r) => (r.files.length ? r.files.map((f) => `<span class="mono">${esc(f)}</span>`).join(', ') : '—')],
+    ['layerlab', (r) => (p(r) ? html`${str(p(r)!.layerlab_version)}, commit <span class="mono">${str(p(r)!.git_commit).slice(0, 12)}${str(p(r)!.git_commit).endsWith('-dirty') ? '-dirty' : ''}</span>` : html`?`)],
+    ['host', (r) => (p(r) ? html`${str(p(r)!.host?.cpu)}, ${str(p(r)!.host?.cores)} cores` : html`?`)],
+    ['created', (r) => html`${r.manifest?.finishedAt ? `${str(p(r)?.created)} → finished ${str(r.manifest.finishedAt)}` : str(p(r)?.created)}`],
+    ['folder', (r) => html`<span class="mono">${r.dir}</span>`],
+    ['result files', (r) => (r.files.length ? joinHtml(r.files.map((f) => html`<span class="mono">${f}</span>`), ', ') : html`—`)],
   ];
 }
 
-function runBanners(runs: LoadedRun[], includeIncomplete: boolean): string {
-  const out: string[] = [];
+function runBanners(runs: LoadedRun[], includeIncomplete: boolean): SafeHtml {
+  const out: SafeHtml[] = [];
   for (const r of runs) {
     if (!r.complete)
       out.push(
-        `<div class="banner incomplete" role="alert" data-run="${r.index}"><b>Incomplete run: ${esc(r.label)}</b> (<span class="mono">${esc(r.dir)}</span>) — ` +
-          (includeIncomplete
-            ? `its complete result files are drawn, labelled “(incomplete)”; do not read them as a finished run.`
-            : `not plotted (rerun the same command to resume it, or pass --include-incomplete to draw its complete files).`) +
-          ` Missing:<ul>${r.missing.map((m) => `<li>${esc(m)}</li>`).join('')}</ul></div>`,
+        html`<div class="banner incomplete" role="alert" data-run="${r.index}"><b>Incomplete run: ${r.label}</b> (<span class="mono">${r.dir}</span>) — \
+${includeIncomplete ? 'its complete result files are drawn, labelled “(incomplete)”; do not read them as a finished run.' : 'not plotted (rerun the same command to resume it, or pass --include-incomplete to draw its complete files).'}\
+ Missing:<ul>${r.missing.map((m) => html`<li>${m}</li>`)}</ul></div>`,
       );
-    if (r.problems.length)
-      out.push(`<div class="banner problem" data-run="${r.index}"><b>Problems in ${esc(r.label)}</b>:<ul>${r.problems.map((m) => `<li>${esc(m)}</li>`).join('')}</ul></div>`);
+    if (r.problems.length) out.push(html`<div class="banner problem" data-run="${r.index}"><b>Problems in ${r.label}</b>:<ul>${r.problems.map((m) => html`<li>${m}</li>`)}</ul></div>`);
   }
-  return out.join('\n');
+  return joinHtml(out, '\n');
 }
 
-function summaryTable(runs: LoadedRun[]): string {
-  const pct = (v: number | undefined | null) => (v === undefined || v === null || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(1)}%`);
+function summaryTable(runs: LoadedRun[]): SafeHtml {
+  const pct = (v: number | undefined | null) => (typeof v !== 'number' || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(1)}%`);
   const rows = runs.map((r) => {
     const s = r.sweep?.summary ?? {};
     const st = r.stages.stages?.boundaries;
     const b = (k: number) => {
       const x = st?.find((y) => y.stage === k);
-      return x ? `${x.layer} <span class="mono">(${x.relativeDepth.toFixed(2)})</span>` : '—';
+      return x ? html`${x.layer} <span class="mono">(${x.relativeDepth.toFixed(2)})</span>` : html`—`;
     };
-    return (
-      `<tr><td><span class="swatch" style="background:${r.color}"></span>${esc(r.label)}</td><td class="num">${r.layers ?? '?'}</td>` +
-      `<td class="num">${pct(s.delete?.mean_agreement)}</td><td class="num">${pct(s.swap?.mean_agreement)}</td>` +
-      `<td class="num">${b(2)}</td><td class="num">${b(3)}</td><td class="num">${b(4)}</td></tr>`
-    );
+    return html`<tr><td>${swatch(r)}${r.label}</td><td class="num">${r.layers ?? '?'}</td>\
+<td class="num">${pct(s.delete?.mean_agreement)}</td><td class="num">${pct(s.swap?.mean_agreement)}</td>\
+<td class="num">${b(2)}</td><td class="num">${b(3)}</td><td class="num">${b(4)}</td></tr>`;
   });
-  return (
-    `<table class="summary"><thead><tr><th>model</th><th>layers L</th><th>delete: mean agreement</th><th>swap: mean agreement</th>` +
-    `<th>stage 2 starts</th><th>stage 3 starts</th><th>stage 4 starts</th></tr></thead><tbody>${rows.join('')}</tbody></table>` +
-    `<p class="stages-key">Mean agreement: unweighted mean over all single-layer interventions of a kind of the fraction of tokens whose top-1 prediction is unchanged (the paper's “retains 72–95%”). ` +
-    `Stage starts: first layer (relative depth) of each proposed stage, from stages.json — stages: ${Object.entries(STAGE_NAMES).map(([k, v]) => `${k} ${v}`).join(', ')}.</p>`
-  );
+  return html`<table class="summary"><thead><tr><th>model</th><th>layers L</th><th>delete: mean agreement</th><th>swap: mean agreement</th>\
+<th>stage 2 starts</th><th>stage 3 starts</th><th>stage 4 starts</th></tr></thead><tbody>${rows}</tbody></table>\
+<p class="stages-key">Mean agreement: unweighted mean over all single-layer interventions of a kind of the fraction of tokens whose top-1 prediction is unchanged (the paper's “retains 72–95%”). \
+Stage starts: first layer (relative depth) of each proposed stage, from stages.json — stages: ${Object.entries(STAGE_NAMES).map(([k, v]) => `${k} ${v}`).join(', ')}.</p>`;
 }
 
-function tableHtml(f: Figure, maxRows: number): string {
-  const cells = (row: Array<string | number | null>) => row.map((v) => (typeof v === 'number' ? `<td class="num">${v}</td>` : `<td>${esc(v ?? '')}</td>`)).join('');
+function tableHtml(f: Figure, maxRows: number): SafeHtml {
+  const cells = (row: Array<string | number | null>) => row.map((v) => (typeof v === 'number' ? html`<td class="num">${v}</td>` : html`<td>${v ?? ''}</td>`));
   const shown = f.table.rows.slice(0, maxRows);
   const more = f.table.rows.length - shown.length;
-  return (
-    `<details class="table"><summary>Table view (${f.table.rows.length.toLocaleString('en-US')} rows)</summary>` +
-    (more > 0 ? `<p class="skipped">First ${maxRows} rows shown; the CSV has all ${f.table.rows.length.toLocaleString('en-US')}.</p>` : '') +
-    `<div class="table-wrap"><table><thead><tr>${f.table.columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>` +
-    `<tbody>${shown.map((r) => `<tr>${cells(r)}</tr>`).join('')}</tbody></table></div></details>`
-  );
+  const n = f.table.rows.length.toLocaleString('en-US');
+  return html`<details class="table"><summary>Table view (${n} rows)</summary>\
+${more > 0 ? html`<p class="skipped">First ${maxRows} rows shown; the CSV has all ${n}.</p>` : ''}\
+<div class="table-wrap"><table><thead><tr>${f.table.columns.map((c) => html`<th>${c}</th>`)}</tr></thead>\
+<tbody>${shown.map((r) => html`<tr>${cells(r)}</tr>`)}</tbody></table></div></details>`;
 }
 
-function manifestsHtml(runs: LoadedRun[]): string {
-  return runs
-    .map((r) =>
+function manifestsHtml(runs: LoadedRun[]): SafeHtml {
+  const list = (v: unknown) => (Array.isArray(v) && v.length ? v.join(', ') : '—');
+  return joinHtml(
+    runs.flatMap((r) =>
       r.parts
         .filter((p) => p.manifest || p.runFile)
         .map((p) => {
           const where = p.sub ? `${p.sub}/` : '';
           const m = p.manifest
-            ? `<details><summary><span class="swatch" style="background:${r.color}"></span>${esc(r.label)}: ${esc(where)}manifest.json (kind ${esc(p.manifest.kind)}; requested ${esc(p.manifest.requested.join(', ') || '—')}; complete ${esc(p.manifest.complete.join(', ') || '—')})</summary><pre class="manifest">${esc(JSON.stringify(p.manifest, null, 2))}</pre></details>`
-            : `<p class="skipped">${esc(r.label)}: ${esc(where)}manifest.json missing.</p>`;
-          const rf = p.runFile ? `<p class="skipped">${esc(where)}.layerlab-run.json: finished = ${p.runFile.finished}; files: ${esc(p.runFile.files.join(', ') || '—')}</p>` : '';
-          return m + rf;
-        })
-        .join(''),
-    )
-    .join('');
+            ? html`<details><summary>${swatch(r)}${r.label}: ${where}manifest.json (kind ${String(p.manifest.kind)}; requested ${list(p.manifest.requested)}; complete ${list(p.manifest.complete)})</summary>\
+<pre class="manifest">${JSON.stringify(p.manifest, null, 2)}</pre></details>`
+            : html`<p class="skipped">${r.label}: ${where}manifest.json missing.</p>`;
+          const rf = p.runFile ? html`<p class="skipped">${where}.layerlab-run.json: finished = ${String(p.runFile.finished)}; files: ${list(p.runFile.files)}</p>` : '';
+          return html`${m}${rf}`;
+        }),
+    ),
+  );
 }
 
-export function reportHtml(input: ReportPageInput): string {
-  const { runs, figures } = input;
-  const maxRows = input.maxTableRows ?? 400;
-  const bundles = vegaBundles();
-  const plotted = runs.filter((r) => r.plotted);
-  const title = input.title;
-  const prov = provRows(runs);
-  const provTable =
-    `<table class="prov"><thead><tr><th></th>${runs.map((r) => `<th><span class="swatch" style="background:${r.color}"></span>${esc(r.label)}</th>`).join('')}</tr></thead>` +
-    `<tbody>${prov.map(([k, f]) => `<tr><th>${esc(k)}</th>${runs.map((r) => `<td>${f(r)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
-  const toc = figures.length
-    ? `<nav class="toc"><b>Figures</b><ol>${figures.map((f) => `<li><a href="#${f.id}">${esc(f.title)}</a></li>`).join('')}</ol></nav>`
-    : '';
-  const figHtml = figures
-    .map((f) => {
-      const csv = 'data:text/csv;charset=utf-8,' + encodeURIComponent(toCsv(f.table));
-      const stat = input.staticDir
-        ? `<a href="${esc(input.staticDir)}/${f.id}.svg">SVG</a><a href="${esc(input.staticDir)}/${f.id}.png">PNG</a>`
-        : '';
-      return (
-        `<section class="figure" id="${f.id}"><h2>Figure ${f.number}. ${esc(f.title)}</h2>` +
-        `<div class="chart" id="chart-${f.id}" data-figure="${f.id}"></div>` +
-        `<p class="caption"><b>Figure ${f.number}.</b> ${f.caption}</p>` +
-        `<div class="figtools"><a download="${f.id}.csv" href="${csv}">Download CSV</a>${stat}</div>` +
-        tableHtml(f, maxRows) +
-        `</section>`
-      );
-    })
-    .join('\n');
-  const skippedHtml = input.skipped.length
-    ? `<p class="skipped">Not drawn (no plotted run has the data): ${input.skipped.map((s) => `${esc(s.key)} (needs ${esc(s.needs)})`).join('; ')}.</p>`
-    : '';
-  const noFigures = figures.length === 0 ? `<div class="banner incomplete" role="alert"><b>No figures:</b> no complete run with result files to plot.</div>` : '';
-  const payload = figures.map((f) => ({ id: f.id, spec: f.spec, checks: f.checks }));
-  const init = `
+/**
+ * The page's script: renders every figure with vega-embed (SVG renderer, expression interpreter instead
+ * of eval, no CSS injected at run time: the page's <style> has it), records views and errors on
+ * window.layerlab. Error text goes into the page as text, never as markup.
+ */
+const INIT_SCRIPT = `
 (function () {
   var figs = JSON.parse(document.getElementById('layerlab-figures').textContent);
   var state = { views: {}, errors: [], rendered: 0, total: figs.length, checks: {} };
   window.layerlab = state;
-  var opts = { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false }, downloadFileName: '' };
+  var escapeText = function (v) {
+    return String(v).replace(/[&<>"'\x60]/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; });
+  };
+  var opts = {
+    renderer: 'svg',
+    ast: true,
+    defaultStyle: false,
+    forceActionsMenu: true,
+    tooltip: { disableDefaultStyle: true, sanitize: escapeText },
+    actions: { export: true, source: false, compiled: false, editor: false },
+    downloadFileName: ''
+  };
   state.ready = Promise.all(figs.map(function (f) {
     state.checks[f.id] = f.checks;
     var el = document.getElementById('chart-' + f.id);
@@ -255,34 +217,69 @@ export function reportHtml(input: ReportPageInput): string {
       state.views[f.id] = res.view;
       state.rendered += 1;
     }).catch(function (e) {
-      state.errors.push(f.id + ': ' + (e && e.message ? e.message : String(e)));
+      var msg = String(e && e.message ? e.message : e);
+      state.errors.push(f.id + ': ' + msg);
       console.error('layerlab: figure ' + f.id + ' failed to render', e);
-      el.innerHTML = '<p class="chart-error">This figure could not be drawn: ' + String(e && e.message ? e.message : e).replace(/[<&]/g, '') + '</p>';
+      var p = document.createElement('p');
+      p.className = 'chart-error';
+      p.textContent = 'This figure could not be drawn: ' + msg;
+      el.replaceChildren(p);
     });
   })).then(function () { document.documentElement.setAttribute('data-rendered', String(state.rendered)); return state; });
 })();`;
+
+export function reportHtml(input: ReportPageInput): string {
+  const { runs, figures } = input;
+  const maxRows = input.maxTableRows ?? 400;
+  const bundles = vegaBundles();
+  const plotted = runs.filter((r) => r.plotted);
+  const title = input.title;
+  const prov = provRows(runs);
+  const provTable = html`<table class="prov"><thead><tr><th></th>${runs.map((r) => html`<th>${swatch(r)}${r.label}</th>`)}</tr></thead>\
+<tbody>${prov.map(([k, f]) => html`<tr><th>${k}</th>${runs.map((r) => html`<td>${f(r)}</td>`)}</tr>`)}</tbody></table>`;
+  const toc = figures.length ? html`<nav class="toc"><b>Figures</b><ol>${figures.map((f) => html`<li><a href="#${f.id}">${f.title}</a></li>`)}</ol></nav>` : '';
+  const figHtml = joinHtml(
+    figures.map((f) => {
+      const csv = 'data:text/csv;charset=utf-8,' + encodeURIComponent(toCsv(f.table));
+      const stat = input.staticDir ? html`<a href="${`${input.staticDir}/${f.id}.svg`}">SVG</a><a href="${`${input.staticDir}/${f.id}.png`}">PNG</a>` : '';
+      return html`<section class="figure" id="${f.id}"><h2>Figure ${f.number}. ${f.title}</h2>\
+<div class="chart" id="chart-${f.id}" data-figure="${f.id}"></div>\
+<p class="caption"><b>Figure ${f.number}.</b> ${f.caption}</p>\
+<div class="figtools"><a download="${f.id}.csv" href="${csv}">Download CSV</a>${stat}</div>\
+${tableHtml(f, maxRows)}</section>`;
+    }),
+    '\n',
+  );
+  const skippedHtml = input.skipped.length ? html`<p class="skipped">Not drawn (no plotted run has the data): ${input.skipped.map((s) => `${s.key} (needs ${s.needs})`).join('; ')}.</p>` : '';
+  const noFigures = figures.length === 0 ? html`<div class="banner incomplete" role="alert"><b>No figures:</b> no complete run with result files to plot.</div>` : '';
+  const payload = figures.map((f) => ({ id: f.id, spec: f.spec, checks: f.checks }));
+  const css = `${CSS}\n/* Vega-Embed and vega-tooltip default styles (not injected at run time: see page-assets.ts) */\n${vegaStyles()}`;
+  const init = scriptText(INIT_SCRIPT, 'report init script');
+  const csp = contentSecurityPolicy({ scripts: [...bundles.map((b) => b.code), init], styles: [css] });
   const names = plotted.map((r) => r.label);
-  return `<!doctype html>
+  const page = html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="layerlab ${esc(input.generated.layerlabVersion)}">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-${bundles.map((b) => `<script data-bundle="${b.name}@${b.version}">${scriptSafe(b.code)}</script>`).join('\n')}
+<meta name="referrer" content="no-referrer">
+<meta name="generator" content="layerlab ${input.generated.layerlabVersion}">
+<title>${title}</title>
+<style>${raw(css)}</style>
+${joinHtml(bundles.map((b) => html`<script data-bundle="${b.name}@${b.version}">${raw(b.code)}</script>`), '\n')}
 </head>
 <body>
 <div class="page">
 <header>
-<h1>${esc(title)}</h1>
-<p class="subtitle">${names.length ? `Comparing ${names.map((n) => esc(n)).join(', ')} on relative depth (layer ÷ (L − 1)), after Lad et al., “The Remarkable Robustness of LLMs: Stages of Inference?” (arXiv:2406.19384).` : 'No run could be plotted.'}
- Built ${esc(input.generated.at)} by layerlab ${esc(input.generated.layerlabVersion)} (commit <span class="mono">${esc(input.generated.gitCommit.slice(0, 12))}</span>).</p>
+<h1>${title}</h1>
+<p class="subtitle">${names.length ? html`Comparing ${names.join(', ')} on relative depth (layer ÷ (L − 1)), after Lad et al., “The Remarkable Robustness of LLMs: Stages of Inference?” (arXiv:2406.19384).` : 'No run could be plotted.'}
+ Built ${input.generated.at} by layerlab ${input.generated.layerlabVersion} (commit <span class="mono">${input.generated.gitCommit.slice(0, 12)}</span>).</p>
 ${runBanners(runs, input.includeIncomplete)}
 ${noFigures}
 <h2>Runs</h2>
 ${provTable}
-${plotted.length ? `<h3>Summary</h3>${summaryTable(plotted)}` : ''}
+${plotted.length ? html`<h3>Summary</h3>${summaryTable(plotted)}` : ''}
 ${toc}
 </header>
 <main>
@@ -290,11 +287,13 @@ ${figHtml}
 ${skippedHtml}
 <section class="manifests" id="manifests"><h2>Manifests</h2><p class="skipped">Every choice that changes numbers, as each run recorded it.</p>${manifestsHtml(runs)}</section>
 </main>
-<footer>Generated by <span class="mono">${esc(input.generated.command)}</span>. Charts: Vega ${esc(bundles[0]!.version)}, Vega-Lite ${esc(bundles[1]!.version)}, Vega-Embed ${esc(bundles[2]!.version)} (inlined; no network needed). Stage analyses files: ${Object.values(ANALYSIS_FILES).map((f) => `<span class="mono">${f}</span>`).join(', ')}.</footer>
+<footer>Generated by <span class="mono">${input.generated.command}</span>. Charts: Vega ${bundles[0]!.version}, Vega-Lite ${bundles[1]!.version}, Vega-Embed ${bundles[2]!.version} \
+(inlined; no network needed; Content-Security-Policy: only these scripts run). Stage analyses files: ${joinHtml(Object.values(ANALYSIS_FILES).map((f) => html`<span class="mono">${f}</span>`), ', ')}.</footer>
 </div>
-<script type="application/json" id="layerlab-figures">${jsonForScript(payload)}</script>
-<script>${init}</script>
+<script type="application/json" id="layerlab-figures">${scriptJson(payload)}</script>
+<script>${raw(init)}</script>
 </body>
 </html>
 `;
+  return page.toString();
 }

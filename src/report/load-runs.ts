@@ -42,6 +42,7 @@ function readJsonFile(path: string): unknown {
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isNumOrNull = (v: unknown): boolean => v === null || isNum(v);
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 const isStat = (v: unknown): boolean => isObj(v) && isNum(v.count) && isNumOrNull(v.mean) && isNumOrNull(v.sem ?? null) && isNumOrNull(v.std ?? null);
 
 /** Returns a reason the manifest is unusable, or undefined. */
@@ -108,6 +109,10 @@ export function checkStageFile(name: AnalysisName, f: unknown): string | undefin
       for (const [i, h] of (f.heads as unknown[]).entries()) if (!isObj(h) || !isNum(h.layer) || !isNum(h.head) || !isNum(h.score)) return `heads[${i}] needs layer, head, score`;
       const hm = f.heatmap;
       if (!isObj(hm) || !Array.isArray(hm.multi) || !Array.isArray(hm.single) || !isNum(hm.width)) return 'heatmap needs layer, head, width, multi and single';
+      for (const k of ['multi', 'single'] as const)
+        for (const [i, ex] of (hm[k] as unknown[]).entries())
+          if (!isObj(ex) || typeof ex.word !== 'string' || !isStrings(ex.tokens) || !Array.isArray(ex.attention) || !ex.attention.every(isNum))
+            return `heatmap.${k}[${i}] needs word (text), tokens (list of text) and attention (list of numbers)`;
       return undefined;
     }
     case 'logit-lens':
@@ -120,6 +125,7 @@ export function checkStageFile(name: AnalysisName, f: unknown): string | undefin
       if (!Array.isArray(f.rows)) return 'rows must be a list';
       for (const [i, r] of (f.rows as unknown[]).entries())
         if (!isObj(r) || !isNum(r.blockLength) || !isNum(r.startLayer) || !isNum(r.relativeDepth) || !isStat(r.entropyBits)) return `rows[${i}] needs blockLength, startLayer, relativeDepth, entropyBits`;
+      if (!isStat(f.baselineEntropyBits)) return 'baselineEntropyBits must be a {count, mean, std, sem} statistic';
       return undefined;
     }
     case 'cka': {
@@ -283,8 +289,8 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
 }
 
 /** "EleutherAI/pythia-410m" → "pythia-410m"; a local path → its last folder. */
-export function shortModelName(model: string | undefined): string | undefined {
-  if (!model) return undefined;
+export function shortModelName(model: unknown): string | undefined {
+  if (typeof model !== 'string' || !model) return undefined;
   const parts = model.split(/[\\/]/).filter(Boolean);
   return parts[parts.length - 1];
 }

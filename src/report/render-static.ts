@@ -4,7 +4,7 @@
  * rasterized to PNG with resvg (system fonts: Liberation Sans / DejaVu Sans on Debian).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, isAbsolute } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -66,6 +66,18 @@ export interface StaticFiles {
   csv: string;
 }
 
+/**
+ * DIR/<id>.<ext>: figure ids are made by the report (`fig01-stage-signatures`), never taken from a run
+ * folder; a name that is not a plain file name is refused rather than written somewhere else.
+ */
+export function figureFile(dir: string, id: string, ext: 'svg' | 'png' | 'csv'): string {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) throw new Error(`figure id ${JSON.stringify(id)} is not a plain file name`);
+  const path = join(dir, `${id}.${ext}`);
+  const rel = relative(dir, path);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`figure file ${path} would lie outside ${dir}`);
+  return path;
+}
+
 /** Writes DIR/<figure id>.svg, .png and .csv for every figure. */
 export async function writeStaticFigures(figures: Figure[], dir: string, opts: { png?: boolean; scale?: number } = {}): Promise<{ files: StaticFiles[]; warnings: string[] }> {
   mkdirSync(dir, { recursive: true });
@@ -74,11 +86,11 @@ export async function writeStaticFigures(figures: Figure[], dir: string, opts: {
   for (const f of figures) {
     const { svg, warnings: w } = await renderSvg(f.spec);
     warnings.push(...w.map((x) => `${f.id}: ${x}`));
-    const out: StaticFiles = { id: f.id, svg: join(dir, `${f.id}.svg`), csv: join(dir, `${f.id}.csv`) };
+    const out: StaticFiles = { id: f.id, svg: figureFile(dir, f.id, 'svg'), csv: figureFile(dir, f.id, 'csv') };
     writeFileSync(out.svg, svg);
     writeFileSync(out.csv, toCsv(f.table));
     if (opts.png !== false) {
-      out.png = join(dir, `${f.id}.png`);
+      out.png = figureFile(dir, f.id, 'png');
       writeFileSync(out.png, svgToPng(svg, opts.scale ?? 2));
     }
     files.push(out);

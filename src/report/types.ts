@@ -15,6 +15,7 @@ import type {
   SweepResult,
 } from '../results/schema.js';
 import type { Provenance } from '../util/provenance.js';
+import type { SafeHtml } from './safe-html.js';
 
 /** The stage files a run may hold, by analysis name. */
 export interface StageFiles {
@@ -102,8 +103,8 @@ export interface Figure {
   /** 1-based figure number in the report. */
   number: number;
   title: string;
-  /** HTML (already escaped) caption text after "Figure N." */
-  caption: string;
+  /** Caption after "Figure N.", built with the `html` template (values from run folders escaped). */
+  caption: SafeHtml;
   spec: TopLevelSpec;
   table: FigureTable;
   checks: MarkCheck[];

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { buildReport, type ReportOutcome } from '../../src/report/build.js';
 import { writeFixtureRun } from './fixtures.js';
 import { artifactsDir, tempDir } from './helpers.js';
-import { chromiumOrReason, figureStates, withReportPage, type FigureState, type PageLog } from './page.js';
+import { chromiumOrReason, exerciseInteractions, figureStates, securityLog, withReportPage, type FigureState, type PageLog } from './page.js';
 
 // Browser globals used inside page.evaluate callbacks (the project compiles without the DOM lib).
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -35,6 +35,7 @@ describe('report in headless Chromium', { skip }, () => {
     svgParse: Array<{ file: string; ok: boolean; error?: string }>;
     title: string;
     header: string;
+    tooltip: { tooltipText: string; tooltipHtml: string; actions: number };
   };
 
   before(async () => {
@@ -64,7 +65,8 @@ describe('report in headless Chromium', { skip }, () => {
       mkdirSync(dir, { recursive: true });
       await page.screenshot({ path: join(dir, 'report-full.png'), fullPage: true });
       await page.screenshot({ path: join(dir, 'report-top.png') });
-      return { ...log, figures, svgParse, ...rest };
+      const tooltip = await exerciseInteractions(page, 'fig5a_kl_pts');
+      return { ...log, ...(await securityLog(page)), figures, svgParse, ...rest, tooltip };
     });
   });
 
@@ -72,6 +74,13 @@ describe('report in headless Chromium', { skip }, () => {
     assert.deepEqual(result.pageErrors, []);
     assert.deepEqual(result.consoleErrors, []);
     assert.deepEqual(result.requests, []);
+  });
+
+  test('the Content-Security-Policy allows everything the page does: no violation while rendering, hovering or opening the actions menu', () => {
+    assert.deepEqual(result.cspViolations, []);
+    assert.deepEqual(result.pwned, []);
+    assert.match(result.tooltip.tooltipText, /pythia-\d+m/, 'the tooltip showed a point of the deletion figure');
+    assert.ok(result.tooltip.actions >= 2, `the actions menu opened with its export links (${result.tooltip.actions})`);
   });
 
   test('every figure renders on load, visibly, as a non-empty SVG chart', () => {

@@ -30,7 +30,7 @@ describe('figures of two complete runs (12 and 24 layers)', () => {
     assert.deepEqual(figures.map((f) => f.id), EXPECTED.map((k, i) => `fig${String(i + 1).padStart(2, '0')}-${k}`));
     for (const f of figures) {
       assert.equal(f.number, figures.indexOf(f) + 1);
-      assert.ok(f.caption.length > 200, `${f.id} caption says what was measured`);
+      assert.ok(String(f.caption).length > 200, `${f.id} caption says what was measured`);
       assert.ok(f.table.rows.length > 0, `${f.id} has table rows`);
       for (const row of f.table.rows) assert.equal(row.length, f.table.columns.length, `${f.id} table row width`);
       assert.ok(f.checks.length > 0, `${f.id} has mark checks`);
@@ -40,12 +40,12 @@ describe('figures of two complete runs (12 and 24 layers)', () => {
 
   test('captions name the data (file, sha256, tokens) and the stage boundaries', () => {
     for (const f of figures.filter((x) => x.id !== 'fig06-probe')) {
-      assert.match(f.caption, /pile-10k\.parquet/, f.id);
-      assert.match(f.caption, /3f1c9a7e5b2d/, f.id);
-      assert.match(f.caption, /40,880 scored tokens/, f.id);
+      assert.match(String(f.caption), /pile-10k\.parquet/, f.id);
+      assert.match(String(f.caption), /3f1c9a7e5b2d/, f.id);
+      assert.match(String(f.caption), /40,880 scored tokens/, f.id);
     }
     const fig1 = figures[0]!;
-    assert.match(fig1.caption, /pythia-160m — 2: layer 2 \(0\.18\), 3: layer 6 \(0\.55\), 4: layer 10 \(0\.91\)/);
+    assert.match(String(fig1.caption), /pythia-160m — 2: layer 2 \(0\.18\), 3: layer 6 \(0\.55\), 4: layer 10 \(0\.91\)/);
   });
 
   test('every figure renders headless to SVG with the expected marks and no Vega warnings', async () => {
@@ -97,7 +97,7 @@ describe('figures of two complete runs (12 and 24 layers)', () => {
   test('--sigma std widens the KL bands to the per-token standard deviation', () => {
     const std = buildFigures(runs, { sigma: 'std' }).figures.find((f) => f.id.endsWith('robustness'))!;
     assert.ok(std.table.columns.includes('kl_std'));
-    assert.match(std.caption, /sample standard deviation/);
+    assert.match(String(std.caption), /sample standard deviation/);
   });
 
   test('static files: SVG, PNG and CSV per figure; the SVGs parse (resvg) and PNGs are PNGs', async () => {
@@ -124,7 +124,7 @@ describe('figures of partial or single runs', () => {
     const { figures: f, skipped } = buildFigures(loadRuns([dir]), { sigma: 'sem' });
     assert.deepEqual(f.map((x) => x.id), ['fig01-stage-signatures', 'fig02-robustness']);
     assert.ok(skipped.some((s) => s.key === 'cka' && s.needs === 'cka.json'));
-    assert.match(f[0]!.caption, /No stage boundaries are drawn/);
+    assert.match(String(f[0]!.caption), /No stage boundaries are drawn/);
   });
 
   test('one model: stages shaded full height with their names; two models where one lacks a file: the caption says so', async () => {
@@ -136,7 +136,7 @@ describe('figures of partial or single runs', () => {
     const partial = writeFixtureRun(join(root, 'no-cka'), { layers: 8, omit: ['cka'] });
     const two = buildFigures(loadRuns([join(root, 'a'), partial]), { sigma: 'sem' }).figures.find((x) => x.id.endsWith('cka'))!;
     assert.deepEqual(two.absent, ['pythia-8l']);
-    assert.match(two.caption, /Not shown for pythia-8l \(no cka\.json\)/);
+    assert.match(String(two.caption), /Not shown for pythia-8l \(no cka\.json\)/);
   });
 
   test('a skipped WiC probe is a note, not an empty chart', async () => {
@@ -144,7 +144,7 @@ describe('figures of partial or single runs', () => {
     const fig = buildFigures(loadRuns([dir]), { sigma: 'sem' }).figures.find((x) => x.id.endsWith('probe'))!;
     const { svg } = await renderSvg(fig.spec);
     assert.equal(countMarks(svg, 'probe_skipped'), 1);
-    assert.match(fig.caption, /wic probe skipped — WiC data file not found/);
+    assert.match(String(fig.caption), /wic probe skipped — WiC data file not found/);
   });
 
   test('an incomplete run is not drawn unless asked; then labelled', () => {

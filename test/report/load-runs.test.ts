@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { buildReport } from '../../src/report/build.js';
 import { loadRun, loadRuns } from '../../src/report/load-runs.js';
 import { LayerlabError } from '../../src/util/errors.js';
 import { writeFixtureRun } from './fixtures.js';
@@ -98,6 +99,31 @@ describe('loadRun', () => {
     const text = r.problems.join('\n');
     assert.match(text, /cka\.json: is not valid JSON/);
     assert.match(text, /logit-lens\.json: perPoint has 12 entries, expected 13/);
+  });
+
+  test('fields of the wrong type are a problem or shown as "?", never a crash (found by mutating every field of a run)', async () => {
+    const dir = writeFixtureRun(join(root, 'types'), { layers: 4, model: 'x/types' });
+    const edit = (file: string, f: (j: any) => void) => {
+      const j = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      f(j);
+      writeFileSync(join(dir, file), JSON.stringify(j));
+    };
+    edit('manifest.json', (j) => {
+      j.provenance.model = 42;
+      j.data.tokens = null;
+      j.data.seqLen = 'x';
+    });
+    edit('repeat.json', (j) => (j.baselineEntropyBits.mean = 'x'));
+    edit('subword-heads.json', (j) => (j.heatmap.multi[0].tokens[0] = null));
+    const r = loadRun(dir);
+    assert.equal(r.label, 'types', 'no usable model name: the folder name');
+    assert.deepEqual(r.problems, [
+      'subword-heads.json: heatmap.multi[0] needs word (text), tokens (list of text) and attention (list of numbers) (not plotted)',
+      'repeat.json: baselineEntropyBits must be a {count, mean, std, sem} statistic (not plotted)',
+    ]);
+    const report = await buildReport({ dirs: [dir], out: join(root, 'types-out', 'r.html'), static: false });
+    const cka = report.figures.find((f) => f.id.endsWith('-cka'))!;
+    assert.match(String(cka.caption), /80 windows of ≤ \? tokens, \? scored tokens/);
   });
 
   test('files disagreeing on the number of layers are flagged', () => {

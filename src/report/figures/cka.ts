@@ -2,7 +2,8 @@
  * CKA heatmaps: linear CKA between the outputs of every pair of blocks, per model (last-token and/or
  * all-token representations), both axes on relative depth, with the proposed stage boundaries drawn.
  */
-import { absentSentence, choicesSentence, dataSentence, esc, num } from '../captions.js';
+import { absentSentence, choicesSentence, dataSentence, num } from '../captions.js';
+import { html } from '../safe-html.js';
 import { VL_CONFIG, VL_SCHEMA, stageSegments } from '../style.js';
 import type { FigureBuilder, LoadedRun, MarkCheck } from '../types.js';
 
@@ -88,13 +89,11 @@ export const ckaHeatmaps: FigureBuilder = (runs) => {
     }
   }
   const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, concat: panels, columns: 2, resolve: { scale: { color: 'shared' } } };
-  const notes = usable.map((r) => `${esc(r.label)}: ${matrices(r).map((m) => `${m.which} (${m.note})`).join(', ')}`).join('; ');
-  const caption =
-    `Linear centered kernel alignment (CKA) between the residual-stream outputs of every pair of blocks i, j (both axes: relative depth of the block, block 0 at the top left). ` +
-    `1 means the two layers' representations are identical up to rotation and scale. <b>Last token</b>: the representation of each window's last token; <b>all tokens</b>: every token position. ` +
-    `Accumulated over batches (${notes}). Dashed white lines and the numbers on top: proposed stage boundaries (stages.json), where present. ` +
-    `${dataSentence(usable)} ${choicesSentence(usable, (r) => r.stages.cka?.choices)}` +
-    absentSentence(absent, 'cka.json');
+  const notes = usable.map((r) => `${r.label}: ${matrices(r).map((m) => `${m.which} (${m.note})`).join(', ')}`).join('; ');
+  const caption = html`Linear centered kernel alignment (CKA) between the residual-stream outputs of every pair of blocks i, j (both axes: relative depth of the block, block 0 at the top left). \
+1 means the two layers' representations are identical up to rotation and scale. <b>Last token</b>: the representation of each window's last token; <b>all tokens</b>: every token position. \
+Accumulated over batches (${notes}). Dashed white lines and the numbers on top: proposed stage boundaries (stages.json), where present. \
+${dataSentence(usable)} ${choicesSentence(usable, (r) => r.stages.cka?.choices)}${absentSentence(absent, 'cka.json')}`;
   return {
     id: 'fig-cka',
     title: 'Representation similarity between layers (CKA)',

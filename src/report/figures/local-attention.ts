@@ -3,6 +3,7 @@
  * the k preceding tokens, and the paper's previous-5 metric, one small panel each, models overlaid.
  */
 import { captionTail, num } from '../captions.js';
+import { html } from '../safe-html.js';
 import { PANEL_HEIGHT, VL_CONFIG, VL_SCHEMA, depthX, modelColorEncoding, modelFillEncoding, panelTitle, stageItemCounts, stageLayers } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
 
@@ -57,12 +58,11 @@ export const localAttention: FigureBuilder = (runs) => {
   });
   const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, concat: panels, columns: 3, resolve: { scale: { color: 'shared' } } };
   const bos = [...new Set(usable.map((r) => r.stages['local-attention']!.includeBos))];
-  const caption =
-    `Local attention, the detokenization signature. <b>Window k</b>: total post-softmax attention weight a query puts on its k preceding tokens, ` +
-    `S<sub>k</sub>(q) = Σ<sub>i=1..k</sub> A[q, q−i], averaged with equal weight over heads, queries and windows (so S<sub>k</sub> grows with k). ` +
-    `<b>Previous-5</b>: the paper's Fig. 1 metric, the mean weight per (query, offset) entry for offsets 1–5, pooled over heads (about S<sub>5</sub>/5). ` +
-    `The BOS key ${bos.length === 1 ? (bos[0] ? 'counts' : 'does not count') : 'counts for some models only (see choices)'} as a preceding token. Bands: ±1 standard error. ` +
-    captionTail(usable, (r) => r.stages['local-attention']?.choices, absent, 'local-attention.json');
+  const caption = html`Local attention, the detokenization signature. <b>Window k</b>: total post-softmax attention weight a query puts on its k preceding tokens, \
+S<sub>k</sub>(q) = Σ<sub>i=1..k</sub> A[q, q−i], averaged with equal weight over heads, queries and windows (so S<sub>k</sub> grows with k). \
+<b>Previous-5</b>: the paper's Fig. 1 metric, the mean weight per (query, offset) entry for offsets 1–5, pooled over heads (about S<sub>5</sub>/5). \
+The BOS key ${bos.length === 1 ? (bos[0] ? 'counts' : 'does not count') : 'counts for some models only (see choices)'} as a preceding token. Bands: ±1 standard error. \
+${captionTail(usable, (r) => r.stages['local-attention']?.choices, absent, 'local-attention.json')}`;
   return {
     id: 'fig-local-attention',
     title: 'Local attention by window size',

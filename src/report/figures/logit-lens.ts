@@ -4,6 +4,7 @@
  * suppression neurons per layer.
  */
 import { absentSentence, choicesSentence, dataSentence, num, stageSentence } from '../captions.js';
+import { html } from '../safe-html.js';
 import { HALF_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
 import { linePanel, type DepthRow } from './common.js';
@@ -53,17 +54,14 @@ export const logitLens: FigureBuilder = (runs) => {
   const neuronText = neur.length
     ? [...new Set(neur.map((r) => `${r.stages.neurons!.mode === 'tl' ? 'TransformerLens-style folded weights' : 'raw weights'}, kurtosis threshold ${r.stages.neurons!.threshold}`))].join(' / ')
     : '';
-  const caption =
-    `Top: the logit lens — the residual stream at each point (0 = embeddings, i = after block i − 1; relative depth i / L) passed through the final norm and unembedding. ` +
-    `Left: entropy of that next-token distribution; right: KL divergence from the model's final distribution to it; both in bits, mean over scored tokens, bands ±1 standard error. ` +
-    (neur.length
-      ? `Bottom: fraction of each layer's MLP neurons that are <b>prediction</b> neurons (the output weight's projection onto the vocabulary, W<sub>out</sub>·W<sub>U</sub>, has kurtosis above the threshold and positive skew: it promotes a few tokens) ` +
-        `or <b>suppression</b> neurons (high kurtosis, negative skew: it suppresses a few tokens); ${neuronText}. `
-      : '') +
-    `${dataSentence(lens.length ? lens : neur)} ${choicesSentence(lens, (r) => r.stages['logit-lens']?.choices)}` +
-    stageSentence(all) +
-    absentSentence(absentLens, 'logit-lens.json') +
-    absentSentence(absentNeur, 'neurons.json');
+  const neuronSentence = neur.length
+    ? html`Bottom: fraction of each layer's MLP neurons that are <b>prediction</b> neurons (the output weight's projection onto the vocabulary, W<sub>out</sub>·W<sub>U</sub>, has kurtosis above the threshold and positive skew: it promotes a few tokens) \
+or <b>suppression</b> neurons (high kurtosis, negative skew: it suppresses a few tokens); ${neuronText}. `
+    : '';
+  const caption = html`Top: the logit lens — the residual stream at each point (0 = embeddings, i = after block i − 1; relative depth i / L) passed through the final norm and unembedding. \
+Left: entropy of that next-token distribution; right: KL divergence from the model's final distribution to it; both in bits, mean over scored tokens, bands ±1 standard error. \
+${neuronSentence}${dataSentence(lens.length ? lens : neur)} ${choicesSentence(lens, (r) => r.stages['logit-lens']?.choices)}\
+${stageSentence(all)}${absentSentence(absentLens, 'logit-lens.json')}${absentSentence(absentNeur, 'neurons.json')}`;
   const table: Array<Array<string | number | null>> = [];
   for (const r of lens)
     for (const p of r.stages['logit-lens']!.perPoint)

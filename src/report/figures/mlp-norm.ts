@@ -1,5 +1,6 @@
 /** Norm of each layer's MLP output on relative depth (the residual-sharpening signature). */
 import { captionTail, num } from '../captions.js';
+import { html } from '../safe-html.js';
 import { FULL_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
 import type { FigureBuilder } from '../types.js';
 import { linePanel, type DepthRow } from './common.js';
@@ -26,10 +27,9 @@ export const mlpNorm: FigureBuilder = (runs) => {
   });
   // a one-element vconcat puts the legend above the stage tracks, not between them and the title
   const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, vconcat: [panel] };
-  const caption =
-    `Mean L2 norm of each block's MLP output (the vector the MLP adds to the residual stream), over scored tokens; bands ±1 standard error. ` +
-    `A rise in the last layers is the paper's stage-4 (residual calibration) signature.${log ? ' Log scale: the norms span more than a factor of 50.' : ''} ` +
-    captionTail(usable, (r) => r.stages['mlp-norm']?.choices, absent, 'mlp-norm.json');
+  const caption = html`Mean L2 norm of each block's MLP output (the vector the MLP adds to the residual stream), over scored tokens; bands ±1 standard error. \
+A rise in the last layers is the paper's stage-4 (residual calibration) signature.${log ? ' Log scale: the norms span more than a factor of 50.' : ''} \
+${captionTail(usable, (r) => r.stages['mlp-norm']?.choices, absent, 'mlp-norm.json')}`;
   return {
     id: 'fig-mlp-norm',
     title: 'MLP output norms',

@@ -2,7 +2,8 @@
  * Probe accuracy by depth: WiC (wic.json) and, when run, the general span probe (probe.json) — a
  * logistic probe on each point of the residual stream, train and held-out accuracy.
  */
-import { absentSentence, choicesSentence, esc, num, stageSentence } from '../captions.js';
+import { absentSentence, choicesSentence, num, stageSentence } from '../captions.js';
+import { html } from '../safe-html.js';
 import { FULL_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
 import type { FigureBuilder, LoadedRun, MarkCheck } from '../types.js';
 import { linePanel, type DepthRow } from './common.js';
@@ -79,18 +80,16 @@ export const probeAccuracy: FigureBuilder = (runs) => {
   const examples = plottedRuns
     .map((r) => {
       const e = r.stages.wic?.examples;
-      return e ? `${esc(r.label)}: ${e.train} train / ${e.dev} dev pairs` : '';
+      return e ? `${r.label}: ${e.train} train / ${e.dev} dev pairs` : '';
     })
     .filter(Boolean);
-  const caption =
-    `Linear probes on the residual stream at each point (0 = token embeddings, i = after block i − 1; relative depth i / L). ` +
-    `<b>WiC</b>: a logistic-regression probe on the target word's representations in the two sentences predicts whether the word has the same meaning in both` +
-    (examples.length ? ` (${examples.join('; ')})` : '') +
-    `. Solid: accuracy on held-out examples (WiC dev split); dashed: train accuracy; dotted: chance (majority class). The L2 penalty is chosen per point by validation (tooltip). ` +
-    (skippedNotes.length ? `Skipped: ${skippedNotes.map((n) => esc(n.text)).join('; ')}. ` : '') +
-    `${choicesSentence(plottedRuns.length ? plottedRuns : withFile, (r) => (r.stages.wic ?? r.stages.probe)?.choices)}` +
-    (plottedRuns.length ? stageSentence(plottedRuns) : '') +
-    absentSentence(absent, 'wic.json');
+  const caption = html`Linear probes on the residual stream at each point (0 = token embeddings, i = after block i − 1; relative depth i / L). \
+<b>WiC</b>: a logistic-regression probe on the target word's representations in the two sentences predicts whether the word has the same meaning in both\
+${examples.length ? ` (${examples.join('; ')})` : ''}\
+. Solid: accuracy on held-out examples (WiC dev split); dashed: train accuracy; dotted: chance (majority class). The L2 penalty is chosen per point by validation (tooltip). \
+${skippedNotes.length ? `Skipped: ${skippedNotes.map((n) => n.text).join('; ')}. ` : ''}\
+${choicesSentence(plottedRuns.length ? plottedRuns : withFile, (r) => (r.stages.wic ?? r.stages.probe)?.choices)}\
+${plottedRuns.length ? stageSentence(plottedRuns) : ''}${absentSentence(absent, 'wic.json')}`;
   return {
     id: 'fig-probe',
     title: 'Probe accuracy by depth (WiC)',

@@ -1,5 +1,6 @@
 /** Layer repeat: output entropy when a block of layers is run twice, by where the block starts. */
-import { captionTail, esc, num } from '../captions.js';
+import { captionTail, num } from '../captions.js';
+import { html } from '../safe-html.js';
 import { FULL_WIDTH, HALF_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
 import { linePanel, type DepthRow } from './common.js';
@@ -45,12 +46,10 @@ export const layerRepeat: FigureBuilder = (runs) => {
     checks.push(...p.checks, { name: `${name}_base`, count: base.length, what: `block length ${len}: original entropy per model` });
   }
   const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, concat: panels, columns: lengths.length === 1 ? 1 : 2, resolve: { scale: { color: 'shared' } } };
-  const caption =
-    `Layer repeat: the entropy of the final next-token distribution (bits, mean over scored tokens, bands ±1 standard error) when a block of ${lengths.join(', ')} consecutive layer(s) starting at the given relative depth is executed twice in a row; ` +
-    `dotted lines: the unmodified model's entropy. ` +
-    usable.map((r) => `${esc(r.label)}: original ${r.stages.repeat!.baselineEntropyBits.mean?.toFixed(3) ?? '?'} bits`).join('; ') +
-    '. ' +
-    captionTail(usable, (r) => r.stages.repeat?.choices, absent, 'repeat.json');
+  const caption = html`Layer repeat: the entropy of the final next-token distribution (bits, mean over scored tokens, bands ±1 standard error) when a block of ${lengths.join(', ')} consecutive layer(s) starting at the given relative depth is executed twice in a row; \
+dotted lines: the unmodified model's entropy. \
+${usable.map((r) => `${r.label}: original ${r.stages.repeat!.baselineEntropyBits.mean?.toFixed(3) ?? '?'} bits`).join('; ')}. \
+${captionTail(usable, (r) => r.stages.repeat?.choices, absent, 'repeat.json')}`;
   return {
     id: 'fig-repeat',
     title: 'Repeating layers',

@@ -3,7 +3,8 @@
  * top-1 agreement with the original model after deleting one layer or swapping it with the next, with
  * 1-sigma bands, on relative depth.
  */
-import { captionTail, esc, num } from '../captions.js';
+import { captionTail, num } from '../captions.js';
+import { html } from '../safe-html.js';
 import { HALF_WIDTH, PANEL_HEIGHT, VL_CONFIG, VL_SCHEMA, depthX, modelColorEncoding, modelFillEncoding, panelTitle, stageItemCounts, stageLayers } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
 
@@ -132,16 +133,15 @@ export const robustness: FigureBuilder = (runs, ctx) => {
       const parts = Object.entries(s)
         .filter(([k]) => k === 'delete' || k === 'swap')
         .map(([k, v]) => `${k} ${(v.mean_agreement * 100).toFixed(1)}%` + (finite(v.mean_agreement_excluding_ends) ? ` (${(v.mean_agreement_excluding_ends * 100).toFixed(1)}% without the first and last block)` : ''));
-      return parts.length ? `${esc(r.label)}: ${parts.join(', ')}` : '';
+      return parts.length ? `${r.label}: ${parts.join(', ')}` : '';
     })
     .filter(Boolean);
-  const caption =
-    `Sensitivity to single-layer interventions: <b>delete</b> runs the model without block ℓ; <b>swap</b> exchanges blocks ℓ and ℓ+1` +
-    ` (x = relative depth ℓ / (L − 1) of the first block touched). Left: mean KL divergence between the original and the intervened next-token distributions` +
-    `${logScale ? ' (log scale; values below ' + floor.toPrecision(2) + ' are drawn at that floor)' : ''}. ` +
-    `Right: fraction of scored tokens whose top-1 prediction is unchanged. Bands: ±1σ, ${ctx.sigma === 'std' ? 'the sample standard deviation over pooled tokens (the spread of per-token values)' : 'the standard error of the mean over documents (the uncertainty of the plotted mean; --sigma std draws the per-token standard deviation instead)'}. ` +
-    (summaries.length ? `Mean agreement over all interventions of a kind: ${summaries.join('; ')}. ` : '') +
-    captionTail(usable, (r) => r.sweepChoices, absent, 'delete/swap rows in metrics.json');
+  const caption = html`Sensitivity to single-layer interventions: <b>delete</b> runs the model without block ℓ; <b>swap</b> exchanges blocks ℓ and ℓ+1\
+ (x = relative depth ℓ / (L − 1) of the first block touched). Left: mean KL divergence between the original and the intervened next-token distributions\
+${logScale ? ' (log scale; values below ' + floor.toPrecision(2) + ' are drawn at that floor)' : ''}. \
+Right: fraction of scored tokens whose top-1 prediction is unchanged. Bands: ±1σ, ${ctx.sigma === 'std' ? 'the sample standard deviation over pooled tokens (the spread of per-token values)' : 'the standard error of the mean over documents (the uncertainty of the plotted mean; --sigma std draws the per-token standard deviation instead)'}. \
+${summaries.length ? `Mean agreement over all interventions of a kind: ${summaries.join('; ')}. ` : ''}\
+${captionTail(usable, (r) => r.sweepChoices, absent, 'delete/swap rows in metrics.json')}`;
   return {
     id: 'fig-robustness',
     title: 'Layer deletion and swap: KL and top-1 agreement (paper Fig. 5a)',

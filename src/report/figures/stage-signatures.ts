@@ -4,6 +4,7 @@
  * prediction and suppression neuron densities.
  */
 import { captionTail, num } from '../captions.js';
+import { html } from '../safe-html.js';
 import { DEPTH_TITLE, FULL_WIDTH, VL_CONFIG, VL_SCHEMA, depthX, panelTitle, stageLayers, stageItemCounts } from '../style.js';
 import type { FigureBuilder, LoadedRun, MarkCheck } from '../types.js';
 
@@ -96,12 +97,11 @@ export const stageSignatures: FigureBuilder = (runs) => {
     };
   });
   const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, vconcat: panels, resolve: { scale: { color: 'shared', strokeDash: 'shared' } } };
-  const caption =
-    `Stage signatures overlaid on relative depth, one panel per model. Each signal is min-max normalized to [0, 1] within its model (raw values in the table): ` +
-    `<b>deletion KL</b> — mean KL divergence between the original next-token distribution and the one with that single layer deleted (sweep, metrics.json); ` +
-    `<b>previous-5 local attention</b> — mean attention weight per (query, offset) entry on the 5 preceding tokens, pooled over heads (local-attention.json, <code>prev5</code>); ` +
-    `<b>prediction / suppression neuron density</b> — fraction of a layer's MLP neurons whose output weights, projected onto the vocabulary, have high kurtosis with positive / negative skew (neurons.json). ` +
-    captionTail(usable, (r) => r.stages.neurons && { neurons_mode: r.stages.neurons.mode, neurons_threshold: r.stages.neurons.threshold, local_attention_includeBos: r.stages['local-attention']?.includeBos }, absent, 'metrics.json, local-attention.json or neurons.json');
+  const caption = html`Stage signatures overlaid on relative depth, one panel per model. Each signal is min-max normalized to [0, 1] within its model (raw values in the table): \
+<b>deletion KL</b> — mean KL divergence between the original next-token distribution and the one with that single layer deleted (sweep, metrics.json); \
+<b>previous-5 local attention</b> — mean attention weight per (query, offset) entry on the 5 preceding tokens, pooled over heads (local-attention.json, <code>prev5</code>); \
+<b>prediction / suppression neuron density</b> — fraction of a layer's MLP neurons whose output weights, projected onto the vocabulary, have high kurtosis with positive / negative skew (neurons.json). \
+${captionTail(usable, (r) => r.stages.neurons && { neurons_mode: r.stages.neurons.mode, neurons_threshold: r.stages.neurons.threshold, local_attention_includeBos: r.stages['local-attention']?.includeBos }, absent, 'metrics.json, local-attention.json or neurons.json')}`;
   return {
     id: 'fig-stage-signatures',
     title: 'Stage signatures (paper Fig. 1)',

@@ -3,7 +3,8 @@
  * head's attention from the last sub-token of a word to the preceding keys, for multi-token words and
  * for single-token controls.
  */
-import { captionTail, esc, num } from '../captions.js';
+import { captionTail, num } from '../captions.js';
+import { html } from '../safe-html.js';
 import { VL_CONFIG, VL_SCHEMA, depthX, panelTitle, stageItemCounts, stageLayers } from '../style.js';
 import type { FigureBuilder, LoadedRun, MarkCheck } from '../types.js';
 
@@ -144,14 +145,13 @@ export const subwordHeads: FigureBuilder = (runs) => {
   const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, vconcat: panels, spacing: 24 };
   const ex = usable.map((r) => {
     const e = r.stages['subword-heads']!.examples;
-    return `${esc(r.label)}: ${e.multi} multi-token words (${e.multiTokens} sub-tokens), ${e.single} single-token words`;
+    return `${r.label}: ${e.multi} multi-token words (${e.multiTokens} sub-tokens), ${e.single} single-token words`;
   });
-  const caption =
-    `Sub-word merging heads. Top: every attention head, by relative depth of its layer; score = mean attention from the last sub-token of a multi-token word to its first sub-token, ` +
-    `minus the same quantity for single-token words (where the "first sub-token" is the token itself); the best head is black. ` +
-    `Below: the best head's attention from the last sub-token (position 0) to the preceding keys, one row per example word (at most ${MAX_ROWS} shown), key tokens written in the cells (· = leading space); ` +
-    `the red outline marks each word's first sub-token. Examples: ${ex.join('; ')}. ` +
-    captionTail(usable, (r) => r.stages['subword-heads']?.choices, absent, 'subword-heads.json');
+  const caption = html`Sub-word merging heads. Top: every attention head, by relative depth of its layer; score = mean attention from the last sub-token of a multi-token word to its first sub-token, \
+minus the same quantity for single-token words (where the "first sub-token" is the token itself); the best head is black. \
+Below: the best head's attention from the last sub-token (position 0) to the preceding keys, one row per example word (at most ${MAX_ROWS} shown), key tokens written in the cells (· = leading space); \
+the red outline marks each word's first sub-token. Examples: ${ex.join('; ')}. \
+${captionTail(usable, (r) => r.stages['subword-heads']?.choices, absent, 'subword-heads.json')}`;
   return {
     id: 'fig-subword-heads',
     title: 'Sub-word heads (detokenization)',
