@@ -1,24 +1,8 @@
 /**
- * Small helpers shared by the stage analyses: turning accumulators into the result schema's Stat,
- * relative depth, applying the final norm to arbitrary residual rows and unembedding them.
+ * Small helpers shared by the stage analyses: relative depth, applying the final norm to arbitrary residual rows and unembedding them.
  */
 import type { ModelLike } from '../model/executor.js';
-import type { Stat } from '../results/schema.js';
-import { GroupedStats, RunningStats } from './math/running-stats.js';
 import { mulberry32 } from './math/prng.js';
-
-const nn = (x: number): number | null => (Number.isFinite(x) ? x : null);
-
-/** A GroupedStats as a Stat: token-pooled mean and std, standard error across documents. */
-export function statOf(g: GroupedStats): Stat {
-  const s = g.summary();
-  return { count: s.count, mean: nn(s.mean), std: nn(s.std), sem: nn(s.sem) };
-}
-
-/** A RunningStats as a Stat (sem = std/√n over the values themselves). */
-export function statOfRunning(r: RunningStats): Stat {
-  return { count: r.count, mean: nn(r.mean), std: nn(r.std), sem: nn(r.sem) };
-}
 
 /** layer / (L − 1), 0 for a one-layer model. */
 export function relativeDepth(layer: number, nLayers: number): number {

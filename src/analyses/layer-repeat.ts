@@ -8,8 +8,8 @@
 import { forward } from '../model/forward.js';
 import type { ModelLike } from '../model/executor.js';
 import type { RepeatResult } from '../results/schema.js';
-import { relativeDepth, statOf } from './common.js';
-import { GroupedStats, type GroupedStatsJSON } from './math/running-stats.js';
+import { relativeDepth } from './common.js';
+import { DocStats, type DocStatsState } from '../stats/doc-stats.js';
 
 /** Plan with each of the layers s..s+k−1 run twice in a row. */
 export function repeatPlan(nLayers: number, start: number, blockLength: number): number[] {
@@ -23,26 +23,26 @@ export function repeatPlan(nLayers: number, start: number, blockLength: number):
 }
 
 /** Entropy in bits of every row of logits at positions t >= 1, grouped per batch row. */
-function entropiesAfterBos(model: ModelLike, logits: Float32Array, batch: number, seq: number, docIds: number[], into: GroupedStats): void {
+function entropiesAfterBos(model: ModelLike, logits: Float32Array, batch: number, seq: number, docIds: number[], into: DocStats): void {
   const V = model.config.vocabSize;
   if (seq < 2) return;
   const ent = new Float64Array(batch * seq);
   model.backend.logitStats(logits, batch * seq, V, undefined, undefined, ent);
-  for (let b = 0; b < batch; b++) into.addDocMany(docIds[b], ent.subarray(b * seq + 1, (b + 1) * seq));
+  for (let b = 0; b < batch; b++) into.addMany(docIds[b], ent.subarray(b * seq + 1, (b + 1) * seq));
 }
 
 export interface RepeatState {
-  baseline: GroupedStatsJSON;
-  rows: Array<{ blockLength: number; startLayer: number; stats: GroupedStatsJSON }>;
+  baseline: DocStatsState;
+  rows: Array<{ blockLength: number; startLayer: number; stats: DocStatsState }>;
 }
 
 export class RepeatAccumulator {
-  readonly baseline = new GroupedStats();
-  readonly rows: Array<{ blockLength: number; startLayer: number; plan: number[]; stats: GroupedStats }>;
+  readonly baseline = new DocStats();
+  readonly rows: Array<{ blockLength: number; startLayer: number; plan: number[]; stats: DocStats }>;
 
   constructor(readonly layers: number, readonly blockLengths: number[] = [3, 5]) {
     this.rows = [];
-    for (const k of blockLengths) for (let s = 0; s + k <= layers; s++) this.rows.push({ blockLength: k, startLayer: s, plan: repeatPlan(layers, s, k), stats: new GroupedStats() });
+    for (const k of blockLengths) for (let s = 0; s + k <= layers; s++) this.rows.push({ blockLength: k, startLayer: s, plan: repeatPlan(layers, s, k), stats: new DocStats() });
   }
 
   /** One batch: baseline logits from the shared forward; one extra forward per repeat plan. */
@@ -60,15 +60,15 @@ export class RepeatAccumulator {
 
   static fromJSON(layers: number, blockLengths: number[], s: RepeatState): RepeatAccumulator {
     const acc = new RepeatAccumulator(layers, blockLengths);
-    acc.baseline.merge(GroupedStats.fromJSON(s.baseline));
-    s.rows.forEach((r, i) => acc.rows[i].stats.merge(GroupedStats.fromJSON(r.stats)));
+    acc.baseline.merge(DocStats.fromJSON(s.baseline));
+    s.rows.forEach((r, i) => acc.rows[i].stats.merge(DocStats.fromJSON(r.stats)));
     return acc;
   }
 
   result(): Pick<RepeatResult, 'baselineEntropyBits' | 'rows'> {
     return {
-      baselineEntropyBits: statOf(this.baseline),
-      rows: this.rows.map((r) => ({ blockLength: r.blockLength, startLayer: r.startLayer, relativeDepth: relativeDepth(r.startLayer, this.layers), plan: r.plan, entropyBits: statOf(r.stats) })),
+      baselineEntropyBits: this.baseline.stat(),
+      rows: this.rows.map((r) => ({ blockLength: r.blockLength, startLayer: r.startLayer, relativeDepth: relativeDepth(r.startLayer, this.layers), plan: r.plan, entropyBits: r.stats.stat() })),
     };
   }
 

@@ -12,9 +12,9 @@
  *   authors' code (which included it despite its comment).
  */
 import type { LocalAttentionResult } from '../results/schema.js';
-import { relativeDepth, statOf } from './common.js';
+import { relativeDepth } from './common.js';
 import { DEFAULT_ATTENTION_WINDOWS, previousTokensMeanEntry } from './math/attention-windows.js';
-import { GroupedStats, type GroupedStatsJSON } from './math/running-stats.js';
+import { DocStats, type DocStatsState } from '../stats/doc-stats.js';
 
 export interface LocalAttentionOptions {
   windows?: number[];
@@ -28,8 +28,8 @@ export interface LocalAttentionState {
   windows: number[];
   includeBos: boolean;
   prevOffsets: number;
-  win: GroupedStatsJSON[][];
-  prev: GroupedStatsJSON[];
+  win: DocStatsState[][];
+  prev: DocStatsState[];
 }
 
 export class LocalAttentionAccumulator {
@@ -37,16 +37,16 @@ export class LocalAttentionAccumulator {
   readonly includeBos: boolean;
   readonly prevOffsets: number;
   /** [layer][window] */
-  readonly win: GroupedStats[][];
-  readonly prev: GroupedStats[];
+  readonly win: DocStats[][];
+  readonly prev: DocStats[];
 
   constructor(readonly layers: number, opts: LocalAttentionOptions = {}) {
     this.windows = opts.windows ?? DEFAULT_ATTENTION_WINDOWS;
     this.includeBos = opts.includeBos ?? true;
     this.prevOffsets = opts.prevOffsets ?? 5;
     for (const k of this.windows) if (!Number.isInteger(k) || k < 1) throw new Error(`local attention: window sizes must be positive integers, got ${k}`);
-    this.win = Array.from({ length: layers }, () => this.windows.map(() => new GroupedStats()));
-    this.prev = Array.from({ length: layers }, () => new GroupedStats());
+    this.win = Array.from({ length: layers }, () => this.windows.map(() => new DocStats()));
+    this.prev = Array.from({ length: layers }, () => new DocStats());
   }
 
   /** One layer's pattern [B, H, T, T] (post-softmax); docIds[b] is row b's document. */
@@ -69,10 +69,10 @@ export class LocalAttentionAccumulator {
             for (let w = 0; w < this.windows.length; w++) sums[w][q - firstKey - 1] += prefix[this.windows[w]] / H;
           }
         }
-        for (let w = 0; w < this.windows.length; w++) this.win[layer][w].addDocMany(docIds[b], sums[w]);
+        for (let w = 0; w < this.windows.length; w++) this.win[layer][w].addMany(docIds[b], sums[w]);
       }
       const p5 = previousTokensMeanEntry(pattern.subarray(b * per, (b + 1) * per), [H, T, T], { offsets: this.prevOffsets, includeBos: this.includeBos });
-      if (Number.isFinite(p5)) this.prev[layer].addDoc(docIds[b], p5);
+      if (Number.isFinite(p5)) this.prev[layer].add(docIds[b], p5);
     }
   }
 
@@ -85,8 +85,8 @@ export class LocalAttentionAccumulator {
 
   static fromJSON(s: LocalAttentionState): LocalAttentionAccumulator {
     const acc = new LocalAttentionAccumulator(s.layers, { windows: s.windows, includeBos: s.includeBos, prevOffsets: s.prevOffsets });
-    s.win.forEach((ws, l) => ws.forEach((g, w) => acc.win[l][w].merge(GroupedStats.fromJSON(g))));
-    s.prev.forEach((g, l) => acc.prev[l].merge(GroupedStats.fromJSON(g)));
+    s.win.forEach((ws, l) => ws.forEach((g, w) => acc.win[l][w].merge(DocStats.fromJSON(g))));
+    s.prev.forEach((g, l) => acc.prev[l].merge(DocStats.fromJSON(g)));
     return acc;
   }
 
@@ -94,8 +94,8 @@ export class LocalAttentionAccumulator {
     return this.win.map((ws, layer) => ({
       layer,
       relativeDepth: relativeDepth(layer, this.layers),
-      windows: Object.fromEntries(this.windows.map((k, w) => [String(k), statOf(ws[w])])),
-      prev5: statOf(this.prev[layer]),
+      windows: Object.fromEntries(this.windows.map((k, w) => [String(k), ws[w].stat()])),
+      prev5: this.prev[layer].stat(),
     }));
   }
 

@@ -16,8 +16,8 @@
  */
 import type { ModelLike } from '../model/executor.js';
 import type { LogitLensResult } from '../results/schema.js';
-import { applyFinalNorm, chunkRows, statOf, unembedRows } from './common.js';
-import { GroupedStats, type GroupedStatsJSON } from './math/running-stats.js';
+import { applyFinalNorm, chunkRows, unembedRows } from './common.js';
+import { DocStats, type DocStatsState } from '../stats/doc-stats.js';
 
 /** Logit-lens logits [rows, V] of residual rows [rows, D]. */
 export function lensLogits(model: ModelLike, hidden: Float32Array, rows: number): Float32Array {
@@ -72,25 +72,25 @@ export function logitLensRows(model: ModelLike, points: Float32Array[], rows: nu
 
 export interface LogitLensState {
   points: number;
-  entropy: GroupedStatsJSON[];
-  kl: GroupedStatsJSON[];
-  agreement: GroupedStatsJSON[];
-  rank: GroupedStatsJSON[];
+  entropy: DocStatsState[];
+  kl: DocStatsState[];
+  agreement: DocStatsState[];
+  rank: DocStatsState[];
 }
 
 /** Position filter: which (row, position) pairs are scored. Default: every position after BOS. */
 export type PositionFilter = (t: number, seq: number) => boolean;
 export const AFTER_BOS: PositionFilter = (t) => t >= 1;
 
-/** Streams the logit lens over batches; one GroupedStats per point and metric. */
+/** Streams the logit lens over batches; one DocStats per point and metric. */
 export class LogitLensAccumulator {
-  readonly entropy: GroupedStats[];
-  readonly kl: GroupedStats[];
-  readonly agreement: GroupedStats[];
-  readonly rank: GroupedStats[];
+  readonly entropy: DocStats[];
+  readonly kl: DocStats[];
+  readonly agreement: DocStats[];
+  readonly rank: DocStats[];
 
   constructor(readonly points: number) {
-    const make = () => Array.from({ length: points }, () => new GroupedStats());
+    const make = () => Array.from({ length: points }, () => new DocStats());
     this.entropy = make();
     this.kl = make();
     this.agreement = make();
@@ -118,15 +118,15 @@ export class LogitLensAccumulator {
     });
     const stats = logitLensRows(model, gathered, sel.length);
     stats.forEach((s, i) => {
-      // Group consecutive rows of one document so GroupedStats sees few calls.
+      // Group consecutive rows of one document so DocStats sees few calls.
       let start = 0;
       for (let r = 1; r <= sel.length; r++) {
         if (r < sel.length && selDoc[r] === selDoc[start]) continue;
         const doc = selDoc[start];
-        this.entropy[i].addDocMany(doc, s.entropyBits.subarray(start, r));
-        this.kl[i].addDocMany(doc, s.klBits.subarray(start, r));
-        this.agreement[i].addDocMany(doc, s.agreement.subarray(start, r));
-        this.rank[i].addDocMany(doc, s.rank.subarray(start, r));
+        this.entropy[i].addMany(doc, s.entropyBits.subarray(start, r));
+        this.kl[i].addMany(doc, s.klBits.subarray(start, r));
+        this.agreement[i].addMany(doc, s.agreement.subarray(start, r));
+        this.rank[i].addMany(doc, s.rank.subarray(start, r));
         start = r;
       }
     });
@@ -145,10 +145,10 @@ export class LogitLensAccumulator {
   static fromJSON(s: LogitLensState): LogitLensAccumulator {
     const acc = new LogitLensAccumulator(s.points);
     for (let i = 0; i < s.points; i++) {
-      acc.entropy[i].merge(GroupedStats.fromJSON(s.entropy[i]));
-      acc.kl[i].merge(GroupedStats.fromJSON(s.kl[i]));
-      acc.agreement[i].merge(GroupedStats.fromJSON(s.agreement[i]));
-      acc.rank[i].merge(GroupedStats.fromJSON(s.rank[i]));
+      acc.entropy[i].merge(DocStats.fromJSON(s.entropy[i]));
+      acc.kl[i].merge(DocStats.fromJSON(s.kl[i]));
+      acc.agreement[i].merge(DocStats.fromJSON(s.agreement[i]));
+      acc.rank[i].merge(DocStats.fromJSON(s.rank[i]));
     }
     return acc;
   }
@@ -158,10 +158,10 @@ export class LogitLensAccumulator {
     return this.entropy.map((_, i) => ({
       point: i,
       relativeDepth: L > 0 ? i / L : 0,
-      entropyBits: statOf(this.entropy[i]),
-      klBits: statOf(this.kl[i]),
-      agreement: statOf(this.agreement[i]),
-      rankOfFinalTop1: statOf(this.rank[i]),
+      entropyBits: this.entropy[i].stat(),
+      klBits: this.kl[i].stat(),
+      agreement: this.agreement[i].stat(),
+      rankOfFinalTop1: this.rank[i].stat(),
     }));
   }
 }

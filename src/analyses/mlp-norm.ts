@@ -3,14 +3,14 @@
  * `blocks.{ℓ}.hook_mlp_out` per token, at every position after BOS, token-pooled; sem across documents.
  */
 import type { MlpNormResult } from '../results/schema.js';
-import { relativeDepth, statOf } from './common.js';
-import { GroupedStats, type GroupedStatsJSON } from './math/running-stats.js';
+import { relativeDepth } from './common.js';
+import { DocStats, type DocStatsState } from '../stats/doc-stats.js';
 
 export class MlpNormAccumulator {
-  readonly norms: GroupedStats[];
+  readonly norms: DocStats[];
 
   constructor(readonly layers: number) {
-    this.norms = Array.from({ length: layers }, () => new GroupedStats());
+    this.norms = Array.from({ length: layers }, () => new DocStats());
   }
 
   /** One layer's MLP output [B, T, D]; positions t >= firstPosition (default 1: after BOS). */
@@ -26,22 +26,22 @@ export class MlpNormAccumulator {
         for (let j = 0; j < D; j++) s += data[o + j] * data[o + j];
         vals[t - firstPosition] = Math.sqrt(s);
       }
-      this.norms[layer].addDocMany(docIds[b], vals);
+      this.norms[layer].addMany(docIds[b], vals);
     }
   }
 
-  toJSON(): { layers: number; norms: GroupedStatsJSON[] } {
+  toJSON(): { layers: number; norms: DocStatsState[] } {
     return { layers: this.layers, norms: this.norms.map((g) => g.toJSON()) };
   }
 
-  static fromJSON(s: { layers: number; norms: GroupedStatsJSON[] }): MlpNormAccumulator {
+  static fromJSON(s: { layers: number; norms: DocStatsState[] }): MlpNormAccumulator {
     const acc = new MlpNormAccumulator(s.layers);
-    s.norms.forEach((g, l) => acc.norms[l].merge(GroupedStats.fromJSON(g)));
+    s.norms.forEach((g, l) => acc.norms[l].merge(DocStats.fromJSON(g)));
     return acc;
   }
 
   perLayer(): MlpNormResult['perLayer'] {
-    return this.norms.map((g, layer) => ({ layer, relativeDepth: relativeDepth(layer, this.layers), norm: statOf(g) }));
+    return this.norms.map((g, layer) => ({ layer, relativeDepth: relativeDepth(layer, this.layers), norm: g.stat() }));
   }
 }
 

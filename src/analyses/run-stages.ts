@@ -22,9 +22,9 @@ import type { TextTokenizer } from '../load/tokenizer.js';
 import { makeWindows, packBatches, type Batch } from '../data/windows.js';
 import type { DocumentSet } from '../data/documents.js';
 import { ResumableRun } from '../results/resumable-run.js';
-import { readJson } from '../results/run-dir.js';
+import { ANALYSIS_FILES, MANIFEST_FILE, readResult } from '../results/run-files.js';
 import {
-  ANALYSIS_FILES, type CkaResult, type DataProvenance, type LocalAttentionResult, type LogitLensResult, type Manifest, type MlpNormResult,
+  type CkaResult, type DataProvenance, type LocalAttentionResult, type LogitLensResult, type Manifest, type MlpNormResult,
   type NeuronsResult, type ProbeResult, type RepeatResult, type StageBoundariesResult, type StageFileBase, type SubwordHeadsResult,
 } from '../results/schema.js';
 import { ProgressBar } from '../util/progress.js';
@@ -41,7 +41,7 @@ import { runWicProbe, type WicOptions } from './wic-probe.js';
 import { readSpanProbe, runSpanProbe } from './probes.js';
 import { proposeStages } from './stage-boundaries-analysis.js';
 import type { WeightMode } from './weight-processing.js';
-import type { GroupedStatsJSON } from './math/running-stats.js';
+import type { DocStatsState } from '../stats/doc-stats.js';
 
 export const STAGE_ANALYSES = ['local-attention', 'subword-heads', 'logit-lens', 'neurons', 'mlp-norm', 'repeat', 'cka', 'wic', 'probe', 'stages'] as const;
 export type StageAnalysis = (typeof STAGE_ANALYSES)[number];
@@ -113,7 +113,7 @@ interface StreamState {
   batchesDone: number;
   localAttention?: LocalAttentionState;
   logitLens?: LogitLensState;
-  mlpNorm?: { layers: number; norms: GroupedStatsJSON[] };
+  mlpNorm?: { layers: number; norms: DocStatsState[] };
   cka?: CkaState;
   repeat?: RepeatState;
 }
@@ -152,7 +152,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
   const run = ResumableRun.open(outDir, key, { fresh: opts.fresh, reuseFinished: opts.reuseFinished });
   if (run.finishedBefore) {
     log(opts, `stages: ${outDir} is already complete for this command; kept as it is`);
-    return { manifest: readJson<Manifest>(join(outDir, 'manifest.json')), results: {}, dir: outDir };
+    return { manifest: readResult(join(outDir, MANIFEST_FILE), MANIFEST_FILE), results: {}, dir: outDir };
   }
   const prov = provenance(model);
 
@@ -170,7 +170,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
   const done = (a: StageAnalysis) => run.hasResult(file(a));
   const writeManifest = () => {
     manifest.complete = requested.filter(done);
-    run.writeResult('manifest.json', manifest);
+    run.writeResult(MANIFEST_FILE, manifest);
   };
   const base = (analysis: string, extra: Record<string, unknown>): StageFileBase => ({ analysis, provenance: prov, choices: extra, layers: L });
   const save = <T extends StageFileBase>(a: StageAnalysis, r: T) => {
@@ -178,7 +178,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
     run.writeResult(file(a), r);
     writeManifest();
   };
-  for (const a of requested) if (done(a)) (results as Record<string, unknown>)[a] = readJson(join(outDir, file(a)));
+  for (const a of requested) if (done(a)) (results as Record<string, unknown>)[a] = readResult(join(outDir, file(a)));
   writeManifest();
 
   // ---- neurons (weights only) ----
@@ -264,7 +264,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
       const have = (results as Record<string, unknown>)[a];
       if (have) return have as T;
       const p = join(outDir, file(a));
-      return existsSync(p) ? readJson<T>(p) : undefined;
+      return existsSync(p) ? (readResult(p) as T) : undefined;
     };
     const r = proposeStages(L, {
       localAttention: fromRun('local-attention'), logitLens: fromRun('logit-lens'), neurons: fromRun('neurons'), mlpNorm: fromRun('mlp-norm'), sweepDir: opts.sweepDir,

@@ -6,6 +6,7 @@ import { loadTokenizer, requireBos } from '../load/tokenizer.js';
 import type { Model } from '../model/model.js';
 import { ResumableRun } from '../results/resumable-run.js';
 import type { Manifest } from '../results/schema.js';
+import { MANIFEST_FILE } from '../results/run-files.js';
 import type { InterventionSpec } from '../sweep/interventions.js';
 import { executeSweep } from '../sweep/run-sweep.js';
 import { LayerlabError } from '../util/errors.js';
@@ -66,14 +67,14 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
   };
 
   if (!run.finishedBefore) {
-    run.writeResult('manifest.json', manifest);
+    run.writeResult(MANIFEST_FILE, manifest);
     process.stderr.write(`paper [1/3] sweep: ${specs.map((s) => s.kind).join(', ')} over every layer\n`);
     await executeSweep(model, {
       data: opts.data, specs, textField: opts.textField ?? 'text', maxDocs: opts.maxDocs, maxTokens: opts.maxTokens, seqLen: opts.seqLen,
       batchMb: opts.batchMb ?? 1024, prefixCacheMb: opts.prefixCacheMb ?? 512, out: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse, command,
     });
     manifest.complete.push('sweep');
-    run.writeResult('manifest.json', manifest);
+    run.writeResult(MANIFEST_FILE, manifest);
     opts.afterPhase?.('sweep');
 
     process.stderr.write('paper [2/3] stage analyses\n');
@@ -86,7 +87,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     );
     manifest.complete.push('stages');
     manifest.finishedAt = new Date().toISOString();
-    run.writeResult('manifest.json', manifest);
+    run.writeResult(MANIFEST_FILE, manifest);
     run.finish();
     opts.afterPhase?.('stages');
   } else {

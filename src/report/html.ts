@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ANALYSIS_FILES } from '../results/schema.js';
+import { ANALYSIS_FILES } from '../results/run-files.js';
 import { esc, fmtInt } from './captions.js';
 import { toCsv } from './csv.js';
 import { FONT, STAGE_NAMES } from './style.js';

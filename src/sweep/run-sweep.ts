@@ -6,6 +6,7 @@ import { defaultPlan } from '../model/forward.js';
 import type { Model } from '../model/model.js';
 import { ResumableRun } from '../results/resumable-run.js';
 import { writeTextAtomic } from '../results/run-dir.js';
+import { MANIFEST_FILE, METRICS_CSV, METRICS_JSON } from '../results/run-files.js';
 import type { DataProvenance, Manifest } from '../results/schema.js';
 import { LayerlabError } from '../util/errors.js';
 import { ProgressBar } from '../util/progress.js';
@@ -95,7 +96,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
     layers: L,
     interventions: interventions.map(({ name, kind, layer, plan }) => ({ name, kind, layer, plan })),
   };
-  run.writeResult('manifest.json', manifest);
+  run.writeResult(MANIFEST_FILE, manifest);
 
   const state = run.loadState<SweepState>('sweep');
   if (run.resumed && state) process.stderr.write(`layerlab: resuming ${opts.out}: ${state.batchesDone} of ${state.batches} batches done\n`);
@@ -115,10 +116,10 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
   const baseline = baselineBlock(defaultPlan(L), outcome.baseline);
   const rows = interventionRows(interventions, outcome.plans, baseline, L);
   const result = sweepResult({ provenance: prov, layers: L, data: dataProv, choices, baseline, rows });
-  run.writeResult('metrics.json', result);
-  writeTextAtomic(resolve(opts.out, 'metrics.csv'), metricsCsv(rows));
-  run.track('metrics.csv');
-  run.writeResult('manifest.json', { ...manifest, complete: specs.map(specToString), finishedAt: new Date().toISOString() });
+  run.writeResult(METRICS_JSON, result);
+  writeTextAtomic(resolve(opts.out, METRICS_CSV), metricsCsv(rows));
+  run.track(METRICS_CSV);
+  run.writeResult(MANIFEST_FILE, { ...manifest, complete: specs.map(specToString), finishedAt: new Date().toISOString() });
   run.finish();
   const summary = Object.entries(result.summary).map(([k, s]) => `${k}: mean agreement ${(100 * s.mean_agreement).toFixed(1)}%`).join(', ');
   process.stderr.write(`wrote ${opts.out}/metrics.json and metrics.csv: ${rows.length} interventions over ${win.tokens.toLocaleString('en-US')} tokens (${summary})\n`);

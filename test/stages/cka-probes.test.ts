@@ -33,10 +33,10 @@ test('CKA end to end: diagonal 1, symmetric, both samplings, partial last batch,
     assert.equal(m.length, L);
     for (let i = 0; i < L; i++) {
       assert.equal(m[i][i], 1);
-      for (let j = 0; j < L; j++) assert.ok(Math.abs(m[i][j] - m[j][i]) < 1e-12);
+      for (let j = 0; j < L; j++) assert.ok(Math.abs(m[i][j]! - m[j][i]!) < 1e-12);
     }
   }
-  for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) assert.ok(r.allTokens!.matrix[i][j] <= 1 + 1e-9);
+  for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) assert.ok(r.allTokens!.matrix[i][j]! <= 1 + 1e-9);
 });
 
 test('BLAS-Gram CKA accumulator equals the reference CkaAccumulator', () => {
