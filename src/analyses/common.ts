@@ -45,14 +45,3 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
   }
   return out;
 }
-
-/** Float32Array <-> base64 for saving partial state in JSON. */
-export function f32ToBase64(a: Float32Array): string {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-}
-export function base64ToF32(s: string): Float32Array {
-  const buf = Buffer.from(s, 'base64');
-  const out = new Float32Array(buf.byteLength / 4);
-  new Uint8Array(out.buffer).set(buf);
-  return out;
-}

@@ -10,6 +10,9 @@ import type { ModelLike } from '../model/executor.js';
 import type { RepeatResult } from '../results/schema.js';
 import { relativeDepth } from './common.js';
 import { DocStats, type DocStatsState } from '../stats/doc-stats.js';
+import type { StreamingAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
+import { decodeState, encodeState } from '../results/state-codec.js';
 
 /** Plan with each of the layers s..s+k−1 run twice in a row. */
 export function repeatPlan(nLayers: number, start: number, blockLength: number): number[] {
@@ -54,6 +57,13 @@ export class RepeatAccumulator {
     }
   }
 
+  /** Folds another shard's accumulator in. */
+  merge(o: RepeatAccumulator): this {
+    this.baseline.merge(o.baseline);
+    this.rows.forEach((r, i) => r.stats.merge(o.rows[i].stats));
+    return this;
+  }
+
   toJSON(): RepeatState {
     return { baseline: this.baseline.toJSON(), rows: this.rows.map((r) => ({ blockLength: r.blockLength, startLayer: r.startLayer, stats: r.stats.toJSON() })) };
   }
@@ -83,3 +93,31 @@ export class RepeatAccumulator {
     };
   }
 }
+
+const repeatDocsOf = (opts: { repeatDocs?: number }) => opts.repeatDocs ?? 10;
+
+/**
+ * Layer repeat as a streaming analysis: the shared forward's logits are the baseline; each repeat plan
+ * runs its own forward on the rows of the first `repeatDocs` documents.
+ */
+export const repeatAnalysis: StreamingAnalysis<RepeatAccumulator> = {
+  kind: 'streaming', name: 'repeat', ...resultFileOf('repeat'), figure: 'repeat', phase: 1,
+  needs: { logits: (b, ctx) => b.docIds.some((d) => d < repeatDocsOf(ctx.opts)) },
+  init: (ctx) => new RepeatAccumulator(ctx.model.config.nLayers, ctx.opts.repeatBlockLengths ?? [3, 5]),
+  add: (acc, b, out, ctx) => {
+    const rows = b.docIds.map((d, r) => (d < repeatDocsOf(ctx.opts) ? r : -1)).filter((r) => r >= 0);
+    if (rows.length === 0) return;
+    const T = b.seq, V = ctx.model.config.vocabSize;
+    const ids = new Int32Array(rows.length * T);
+    const logits = new Float32Array(rows.length * T * V);
+    rows.forEach((r, i) => {
+      ids.set(b.ids.subarray(r * T, (r + 1) * T), i * T);
+      logits.set(out.logits!.subarray(r * T * V, (r + 1) * T * V), i * T * V);
+    });
+    acc.addBatch(ctx.model, { ids, batch: rows.length, seq: T }, logits, rows.map((r) => b.docIds[r]));
+  },
+  merge: (a, b) => a.merge(b),
+  encode: (acc) => encodeState(acc.toJSON()),
+  decode: (bytes, ctx) => RepeatAccumulator.fromJSON(ctx.model.config.nLayers, ctx.opts.repeatBlockLengths ?? [3, 5], decodeState(bytes)),
+  result: (acc, ctx) => ({ choices: { ...acc.choices(), documents: `windows of the first ${repeatDocsOf(ctx.opts)} documents` }, body: { ...acc.result() } }),
+};

@@ -15,6 +15,9 @@ import type { LocalAttentionResult } from '../results/schema.js';
 import { relativeDepth } from './common.js';
 import { DEFAULT_ATTENTION_WINDOWS, previousTokensMeanEntry } from './math/attention-windows.js';
 import { DocStats, type DocStatsState } from '../stats/doc-stats.js';
+import type { StreamingAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
+import { decodeState, encodeState } from '../results/state-codec.js';
 
 export interface LocalAttentionOptions {
   windows?: number[];
@@ -76,6 +79,13 @@ export class LocalAttentionAccumulator {
     }
   }
 
+  /** Folds another shard's accumulator in (same layers and windows). */
+  merge(o: LocalAttentionAccumulator): this {
+    this.win.forEach((ws, l) => ws.forEach((g, w) => g.merge(o.win[l][w])));
+    this.prev.forEach((g, l) => g.merge(o.prev[l]));
+    return this;
+  }
+
   toJSON(): LocalAttentionState {
     return {
       layers: this.layers, windows: this.windows, includeBos: this.includeBos, prevOffsets: this.prevOffsets,
@@ -109,3 +119,16 @@ export class LocalAttentionAccumulator {
     };
   }
 }
+
+/** Local attention as a streaming analysis: reads every layer's attention pattern during the forward. */
+export const localAttentionAnalysis: StreamingAnalysis<LocalAttentionAccumulator> = {
+  kind: 'streaming', name: 'local-attention', ...resultFileOf('local-attention'), figure: 'local-attention', phase: 1,
+  needs: {},
+  init: (ctx) => new LocalAttentionAccumulator(ctx.model.config.nLayers, { includeBos: ctx.opts.includeBosAttention, windows: ctx.opts.attentionWindows }),
+  hooks: (acc, b) => [{ name: 'blocks.*.attn.hook_pattern', fn: (t, hc) => void acc.addPattern(hc.slot!, t.data, t.shape, b.docIds) }],
+  add: () => {},
+  merge: (a, b) => a.merge(b),
+  encode: (acc) => encodeState(acc.toJSON()),
+  decode: (bytes) => LocalAttentionAccumulator.fromJSON(decodeState(bytes)),
+  result: (acc) => ({ choices: acc.choices(), body: { windows: acc.windows, includeBos: acc.includeBos, perLayer: acc.perLayer() } }),
+};

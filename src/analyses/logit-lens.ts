@@ -18,6 +18,9 @@ import type { ModelLike } from '../model/executor.js';
 import type { LogitLensResult } from '../results/schema.js';
 import { applyFinalNorm, chunkRows, unembedRows } from './common.js';
 import { DocStats, type DocStatsState } from '../stats/doc-stats.js';
+import type { StreamingAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
+import { decodeState, encodeState } from '../results/state-codec.js';
 
 /** Logit-lens logits [rows, V] of residual rows [rows, D]. */
 export function lensLogits(model: ModelLike, hidden: Float32Array, rows: number): Float32Array {
@@ -132,6 +135,17 @@ export class LogitLensAccumulator {
     });
   }
 
+  /** Folds another shard's accumulator in. */
+  merge(o: LogitLensAccumulator): this {
+    for (let i = 0; i < this.points; i++) {
+      this.entropy[i].merge(o.entropy[i]);
+      this.kl[i].merge(o.kl[i]);
+      this.agreement[i].merge(o.agreement[i]);
+      this.rank[i].merge(o.rank[i]);
+    }
+    return this;
+  }
+
   toJSON(): LogitLensState {
     return {
       points: this.points,
@@ -176,3 +190,14 @@ export const LOGIT_LENS_CHOICES = {
   rank: '1-based rank of the final top-1 token under the layer distribution (ties favour it)',
 } as const;
 
+/** The logit lens as a streaming analysis over the shared forward's residual points. */
+export const logitLensAnalysis: StreamingAnalysis<LogitLensAccumulator> = {
+  kind: 'streaming', name: 'logit-lens', ...resultFileOf('logit-lens'), figure: 'logit-lens', phase: 1,
+  needs: { residuals: true },
+  init: (ctx) => new LogitLensAccumulator(ctx.model.config.nLayers + 1),
+  add: (acc, b, out, ctx) => acc.addBatch(ctx.model, out.points, b.batch, b.seq, b.docIds),
+  merge: (a, b) => a.merge(b),
+  encode: (acc) => encodeState(acc.toJSON()),
+  decode: (bytes) => LogitLensAccumulator.fromJSON(decodeState(bytes)),
+  result: (acc) => ({ choices: { ...LOGIT_LENS_CHOICES }, body: { perPoint: acc.perPoint() } }),
+};

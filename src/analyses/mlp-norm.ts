@@ -5,6 +5,9 @@
 import type { MlpNormResult } from '../results/schema.js';
 import { relativeDepth } from './common.js';
 import { DocStats, type DocStatsState } from '../stats/doc-stats.js';
+import type { StreamingAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
+import { decodeState, encodeState } from '../results/state-codec.js';
 
 export class MlpNormAccumulator {
   readonly norms: DocStats[];
@@ -30,6 +33,12 @@ export class MlpNormAccumulator {
     }
   }
 
+  /** Folds another shard's accumulator in. */
+  merge(o: MlpNormAccumulator): this {
+    this.norms.forEach((g, l) => g.merge(o.norms[l]));
+    return this;
+  }
+
   toJSON(): { layers: number; norms: DocStatsState[] } {
     return { layers: this.layers, norms: this.norms.map((g) => g.toJSON()) };
   }
@@ -51,3 +60,16 @@ export const MLP_NORM_CHOICES = {
   positions: 'every position after BOS, the last included',
   pooling: 'token-pooled mean and sample std; sem across documents',
 } as const;
+
+/** MLP output norms as a streaming analysis: reads hook_mlp_out during the forward. */
+export const mlpNormAnalysis: StreamingAnalysis<MlpNormAccumulator> = {
+  kind: 'streaming', name: 'mlp-norm', ...resultFileOf('mlp-norm'), figure: 'mlp-norm', phase: 1,
+  needs: {},
+  init: (ctx) => new MlpNormAccumulator(ctx.model.config.nLayers),
+  hooks: (acc, b) => [{ name: 'blocks.*.hook_mlp_out', fn: (t, hc) => void acc.addMlpOut(hc.slot!, t.data, t.shape, b.docIds) }],
+  add: () => {},
+  merge: (a, b) => a.merge(b),
+  encode: (acc) => encodeState(acc.toJSON()),
+  decode: (bytes) => MlpNormAccumulator.fromJSON(decodeState(bytes)),
+  result: (acc) => ({ choices: { ...MLP_NORM_CHOICES }, body: { perLayer: acc.perLayer() } }),
+};

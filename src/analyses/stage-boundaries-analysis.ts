@@ -10,6 +10,8 @@ import { METRICS_JSON, readResult } from '../results/run-files.js';
 import type { LocalAttentionResult, LogitLensResult, MlpNormResult, NeuronsResult, StageBoundariesResult } from '../results/schema.js';
 import { LayerlabError } from '../util/errors.js';
 import { proposeStageBoundaries, type StageSignals } from './math/stage-boundaries.js';
+import type { WholeAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
 
 export interface StageInputs {
   localAttention?: LocalAttentionResult;
@@ -68,3 +70,18 @@ export function proposeStages(nLayers: number, inp: StageInputs): Pick<StageBoun
   const r = proposeStageBoundaries(nLayers, signals);
   return { boundaries: r.boundaries, method: r.method, signalsUsed: r.signalsUsed, choices };
 }
+
+/** Stage boundaries: derived from this run's other results (and --sweep DIR), one job after them. */
+export const stageBoundariesAnalysis: WholeAnalysis = {
+  kind: 'whole', name: 'stages', ...resultFileOf('stages'), figure: 'stage-signatures', phase: 3,
+  run: (ctx) => {
+    const r = proposeStages(ctx.model.config.nLayers, {
+      localAttention: ctx.results['local-attention'],
+      logitLens: ctx.results['logit-lens'],
+      neurons: ctx.results.neurons,
+      mlpNorm: ctx.results['mlp-norm'],
+      sweepDir: ctx.opts.sweepDir,
+    });
+    return { choices: r.choices, body: { boundaries: r.boundaries, method: r.method, signalsUsed: r.signalsUsed } };
+  },
+};

@@ -29,6 +29,8 @@ import type { SubwordHeadsResult } from '../results/schema.js';
 import { shuffled } from './common.js';
 import { RunningStats } from '../stats/running-stats.js';
 import { statOfValues } from '../stats/stat.js';
+import type { WholeAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
 
 const BAD_CHARS = /[\d()[\]{}.,;:!?\-/\\"'`~@#$%^&*_+=|<>]/;
 const CONTEXT_WORDS = 16;
@@ -279,3 +281,15 @@ export function scoreSubwordHeads(model: ModelLike, tok: TextTokenizer, data: Su
     },
   };
 }
+
+/** Sub-word merging heads: builds its own examples from the corpus, one job. */
+export const subwordHeadsAnalysis: WholeAnalysis = {
+  kind: 'whole', name: 'subword-heads', ...resultFileOf('subword-heads'), figure: 'subword-heads', phase: 2,
+  run: (ctx) => {
+    ctx.log('subword-heads: building the one-token / multi-token word dataset');
+    const dataset = buildSubwordDataset(ctx.corpus.docs, ctx.tokenizer, ctx.bos, ctx.opts.subword);
+    ctx.log(`subword-heads: ${dataset.multi.length} multi-token (${dataset.multiTokenCounts.join('/')} tokens) and ${dataset.single.length} one-token examples`);
+    const r = scoreSubwordHeads(ctx.model, ctx.tokenizer, dataset, ctx.opts.subword);
+    return { choices: { ...r.choices, multiTokenCounts: dataset.multiTokenCounts }, body: { examples: r.examples, heads: r.heads, heatmap: r.heatmap } };
+  },
+};

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayerlabError } from '../util/errors.js';
-import { readJson, writeJsonAtomic } from './run-dir.js';
+import { readJson, writeBytesAtomic, writeJsonAtomic } from './run-dir.js';
 import { readResult, RUN_FILE, STATE_DIR, writeResultFile } from './run-files.js';
 import type { RunFile } from './schema.js';
 
@@ -55,6 +55,17 @@ export class ResumableRun {
   saveState(name: string, value: unknown): void {
     mkdirSync(join(this.dir, STATE_DIR), { recursive: true });
     writeJsonAtomic(join(this.dir, STATE_DIR, `${name}.json`), value);
+  }
+
+  /** Binary partial state (encoded accumulator states of a job), or undefined. */
+  loadStateBytes(name: string): Uint8Array | undefined {
+    const p = join(this.dir, STATE_DIR, `${name}.bin`);
+    return existsSync(p) ? new Uint8Array(readFileSync(p)) : undefined;
+  }
+
+  saveStateBytes(name: string, bytes: Uint8Array): void {
+    mkdirSync(join(this.dir, STATE_DIR), { recursive: true });
+    writeBytesAtomic(join(this.dir, STATE_DIR, `${name}.bin`), bytes);
   }
 
   /** Writes a result file into the folder (atomically, through its validator) and records it as ours. */

@@ -81,6 +81,12 @@ export const RESULT_SCHEMAS: { [F in ResultFileName]: z.ZodType } = {
   'stages.json': StageBoundariesResultSchema,
 };
 
+/** The file and validator of a stage analysis. */
+export function resultFileOf(name: AnalysisName): { file: string; schema: z.ZodType } {
+  const file = ANALYSIS_FILES[name];
+  return { file, schema: RESULT_SCHEMAS[file] };
+}
+
 export function isResultFile(name: string): name is ResultFileName {
   return Object.hasOwn(RESULT_SCHEMAS, name);
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runPaper } from '../../paper/run-paper.js';
+import { runPaper } from '../../runs/paper.js';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
 import { openModel } from '../open-model.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { runStages } from '../analyses/run-stages.js';
+import { runStages } from './stages.js';
 import { sha256File } from '../data/digest.js';
 import { readDocuments } from '../data/documents.js';
 import { loadTokenizer, requireBos } from '../load/tokenizer.js';
@@ -8,7 +8,7 @@ import { ResumableRun } from '../results/resumable-run.js';
 import type { Manifest } from '../results/schema.js';
 import { MANIFEST_FILE } from '../results/run-files.js';
 import type { InterventionSpec } from '../sweep/interventions.js';
-import { executeSweep } from '../sweep/run-sweep.js';
+import { executeSweep } from './sweep.js';
 import { LayerlabError } from '../util/errors.js';
 import { provenance } from '../util/provenance.js';
 
