@@ -18,6 +18,7 @@ import type { z } from 'zod';
 import type { DocumentSet } from '../data/documents.js';
 import type { TextTokenizer } from '../load/tokenizer.js';
 import type { HookFn } from '../model/hooks.js';
+import type { BaselineBatch } from '../sweep/metrics.js';
 import type { Model } from '../model/model.js';
 import type { ANALYSIS_FILES, AnalysisName, ResultFiles } from '../results/run-files.js';
 import type { CkaOptions } from './cka-analysis.js';
@@ -140,3 +141,25 @@ export interface WholeAnalysis extends AnalysisBase {
 }
 
 export type Analysis = StreamingAnalysis<any> | WholeAnalysis; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * A metric of intervened plans (the sweep's metrics.json): the sweep engine runs the plans (a trie of
+ * shared prefixes) and hands each batch's baseline and every plan's logits, chunk by chunk. The state is
+ * mergeable and serializable like a streaming analysis's, so (plan subtree x data shard) jobs combine.
+ */
+export interface PlanAnalysis<S = unknown> {
+  kind: 'plans';
+  name: string;
+  file: string;
+  schema: z.ZodType;
+  figure: string;
+  /** An empty state for `plans` plans. */
+  init(plans: number): S;
+  /** One batch of the original model (rows, logits and their statistics). */
+  addBaseline(state: S, base: BaselineBatch): void;
+  /** Rows r0..r0+n-1 of plan `plan`'s logits ([n, V]) in that batch. */
+  addRows(state: S, plan: number, base: BaselineBatch, logits: Float32Array, r0: number, n: number): void;
+  merge(a: S, b: S): S;
+  encode(state: S): Uint8Array;
+  decode(bytes: Uint8Array): S;
+}

@@ -1,11 +1,13 @@
 /**
- * Every stage analysis, one line each, in the order of `--analyses` and the manifests. Adding an
+ * Every analysis, one line each: the stage analyses in the order of `--analyses` and the manifests,
+ * and the sweep's per-plan metrics. Adding an
  * analysis = its module (implementing src/analyses/contract.ts), one line here, its figure in
  * src/report/figures/ (test/analyses/registry.test.ts fails without a validator or a figure).
  */
 import type { AnalysisName } from '../results/run-files.js';
 import { ckaAnalysis } from './cka-analysis.js';
-import type { Analysis } from './contract.js';
+import type { Analysis, PlanAnalysis } from './contract.js';
+import { sweepMetricsAnalysis } from '../sweep/metrics-analysis.js';
 import { repeatAnalysis } from './layer-repeat.js';
 import { localAttentionAnalysis } from './local-attention.js';
 import { logitLensAnalysis } from './logit-lens.js';
@@ -28,6 +30,9 @@ export const ANALYSES: readonly Analysis[] = [
   spanProbeAnalysis,
   stageBoundariesAnalysis,
 ];
+
+/** The metrics of intervened plans (the sweep); the sweep engine drives them. */
+export const PLAN_ANALYSES: readonly PlanAnalysis<any>[] = [sweepMetricsAnalysis]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export type StageAnalysis = AnalysisName;
 export const STAGE_ANALYSES: readonly StageAnalysis[] = ANALYSES.map((a) => a.name);

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { runStages } from './stages.js';
-import { sha256File } from '../data/digest.js';
+import { memoizedEncoder } from '../data/token-cache.js';
 import { readDocuments } from '../data/documents.js';
 import { loadTokenizer, requireBos } from '../load/tokenizer.js';
 import type { Model } from '../model/model.js';
@@ -9,7 +9,6 @@ import type { Manifest } from '../results/schema.js';
 import { MANIFEST_FILE } from '../results/run-files.js';
 import type { InterventionSpec } from '../sweep/interventions.js';
 import { executeSweep } from './sweep.js';
-import { LayerlabError } from '../util/errors.js';
 import { provenance } from '../util/provenance.js';
 
 export interface PaperOptions {
@@ -48,9 +47,12 @@ export interface PaperOutcome {
 export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperOutcome> {
   const L = model.config.nLayers;
   const specs = opts.interventions ?? [{ kind: 'delete' }, { kind: 'swap' }, { kind: 'repeat', k: Math.min(5, L) }];
-  const dataHash = await sha256File(opts.data).catch(() => {
-    throw new LayerlabError('cannot read the data file', opts.data);
-  });
+  // The data is read once and each document tokenized once for the whole run (sweep and stages).
+  const corpus = await readDocuments(opts.data, { textField: opts.textField, maxDocs: opts.maxDocs });
+  const dataHash = { sha256: corpus.sha256 };
+  const tokenizer = loadTokenizer(model.source.dir, model.config);
+  const bos = requireBos(tokenizer, model.source.dir);
+  const encoder = memoizedEncoder(tokenizer);
   const prov = provenance(model);
   const key = {
     command: 'paper', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, data: dataHash.sha256,
@@ -72,17 +74,15 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     await executeSweep(model, {
       data: opts.data, specs, textField: opts.textField ?? 'text', maxDocs: opts.maxDocs, maxTokens: opts.maxTokens, seqLen: opts.seqLen,
       batchMb: opts.batchMb ?? 1024, prefixCacheMb: opts.prefixCacheMb ?? 512, out: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse, command,
+      corpus, encoder,
     });
     manifest.complete.push('sweep');
     run.writeResult(MANIFEST_FILE, manifest);
     opts.afterPhase?.('sweep');
 
     process.stderr.write('paper [2/3] stage analyses\n');
-    const tokenizer = loadTokenizer(model.source.dir, model.config);
-    const bos = requireBos(tokenizer, model.source.dir);
-    const corpus = await readDocuments(opts.data, { textField: opts.textField, maxDocs: opts.maxDocs });
     await runStages(
-      { model, tokenizer, bos, corpus, dataFile: opts.data, outDir: join(opts.out, 'stages'), command },
+      { model, tokenizer, bos, corpus, dataFile: opts.data, outDir: join(opts.out, 'stages'), command, encoder },
       { maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse },
     );
     manifest.complete.push('stages');

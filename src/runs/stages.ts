@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { forward } from '../model/forward.js';
 import type { Model } from '../model/model.js';
 import type { TextTokenizer } from '../load/tokenizer.js';
-import { makeWindows, packBatches, type Batch } from '../data/windows.js';
+import { makeWindows, packBatches, type Batch, type TokenEncoder } from '../data/windows.js';
 import type { DocumentSet } from '../data/documents.js';
 import { ResumableRun } from '../results/resumable-run.js';
 import { ANALYSIS_FILES, MANIFEST_FILE, readResult } from '../results/run-files.js';
@@ -43,6 +43,8 @@ export interface StagesInput {
   dataFile: string;
   outDir: string;
   command?: string[];
+  /** Tokenizer for the windows (default `tokenizer`), e.g. one that caches documents across phases. */
+  encoder?: TokenEncoder;
 }
 
 function log(opts: StagesOptions, msg: string): void {
@@ -84,7 +86,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
   const prov = provenance(model);
 
   // Windows (deterministic from the corpus and options): the data is read and tokenized once per run.
-  const windows = makeWindows(corpus.docs, tokenizer, { bos, seqLen, maxTokens: opts.maxTokens, maxDocs: opts.maxDocs });
+  const windows = makeWindows(corpus.docs, input.encoder ?? tokenizer, { bos, seqLen, maxTokens: opts.maxTokens, maxDocs: opts.maxDocs });
   if (windows.windows.length === 0) throw new LayerlabError('the corpus gives no tokens', input.dataFile);
   const data: DataProvenance = {
     file: input.dataFile, sha256: corpus.sha256, format: corpus.format, documents: Math.min(corpus.docs.length, opts.maxDocs ?? Infinity),

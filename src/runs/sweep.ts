@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { readDocuments } from '../data/documents.js';
-import { makeWindows } from '../data/windows.js';
+import { readDocuments, type DocumentSet } from '../data/documents.js';
+import { makeWindows, type TokenEncoder } from '../data/windows.js';
 import { loadTokenizer, requireBos } from '../load/tokenizer.js';
 import { defaultPlan } from '../model/forward.js';
 import type { Model } from '../model/model.js';
@@ -12,8 +12,8 @@ import { LayerlabError } from '../util/errors.js';
 import { ProgressBar } from '../util/progress.js';
 import { provenance } from '../util/provenance.js';
 import { runSweep, sweepBatches, type SweepState } from '../sweep/engine.js';
-import { BaselineAccumulator, PlanAccumulator } from '../sweep/metrics.js';
-import { decodeState, encodeState } from '../results/state-codec.js';
+import type { BaselineAccumulator, PlanAccumulator } from '../sweep/metrics.js';
+import { sweepMetricsAnalysis, type SweepMetricsState } from '../sweep/metrics-analysis.js';
 import { jobOrder, shardWindows } from './shards.js';
 import { generateInterventions, specToString, type InterventionSpec } from '../sweep/interventions.js';
 import { baselineBlock, interventionRows, metricsCsv, sweepResult, SUMMARY_DEFINITION } from '../sweep/output.js';
@@ -38,6 +38,10 @@ export interface SweepRunOptions {
   /** Keep a finished run of the same command as it is (layerlab paper resuming). */
   reuseFinished?: boolean;
   command?: string[];
+  /** The documents, when the caller read them already (layerlab paper reads the data once per run). */
+  corpus?: DocumentSet;
+  /** Tokenizer for the windows (default: the model's), e.g. one that caches documents across phases. */
+  encoder?: TokenEncoder;
   /** Documents per data shard, one job each (default: the whole corpus is one shard). */
   shardDocs?: number;
   /** Split the plans into subtrees (by first block), one job each per shard (library option). */
@@ -74,8 +78,8 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
 
   const tok = loadTokenizer(model.source.dir, c);
   const bos = requireBos(tok, model.source.dir);
-  const docs = await readDocuments(opts.data, { textField: opts.textField, maxDocs });
-  const win = makeWindows(docs.docs, tok, { bos, seqLen, maxTokens, maxDocs });
+  const docs = opts.corpus ?? (await readDocuments(opts.data, { textField: opts.textField, maxDocs }));
+  const win = makeWindows(docs.docs, opts.encoder ?? tok, { bos, seqLen, maxTokens, maxDocs });
   if (win.tokens === 0) throw new LayerlabError('the documents gave no tokens', opts.data);
 
   const rowsByMemory = Math.floor((batchMb * 2 ** 20) / (c.vocabSize * 4));
@@ -204,9 +208,9 @@ export function planGroups(plans: readonly (readonly number[])[], split: boolean
   return [...byFirst.values()];
 }
 
-/** A finished job's accumulator states, compact binary. */
+/** A finished job's accumulator states, compact binary (the sweep metrics' own encoding). */
 export function encodeSweepJob(baseline: BaselineAccumulator, plans: PlanAccumulator[]): Uint8Array {
-  return encodeState({ baseline: baseline.toJSON(), plans: plans.map((p) => p.toJSON()) });
+  return sweepMetricsAnalysis.encode({ baseline, plans });
 }
 
 /**
@@ -215,20 +219,19 @@ export function encodeSweepJob(baseline: BaselineAccumulator, plans: PlanAccumul
  */
 export function mergeSweepJobs(
   jobs: Array<{ shard: number; group: number; bytes: Uint8Array }>, groups: number[][], nPlans: number,
-): { baseline: BaselineAccumulator; plans: PlanAccumulator[] } {
+): SweepMetricsState {
+  const m = sweepMetricsAnalysis;
   const sorted = [...jobs].sort((a, b) => a.shard - b.shard || a.group - b.group);
-  let baseline: BaselineAccumulator | undefined;
-  const merged: Array<PlanAccumulator | undefined> = new Array(nPlans).fill(undefined);
-  for (const j of sorted) {
-    const st = decodeState<{ baseline: ReturnType<BaselineAccumulator['toJSON']>; plans: ReturnType<PlanAccumulator['toJSON']>[] }>(j.bytes);
-    if (j.group === 0) {
-      const b = BaselineAccumulator.fromJSON(st.baseline);
-      baseline = baseline ? baseline.merge(b) : b;
+  let merged: SweepMetricsState | undefined;
+  for (const shard of [...new Set(sorted.map((j) => j.shard))]) {
+    // One shard's state over every plan: its groups' plans put back in plan order.
+    const full = m.init(nPlans);
+    for (const j of sorted.filter((x) => x.shard === shard)) {
+      const st = m.decode(j.bytes);
+      if (j.group === 0) full.baseline = st.baseline;
+      groups[j.group].forEach((p, i) => (full.plans[p] = st.plans[i]));
     }
-    groups[j.group].forEach((p, i) => {
-      const a = PlanAccumulator.fromJSON(st.plans[i]);
-      merged[p] = merged[p] ? merged[p]!.merge(a) : a;
-    });
+    merged = merged ? m.merge(merged, full) : full;
   }
-  return { baseline: baseline!, plans: merged as PlanAccumulator[] };
+  return merged!;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ANALYSES } from '../../src/analyses/registry.js';
+import { ANALYSES, PLAN_ANALYSES } from '../../src/analyses/registry.js';
 import { ANALYSIS_FILES, RESULT_SCHEMAS } from '../../src/results/run-files.js';
 import { FIGURE_BUILDERS } from '../../src/report/figures/index.js';
 import { loadRuns } from '../../src/report/load-runs.js';
@@ -28,6 +28,14 @@ test('every registered analysis names its file, that file\'s validator and a fig
       const drawn = (r: typeof withAll) => JSON.stringify(fig.build([r], { sigma: 'sem' }) ?? null);
       assert.notEqual(drawn(withAll), 'null', `${a.name}: figure '${a.figure}' draws nothing`);
       assert.notEqual(drawn(without), drawn(withAll), `${a.name}: figure '${a.figure}' does not use ${a.file}`);
+    }
+    // The sweep's per-plan metrics: metrics.json, its validator, and the figure that draws it.
+    for (const a of PLAN_ANALYSES) {
+      assert.equal(a.schema, RESULT_SCHEMAS[a.file as keyof typeof RESULT_SCHEMAS], `${a.name}: validator is not its file's`);
+      const fig = FIGURE_BUILDERS.find((f) => f.key === a.figure);
+      assert.ok(fig, `${a.name}: figure '${a.figure}' is not registered`);
+      const drawn = (r: typeof withAll) => JSON.stringify(fig.build([r], { sigma: 'sem' }) ?? null);
+      assert.notEqual(drawn({ ...withAll, sweep: undefined }), drawn(withAll), `${a.name}: figure '${a.figure}' does not use ${a.file}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
