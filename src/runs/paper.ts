@@ -17,6 +17,8 @@ export interface PaperOptions {
   textField?: string;
   maxTokens?: number;
   maxDocs?: number;
+  /** Documents per data shard (one job each) for the sweep and the stage analyses; default one shard. */
+  shardDocs?: number;
   seqLen?: number;
   /** Default: delete, swap and repeat:5 (repeat:L for models with fewer than 5 blocks). */
   interventions?: InterventionSpec[];
@@ -56,7 +58,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
   const prov = provenance(model);
   const key = {
     command: 'paper', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, data: dataHash.sha256,
-    textField: opts.textField ?? 'text', maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, specs, wic: opts.wicDir ? resolve(opts.wicDir) : null,
+    textField: opts.textField ?? 'text', maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, ...(opts.shardDocs ? { shardDocs: opts.shardDocs } : {}), seqLen: opts.seqLen, specs, wic: opts.wicDir ? resolve(opts.wicDir) : null,
   };
   const run = ResumableRun.open(opts.out, key, { fresh: opts.fresh, reuseFinished: true });
   // A fresh top-level run recomputes its parts; a resumed one keeps the parts that finished.
@@ -72,7 +74,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     run.writeResult(MANIFEST_FILE, manifest);
     process.stderr.write(`paper [1/3] sweep: ${specs.map((s) => s.kind).join(', ')} over every layer\n`);
     await executeSweep(model, {
-      data: opts.data, specs, textField: opts.textField ?? 'text', maxDocs: opts.maxDocs, maxTokens: opts.maxTokens, seqLen: opts.seqLen,
+      data: opts.data, specs, textField: opts.textField ?? 'text', maxDocs: opts.maxDocs, maxTokens: opts.maxTokens, seqLen: opts.seqLen, shardDocs: opts.shardDocs,
       batchMb: opts.batchMb ?? 1024, prefixCacheMb: opts.prefixCacheMb ?? 512, out: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse, command,
       corpus, encoder,
     });
@@ -83,7 +85,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     process.stderr.write('paper [2/3] stage analyses\n');
     await runStages(
       { model, tokenizer, bos, corpus, dataFile: opts.data, outDir: join(opts.out, 'stages'), command, encoder },
-      { maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse },
+      { maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, shardDocs: opts.shardDocs, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse },
     );
     manifest.complete.push('stages');
     manifest.finishedAt = new Date().toISOString();

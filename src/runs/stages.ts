@@ -30,6 +30,7 @@ import { LayerlabError } from '../util/errors.js';
 import type { ForwardOutputs, StageContext, StageResults, StagesOptions, StreamBatch, StreamingAnalysis } from '../analyses/contract.js';
 import { ANALYSES, DEFAULT_ANALYSES, STAGE_ANALYSES, type StageAnalysis } from '../analyses/registry.js';
 import { jobOrder, shardWindows } from './shards.js';
+import { decodeJob, encodeJob, packWindows, unpackWindows, type StreamJobPayload } from './jobs.js';
 
 export { DEFAULT_ANALYSES, STAGE_ANALYSES, type StageAnalysis, type StageResults, type StagesOptions };
 
@@ -157,17 +158,28 @@ function runStreamingJobs(
 
   for (const k of jobOrder(jobs.length, opts.jobOrder)) {
     if (finished(k)) continue;
+    // The job runs from its payload bytes alone, as a worker would (src/runs/jobs.ts).
+    const sh = shards[k];
+    const payload = decodeJob<StreamJobPayload>(encodeJob({
+      kind: 'stages', shard: k, analyses: analyses.map((a) => a.name), batchTokens,
+      windows: packWindows(windows.windows.slice(sh.start, sh.end), windows.docIndex.slice(sh.start, sh.end)),
+      options: { includeBosAttention: opts.includeBosAttention, attentionWindows: opts.attentionWindows, repeatBlockLengths: opts.repeatBlockLengths, repeatDocs: opts.repeatDocs, cka: opts.cka },
+    }));
+    const data = unpackWindows(payload.windows);
+    // The analyses see the options of the payload only (as on a worker).
+    const jobCtx: StageContext = { ...ctx, opts: { ...payload.options } };
+    const batches = packBatches(data.windows, payload.batchTokens);
     const partial = run.loadStateBytes(`stream-job-${k}-partial`);
     const saved = partial ? decodeState<{ batchesDone: number; states: Uint8Array[] }>(partial) : undefined;
-    const states = analyses.map((a, i) => (saved ? a.decode(saved.states[i], ctx) : a.init(ctx)));
+    const states = analyses.map((a, i) => (saved ? a.decode(saved.states[i], jobCtx) : a.init(jobCtx)));
     let next = saved?.batchesDone ?? 0;
     if (next > 0) log(opts, `resuming at batch ${batchesDone + next + 1} of ${total}`);
     for (let i = 0; i < next; i++) tokensDone += tokensOf(jobs[k][i]);
     batchesDone += next;
     let lastSave = Date.now();
     for (; next < jobs[k].length; next++) {
-      const batch = jobs[k][next];
-      streamBatch(ctx, analyses, states, { ids: batch.ids, batch: batch.batch, seq: batch.seq, docIds: batch.windowIndex.map((w) => windows.docIndex[w]) });
+      const batch = batches[next];
+      streamBatch(jobCtx, analyses, states, { ids: batch.ids, batch: batch.batch, seq: batch.seq, docIds: batch.windowIndex.map((w) => data.docIndex[w]) });
       tokensDone += tokensOf(batch);
       batchesDone++;
       if (next + 1 === jobs[k].length) {

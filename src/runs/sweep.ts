@@ -15,6 +15,7 @@ import { runSweep, sweepBatches, type SweepState } from '../sweep/engine.js';
 import type { BaselineAccumulator, PlanAccumulator } from '../sweep/metrics.js';
 import { sweepMetricsAnalysis, type SweepMetricsState } from '../sweep/metrics-analysis.js';
 import { jobOrder, shardWindows } from './shards.js';
+import { decodeJob, encodeJob, packWindows, unpackWindows, type SweepJobPayload } from './jobs.js';
 import { generateInterventions, specToString, type InterventionSpec } from '../sweep/interventions.js';
 import { baselineBlock, interventionRows, metricsCsv, sweepResult, SUMMARY_DEFINITION } from '../sweep/output.js';
 
@@ -130,9 +131,14 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
     }
     const state = run.loadState<SweepState>(`${job.name}-partial`);
     if (run.resumed && state) process.stderr.write(`layerlab: resuming ${opts.out}: ${state.batchesDone} of ${state.batches} batches done\n`);
-    const outcome = runSweep(model, job.plans, shardData[job.shard], {
-      maxBatchTokens: batchTokens,
-      prefixCacheBytes: prefixCacheMb * 2 ** 20,
+    // The job runs from its payload bytes alone, as a worker would (src/runs/jobs.ts).
+    const payload = decodeJob<SweepJobPayload>(encodeJob({
+      kind: 'sweep', shard: job.shard, group: job.group, plans: job.plans.map((p) => [...p]),
+      windows: packWindows(shardData[job.shard].windows, shardData[job.shard].docIndex),
+      options: { maxBatchTokens: batchTokens, prefixCacheBytes: prefixCacheMb * 2 ** 20 },
+    }));
+    const outcome = runSweep(model, payload.plans, unpackWindows(payload.windows), {
+      ...payload.options,
       state,
       onBatch: (st) => {
         if (st.batchesDone < st.batches) {
