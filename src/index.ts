@@ -17,3 +17,4 @@ export { randomModel } from './model/random.js';
 export { ADAPTERS, supportedModelTypes } from './model/adapters/registry.js';
 export { LayerlabError } from './util/errors.js';
 export type * from './results/schema.js';
+export * from './stats/index.js';

@@ -13,8 +13,10 @@
  */
 import type { Backend } from '../backend/backend.js';
 import type { CkaResult } from '../results/schema.js';
-import { base64ToF32, f32ToBase64 } from './common.js';
 import { CkaAccumulator, type CkaAccumulatorJSON } from './math/cka.js';
+import type { StreamingAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
+import { decodeState, encodeState } from '../results/state-codec.js';
 
 /**
  * The same sums as math/cka's CkaAccumulator (unbiased HSIC per minibatch, summed), with the Grams
@@ -46,6 +48,11 @@ export class FastCkaAccumulator {
     this.acc.addGrams(grams, n);
   }
 
+  merge(other: FastCkaAccumulator): this {
+    this.acc.merge(other.acc);
+    return this;
+  }
+
   toJSON(): CkaAccumulatorJSON {
     return this.acc.toJSON();
   }
@@ -67,14 +74,24 @@ export interface CkaOptions {
   allTokensIncludeBos?: boolean;
 }
 
+/** Serializable state: HSIC sums (float64, L x L) and the last-token vectors not yet in a minibatch. */
 export interface CkaState {
   layers: number;
   dModel: number;
-  last?: CkaAccumulatorJSON;
-  all?: CkaAccumulatorJSON;
-  pending: string[];
+  last?: { batches: number; hsicSum: Float64Array };
+  all?: { batches: number; hsicSum: Float64Array };
+  /** Per layer, the pending vectors [pendingCount, D]. */
+  pending: Float32Array[];
   pendingCount: number;
 }
+
+const sums = (a: FastCkaAccumulator | undefined) => {
+  if (!a) return undefined;
+  const j = a.toJSON();
+  return { batches: j.batches, hsicSum: Float64Array.from(j.hsicSum) };
+};
+const fromSums = (layers: number, backend: Backend, s: { batches: number; hsicSum: Float64Array }) =>
+  FastCkaAccumulator.fromJSON({ nLayers: layers, batches: s.batches, hsicSum: Array.from(s.hsicSum) }, backend);
 
 export class CkaAnalysis {
   last?: FastCkaAccumulator;
@@ -126,6 +143,24 @@ export class CkaAnalysis {
     this.pendingCount = 0;
   }
 
+  /**
+   * End of a data shard: the partial last-token minibatch is used when it has at least 4 vectors (the
+   * estimator's minimum) and dropped otherwise, so a sealed state holds sums only and merges by addition.
+   * Last-token minibatches are therefore formed within a shard (with one shard, the whole corpus).
+   */
+  seal(): void {
+    this.flush();
+    this.pendingCount = 0;
+  }
+
+  /** Adds a sealed state of another shard. */
+  merge(o: CkaAnalysis): this {
+    if (o.pendingCount > 0) throw new Error('CkaAnalysis.merge: seal the state of a shard before merging it');
+    if (this.last && o.last) this.last.merge(o.last);
+    if (this.all && o.all) this.all.merge(o.all);
+    return this;
+  }
+
   /** Uses the final partial last-token batch (if >= 4 vectors) and returns the result fields. */
   finish(): Pick<CkaResult, 'lastToken' | 'allTokens'> {
     this.flush();
@@ -135,23 +170,23 @@ export class CkaAnalysis {
     return out;
   }
 
-  toJSON(): CkaState {
+  toState(): CkaState {
     const D = this.dModel;
     return {
       layers: this.layers,
       dModel: D,
-      last: this.last?.toJSON(),
-      all: this.all?.toJSON(),
-      pending: this.pending.map((p) => f32ToBase64(p.slice(0, this.pendingCount * D))),
+      last: sums(this.last),
+      all: sums(this.all),
+      pending: this.pending.map((p) => p.slice(0, this.pendingCount * D)),
       pendingCount: this.pendingCount,
     };
   }
 
-  static fromJSON(s: CkaState, backend: Backend, opts: CkaOptions): CkaAnalysis {
+  static fromState(s: CkaState, backend: Backend, opts: CkaOptions): CkaAnalysis {
     const c = new CkaAnalysis(s.layers, s.dModel, backend, opts);
-    if (c.last && s.last) c.last = FastCkaAccumulator.fromJSON(s.last, backend);
-    if (c.all && s.all) c.all = FastCkaAccumulator.fromJSON(s.all, backend);
-    s.pending.forEach((b, l) => c.pending[l].set(base64ToF32(b)));
+    if (c.last && s.last) c.last = fromSums(s.layers, backend, s.last);
+    if (c.all && s.all) c.all = fromSums(s.layers, backend, s.all);
+    s.pending.forEach((b, l) => c.pending[l].set(b));
     c.pendingCount = s.pendingCount;
     return c;
   }
@@ -165,3 +200,16 @@ export class CkaAnalysis {
     };
   }
 }
+
+/** CKA as a streaming analysis over the block outputs of the shared forward; states are HSIC sums. */
+export const ckaAnalysis: StreamingAnalysis<CkaAnalysis> = {
+  kind: 'streaming', name: 'cka', ...resultFileOf('cka'), figure: 'cka', phase: 1,
+  needs: { residuals: true },
+  init: (ctx) => new CkaAnalysis(ctx.model.config.nLayers, ctx.model.config.dModel, ctx.model.backend, ctx.opts.cka),
+  add: (ck, b, out) => ck.addBatch(out.points.slice(1), b.batch, b.seq),
+  seal: (ck) => ck.seal(),
+  merge: (a, b) => a.merge(b),
+  encode: (ck) => encodeState(ck.toState()),
+  decode: (bytes, ctx) => CkaAnalysis.fromState(decodeState(bytes), ctx.model.backend, ctx.opts.cka ?? {}),
+  result: (ck) => ({ choices: ck.choices(), body: { ...ck.finish() } }),
+};

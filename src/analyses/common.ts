@@ -1,54 +1,21 @@
 /**
- * Small helpers shared by the stage analyses: turning accumulators into the result schema's Stat,
- * relative depth, applying the final norm to arbitrary residual rows and unembedding them.
+ * Small helpers shared by the stage analyses: relative depth, the model's read-out of arbitrary residual
+ * rows (final norm, unembedding, chunking: src/model/readout.ts), seeded shuffles.
  */
-import type { ModelLike } from '../model/executor.js';
-import type { Stat } from '../results/schema.js';
-import { GroupedStats, RunningStats } from './math/running-stats.js';
+import { logitChunkRows } from '../model/readout.js';
 import { mulberry32 } from './math/prng.js';
-
-const nn = (x: number): number | null => (Number.isFinite(x) ? x : null);
-
-/** A GroupedStats as a Stat: token-pooled mean and std, standard error across documents. */
-export function statOf(g: GroupedStats): Stat {
-  const s = g.summary();
-  return { count: s.count, mean: nn(s.mean), std: nn(s.std), sem: nn(s.sem) };
-}
-
-/** A RunningStats as a Stat (sem = std/√n over the values themselves). */
-export function statOfRunning(r: RunningStats): Stat {
-  return { count: r.count, mean: nn(r.mean), std: nn(r.std), sem: nn(r.sem) };
-}
 
 /** layer / (L − 1), 0 for a one-layer model. */
 export function relativeDepth(layer: number, nLayers: number): number {
   return nLayers > 1 ? layer / (nLayers - 1) : 0;
 }
 
-/**
- * The final norm (LayerNorm or RMSNorm, its own weight, bias and eps) applied to `rows` residual rows with
- * **each row's own statistics**: the correct logit lens (not TransformerLens 1.18's cached final scale).
- */
-export function applyFinalNorm(model: ModelLike, x: Float32Array, rows: number, out = new Float32Array(rows * model.config.dModel)): Float32Array {
-  const c = model.config, n = model.params.lnFinal;
-  if (c.norm === 'layernorm') model.backend.layerNorm(x, out, rows, c.dModel, n.w, n.b, c.normEps);
-  else model.backend.rmsNorm(x, out, rows, c.dModel, n.w, c.normEps);
-  return out;
-}
+/** The model's read-out (src/model/readout.ts) under the names the analyses used. */
+export { finalNorm as applyFinalNorm, unembed as unembedRows } from '../model/readout.js';
 
-/** logits [rows, V] = normed W_Uᵀ (+ b_U). */
-export function unembedRows(model: ModelLike, normed: Float32Array, rows: number, out = new Float32Array(rows * model.config.vocabSize)): Float32Array {
-  const c = model.config, p = model.params, V = c.vocabSize;
-  if (p.b_U) for (let r = 0; r < rows; r++) out.set(p.b_U, r * V);
-  model.backend.gemm({ transA: false, transB: true, m: rows, n: V, k: c.dModel, a: normed, b: p.W_U, beta: p.b_U ? 1 : 0, c: out });
-  return out;
-}
-
-/** Rows of at most this many logits are processed at once (bounds memory for large vocabularies). */
-export const LOGIT_CHUNK_ELEMENTS = 1 << 22;
-
+/** Rows of logits computed at once (the model's one chunk policy). */
 export function chunkRows(vocab: number): number {
-  return Math.max(1, Math.floor(LOGIT_CHUNK_ELEMENTS / vocab));
+  return logitChunkRows(vocab);
 }
 
 /** Fisher–Yates shuffle with a seeded generator (a copy). */
@@ -59,16 +26,5 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
     const j = Math.floor(r() * (i + 1));
     [out[i], out[j]] = [out[j], out[i]];
   }
-  return out;
-}
-
-/** Float32Array <-> base64 for saving partial state in JSON. */
-export function f32ToBase64(a: Float32Array): string {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-}
-export function base64ToF32(s: string): Float32Array {
-  const buf = Buffer.from(s, 'base64');
-  const out = new Float32Array(buf.byteLength / 4);
-  new Uint8Array(out.buffer).set(buf);
   return out;
 }

@@ -8,8 +8,11 @@
 import { forward } from '../model/forward.js';
 import type { ModelLike } from '../model/executor.js';
 import type { RepeatResult } from '../results/schema.js';
-import { relativeDepth, statOf } from './common.js';
-import { GroupedStats, type GroupedStatsJSON } from './math/running-stats.js';
+import { relativeDepth } from './common.js';
+import { DocStats, type DocStatsState } from '../stats/doc-stats.js';
+import type { StreamingAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
+import { decodeState, encodeState } from '../results/state-codec.js';
 
 /** Plan with each of the layers s..s+k−1 run twice in a row. */
 export function repeatPlan(nLayers: number, start: number, blockLength: number): number[] {
@@ -23,26 +26,26 @@ export function repeatPlan(nLayers: number, start: number, blockLength: number):
 }
 
 /** Entropy in bits of every row of logits at positions t >= 1, grouped per batch row. */
-function entropiesAfterBos(model: ModelLike, logits: Float32Array, batch: number, seq: number, docIds: number[], into: GroupedStats): void {
+function entropiesAfterBos(model: ModelLike, logits: Float32Array, batch: number, seq: number, docIds: number[], into: DocStats): void {
   const V = model.config.vocabSize;
   if (seq < 2) return;
   const ent = new Float64Array(batch * seq);
   model.backend.logitStats(logits, batch * seq, V, undefined, undefined, ent);
-  for (let b = 0; b < batch; b++) into.addDocMany(docIds[b], ent.subarray(b * seq + 1, (b + 1) * seq));
+  for (let b = 0; b < batch; b++) into.addMany(docIds[b], ent.subarray(b * seq + 1, (b + 1) * seq));
 }
 
 export interface RepeatState {
-  baseline: GroupedStatsJSON;
-  rows: Array<{ blockLength: number; startLayer: number; stats: GroupedStatsJSON }>;
+  baseline: DocStatsState;
+  rows: Array<{ blockLength: number; startLayer: number; stats: DocStatsState }>;
 }
 
 export class RepeatAccumulator {
-  readonly baseline = new GroupedStats();
-  readonly rows: Array<{ blockLength: number; startLayer: number; plan: number[]; stats: GroupedStats }>;
+  readonly baseline = new DocStats();
+  readonly rows: Array<{ blockLength: number; startLayer: number; plan: number[]; stats: DocStats }>;
 
   constructor(readonly layers: number, readonly blockLengths: number[] = [3, 5]) {
     this.rows = [];
-    for (const k of blockLengths) for (let s = 0; s + k <= layers; s++) this.rows.push({ blockLength: k, startLayer: s, plan: repeatPlan(layers, s, k), stats: new GroupedStats() });
+    for (const k of blockLengths) for (let s = 0; s + k <= layers; s++) this.rows.push({ blockLength: k, startLayer: s, plan: repeatPlan(layers, s, k), stats: new DocStats() });
   }
 
   /** One batch: baseline logits from the shared forward; one extra forward per repeat plan. */
@@ -54,21 +57,28 @@ export class RepeatAccumulator {
     }
   }
 
+  /** Folds another shard's accumulator in. */
+  merge(o: RepeatAccumulator): this {
+    this.baseline.merge(o.baseline);
+    this.rows.forEach((r, i) => r.stats.merge(o.rows[i].stats));
+    return this;
+  }
+
   toJSON(): RepeatState {
     return { baseline: this.baseline.toJSON(), rows: this.rows.map((r) => ({ blockLength: r.blockLength, startLayer: r.startLayer, stats: r.stats.toJSON() })) };
   }
 
   static fromJSON(layers: number, blockLengths: number[], s: RepeatState): RepeatAccumulator {
     const acc = new RepeatAccumulator(layers, blockLengths);
-    acc.baseline.merge(GroupedStats.fromJSON(s.baseline));
-    s.rows.forEach((r, i) => acc.rows[i].stats.merge(GroupedStats.fromJSON(r.stats)));
+    acc.baseline.merge(DocStats.fromJSON(s.baseline));
+    s.rows.forEach((r, i) => acc.rows[i].stats.merge(DocStats.fromJSON(r.stats)));
     return acc;
   }
 
   result(): Pick<RepeatResult, 'baselineEntropyBits' | 'rows'> {
     return {
-      baselineEntropyBits: statOf(this.baseline),
-      rows: this.rows.map((r) => ({ blockLength: r.blockLength, startLayer: r.startLayer, relativeDepth: relativeDepth(r.startLayer, this.layers), plan: r.plan, entropyBits: statOf(r.stats) })),
+      baselineEntropyBits: this.baseline.stat(),
+      rows: this.rows.map((r) => ({ blockLength: r.blockLength, startLayer: r.startLayer, relativeDepth: relativeDepth(r.startLayer, this.layers), plan: r.plan, entropyBits: r.stats.stat() })),
     };
   }
 
@@ -83,3 +93,31 @@ export class RepeatAccumulator {
     };
   }
 }
+
+const repeatDocsOf = (opts: { repeatDocs?: number }) => opts.repeatDocs ?? 10;
+
+/**
+ * Layer repeat as a streaming analysis: the shared forward's logits are the baseline; each repeat plan
+ * runs its own forward on the rows of the first `repeatDocs` documents.
+ */
+export const repeatAnalysis: StreamingAnalysis<RepeatAccumulator> = {
+  kind: 'streaming', name: 'repeat', ...resultFileOf('repeat'), figure: 'repeat', phase: 1,
+  needs: { logits: (b, ctx) => b.docIds.some((d) => d < repeatDocsOf(ctx.opts)) },
+  init: (ctx) => new RepeatAccumulator(ctx.model.config.nLayers, ctx.opts.repeatBlockLengths ?? [3, 5]),
+  add: (acc, b, out, ctx) => {
+    const rows = b.docIds.map((d, r) => (d < repeatDocsOf(ctx.opts) ? r : -1)).filter((r) => r >= 0);
+    if (rows.length === 0) return;
+    const T = b.seq, V = ctx.model.config.vocabSize;
+    const ids = new Int32Array(rows.length * T);
+    const logits = new Float32Array(rows.length * T * V);
+    rows.forEach((r, i) => {
+      ids.set(b.ids.subarray(r * T, (r + 1) * T), i * T);
+      logits.set(out.logits!.subarray(r * T * V, (r + 1) * T * V), i * T * V);
+    });
+    acc.addBatch(ctx.model, { ids, batch: rows.length, seq: T }, logits, rows.map((r) => b.docIds[r]));
+  },
+  merge: (a, b) => a.merge(b),
+  encode: (acc) => encodeState(acc.toJSON()),
+  decode: (bytes, ctx) => RepeatAccumulator.fromJSON(ctx.model.config.nLayers, ctx.opts.repeatBlockLengths ?? [3, 5], decodeState(bytes)),
+  result: (acc, ctx) => ({ choices: { ...acc.choices(), documents: `windows of the first ${repeatDocsOf(ctx.opts)} documents` }, body: { ...acc.result() } }),
+};

@@ -12,9 +12,12 @@
  *   authors' code (which included it despite its comment).
  */
 import type { LocalAttentionResult } from '../results/schema.js';
-import { relativeDepth, statOf } from './common.js';
+import { relativeDepth } from './common.js';
 import { DEFAULT_ATTENTION_WINDOWS, previousTokensMeanEntry } from './math/attention-windows.js';
-import { GroupedStats, type GroupedStatsJSON } from './math/running-stats.js';
+import { DocStats, type DocStatsState } from '../stats/doc-stats.js';
+import type { StreamingAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
+import { decodeState, encodeState } from '../results/state-codec.js';
 
 export interface LocalAttentionOptions {
   windows?: number[];
@@ -28,8 +31,8 @@ export interface LocalAttentionState {
   windows: number[];
   includeBos: boolean;
   prevOffsets: number;
-  win: GroupedStatsJSON[][];
-  prev: GroupedStatsJSON[];
+  win: DocStatsState[][];
+  prev: DocStatsState[];
 }
 
 export class LocalAttentionAccumulator {
@@ -37,16 +40,16 @@ export class LocalAttentionAccumulator {
   readonly includeBos: boolean;
   readonly prevOffsets: number;
   /** [layer][window] */
-  readonly win: GroupedStats[][];
-  readonly prev: GroupedStats[];
+  readonly win: DocStats[][];
+  readonly prev: DocStats[];
 
   constructor(readonly layers: number, opts: LocalAttentionOptions = {}) {
     this.windows = opts.windows ?? DEFAULT_ATTENTION_WINDOWS;
     this.includeBos = opts.includeBos ?? true;
     this.prevOffsets = opts.prevOffsets ?? 5;
     for (const k of this.windows) if (!Number.isInteger(k) || k < 1) throw new Error(`local attention: window sizes must be positive integers, got ${k}`);
-    this.win = Array.from({ length: layers }, () => this.windows.map(() => new GroupedStats()));
-    this.prev = Array.from({ length: layers }, () => new GroupedStats());
+    this.win = Array.from({ length: layers }, () => this.windows.map(() => new DocStats()));
+    this.prev = Array.from({ length: layers }, () => new DocStats());
   }
 
   /** One layer's pattern [B, H, T, T] (post-softmax); docIds[b] is row b's document. */
@@ -69,11 +72,18 @@ export class LocalAttentionAccumulator {
             for (let w = 0; w < this.windows.length; w++) sums[w][q - firstKey - 1] += prefix[this.windows[w]] / H;
           }
         }
-        for (let w = 0; w < this.windows.length; w++) this.win[layer][w].addDocMany(docIds[b], sums[w]);
+        for (let w = 0; w < this.windows.length; w++) this.win[layer][w].addMany(docIds[b], sums[w]);
       }
       const p5 = previousTokensMeanEntry(pattern.subarray(b * per, (b + 1) * per), [H, T, T], { offsets: this.prevOffsets, includeBos: this.includeBos });
-      if (Number.isFinite(p5)) this.prev[layer].addDoc(docIds[b], p5);
+      if (Number.isFinite(p5)) this.prev[layer].add(docIds[b], p5);
     }
+  }
+
+  /** Folds another shard's accumulator in (same layers and windows). */
+  merge(o: LocalAttentionAccumulator): this {
+    this.win.forEach((ws, l) => ws.forEach((g, w) => g.merge(o.win[l][w])));
+    this.prev.forEach((g, l) => g.merge(o.prev[l]));
+    return this;
   }
 
   toJSON(): LocalAttentionState {
@@ -85,8 +95,8 @@ export class LocalAttentionAccumulator {
 
   static fromJSON(s: LocalAttentionState): LocalAttentionAccumulator {
     const acc = new LocalAttentionAccumulator(s.layers, { windows: s.windows, includeBos: s.includeBos, prevOffsets: s.prevOffsets });
-    s.win.forEach((ws, l) => ws.forEach((g, w) => acc.win[l][w].merge(GroupedStats.fromJSON(g))));
-    s.prev.forEach((g, l) => acc.prev[l].merge(GroupedStats.fromJSON(g)));
+    s.win.forEach((ws, l) => ws.forEach((g, w) => acc.win[l][w].merge(DocStats.fromJSON(g))));
+    s.prev.forEach((g, l) => acc.prev[l].merge(DocStats.fromJSON(g)));
     return acc;
   }
 
@@ -94,8 +104,8 @@ export class LocalAttentionAccumulator {
     return this.win.map((ws, layer) => ({
       layer,
       relativeDepth: relativeDepth(layer, this.layers),
-      windows: Object.fromEntries(this.windows.map((k, w) => [String(k), statOf(ws[w])])),
-      prev5: statOf(this.prev[layer]),
+      windows: Object.fromEntries(this.windows.map((k, w) => [String(k), ws[w].stat()])),
+      prev5: this.prev[layer].stat(),
     }));
   }
 
@@ -109,3 +119,16 @@ export class LocalAttentionAccumulator {
     };
   }
 }
+
+/** Local attention as a streaming analysis: reads every layer's attention pattern during the forward. */
+export const localAttentionAnalysis: StreamingAnalysis<LocalAttentionAccumulator> = {
+  kind: 'streaming', name: 'local-attention', ...resultFileOf('local-attention'), figure: 'local-attention', phase: 1,
+  needs: {},
+  init: (ctx) => new LocalAttentionAccumulator(ctx.model.config.nLayers, { includeBos: ctx.opts.includeBosAttention, windows: ctx.opts.attentionWindows }),
+  hooks: (acc, b) => [{ name: 'blocks.*.attn.hook_pattern', fn: (t, hc) => void acc.addPattern(hc.slot!, t.data, t.shape, b.docIds) }],
+  add: () => {},
+  merge: (a, b) => a.merge(b),
+  encode: (acc) => encodeState(acc.toJSON()),
+  decode: (bytes) => LocalAttentionAccumulator.fromJSON(decodeState(bytes)),
+  result: (acc) => ({ choices: acc.choices(), body: { windows: acc.windows, includeBos: acc.includeBos, perLayer: acc.perLayer() } }),
+};

@@ -16,8 +16,11 @@
  */
 import type { ModelLike } from '../model/executor.js';
 import type { LogitLensResult } from '../results/schema.js';
-import { applyFinalNorm, chunkRows, statOf, unembedRows } from './common.js';
-import { GroupedStats, type GroupedStatsJSON } from './math/running-stats.js';
+import { applyFinalNorm, chunkRows, unembedRows } from './common.js';
+import { DocStats, type DocStatsState } from '../stats/doc-stats.js';
+import type { StreamingAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
+import { decodeState, encodeState } from '../results/state-codec.js';
 
 /** Logit-lens logits [rows, V] of residual rows [rows, D]. */
 export function lensLogits(model: ModelLike, hidden: Float32Array, rows: number): Float32Array {
@@ -72,25 +75,25 @@ export function logitLensRows(model: ModelLike, points: Float32Array[], rows: nu
 
 export interface LogitLensState {
   points: number;
-  entropy: GroupedStatsJSON[];
-  kl: GroupedStatsJSON[];
-  agreement: GroupedStatsJSON[];
-  rank: GroupedStatsJSON[];
+  entropy: DocStatsState[];
+  kl: DocStatsState[];
+  agreement: DocStatsState[];
+  rank: DocStatsState[];
 }
 
 /** Position filter: which (row, position) pairs are scored. Default: every position after BOS. */
 export type PositionFilter = (t: number, seq: number) => boolean;
 export const AFTER_BOS: PositionFilter = (t) => t >= 1;
 
-/** Streams the logit lens over batches; one GroupedStats per point and metric. */
+/** Streams the logit lens over batches; one DocStats per point and metric. */
 export class LogitLensAccumulator {
-  readonly entropy: GroupedStats[];
-  readonly kl: GroupedStats[];
-  readonly agreement: GroupedStats[];
-  readonly rank: GroupedStats[];
+  readonly entropy: DocStats[];
+  readonly kl: DocStats[];
+  readonly agreement: DocStats[];
+  readonly rank: DocStats[];
 
   constructor(readonly points: number) {
-    const make = () => Array.from({ length: points }, () => new GroupedStats());
+    const make = () => Array.from({ length: points }, () => new DocStats());
     this.entropy = make();
     this.kl = make();
     this.agreement = make();
@@ -118,18 +121,29 @@ export class LogitLensAccumulator {
     });
     const stats = logitLensRows(model, gathered, sel.length);
     stats.forEach((s, i) => {
-      // Group consecutive rows of one document so GroupedStats sees few calls.
+      // Group consecutive rows of one document so DocStats sees few calls.
       let start = 0;
       for (let r = 1; r <= sel.length; r++) {
         if (r < sel.length && selDoc[r] === selDoc[start]) continue;
         const doc = selDoc[start];
-        this.entropy[i].addDocMany(doc, s.entropyBits.subarray(start, r));
-        this.kl[i].addDocMany(doc, s.klBits.subarray(start, r));
-        this.agreement[i].addDocMany(doc, s.agreement.subarray(start, r));
-        this.rank[i].addDocMany(doc, s.rank.subarray(start, r));
+        this.entropy[i].addMany(doc, s.entropyBits.subarray(start, r));
+        this.kl[i].addMany(doc, s.klBits.subarray(start, r));
+        this.agreement[i].addMany(doc, s.agreement.subarray(start, r));
+        this.rank[i].addMany(doc, s.rank.subarray(start, r));
         start = r;
       }
     });
+  }
+
+  /** Folds another shard's accumulator in. */
+  merge(o: LogitLensAccumulator): this {
+    for (let i = 0; i < this.points; i++) {
+      this.entropy[i].merge(o.entropy[i]);
+      this.kl[i].merge(o.kl[i]);
+      this.agreement[i].merge(o.agreement[i]);
+      this.rank[i].merge(o.rank[i]);
+    }
+    return this;
   }
 
   toJSON(): LogitLensState {
@@ -145,10 +159,10 @@ export class LogitLensAccumulator {
   static fromJSON(s: LogitLensState): LogitLensAccumulator {
     const acc = new LogitLensAccumulator(s.points);
     for (let i = 0; i < s.points; i++) {
-      acc.entropy[i].merge(GroupedStats.fromJSON(s.entropy[i]));
-      acc.kl[i].merge(GroupedStats.fromJSON(s.kl[i]));
-      acc.agreement[i].merge(GroupedStats.fromJSON(s.agreement[i]));
-      acc.rank[i].merge(GroupedStats.fromJSON(s.rank[i]));
+      acc.entropy[i].merge(DocStats.fromJSON(s.entropy[i]));
+      acc.kl[i].merge(DocStats.fromJSON(s.kl[i]));
+      acc.agreement[i].merge(DocStats.fromJSON(s.agreement[i]));
+      acc.rank[i].merge(DocStats.fromJSON(s.rank[i]));
     }
     return acc;
   }
@@ -158,10 +172,10 @@ export class LogitLensAccumulator {
     return this.entropy.map((_, i) => ({
       point: i,
       relativeDepth: L > 0 ? i / L : 0,
-      entropyBits: statOf(this.entropy[i]),
-      klBits: statOf(this.kl[i]),
-      agreement: statOf(this.agreement[i]),
-      rankOfFinalTop1: statOf(this.rank[i]),
+      entropyBits: this.entropy[i].stat(),
+      klBits: this.kl[i].stat(),
+      agreement: this.agreement[i].stat(),
+      rankOfFinalTop1: this.rank[i].stat(),
     }));
   }
 }
@@ -176,3 +190,14 @@ export const LOGIT_LENS_CHOICES = {
   rank: '1-based rank of the final top-1 token under the layer distribution (ties favour it)',
 } as const;
 
+/** The logit lens as a streaming analysis over the shared forward's residual points. */
+export const logitLensAnalysis: StreamingAnalysis<LogitLensAccumulator> = {
+  kind: 'streaming', name: 'logit-lens', ...resultFileOf('logit-lens'), figure: 'logit-lens', phase: 1,
+  needs: { residuals: true },
+  init: (ctx) => new LogitLensAccumulator(ctx.model.config.nLayers + 1),
+  add: (acc, b, out, ctx) => acc.addBatch(ctx.model, out.points, b.batch, b.seq, b.docIds),
+  merge: (a, b) => a.merge(b),
+  encode: (acc) => encodeState(acc.toJSON()),
+  decode: (bytes) => LogitLensAccumulator.fromJSON(decodeState(bytes)),
+  result: (acc) => ({ choices: { ...LOGIT_LENS_CHOICES }, body: { perPoint: acc.perPoint() } }),
+};

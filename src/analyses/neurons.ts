@@ -15,6 +15,8 @@ import type { NeuronsResult } from '../results/schema.js';
 import { chunkRows, relativeDepth } from './common.js';
 import { classifyNeuron, NEURON_KURTOSIS_THRESHOLD, vocabMoments } from './math/moments.js';
 import { processedMlpOut, processedUnembed, WEIGHT_PROCESSING_CHOICES, type WeightMode } from './weight-processing.js';
+import type { WholeAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
 
 function normalizeRows(m: Float32Array, rows: number, D: number): Float32Array {
   const out = new Float32Array(rows * D);
@@ -99,3 +101,14 @@ export function neuronCounts(model: ModelLike, opts: NeuronOptions = {}, onLayer
     },
   };
 }
+
+/** Prediction and suppression neurons: from the weights alone, one job. */
+export const neuronsAnalysis: WholeAnalysis = {
+  kind: 'whole', name: 'neurons', ...resultFileOf('neurons'), figure: 'logit-lens', phase: 0,
+  run: (ctx) => {
+    const c = ctx.model.config;
+    ctx.log(`neurons: vocabulary moments of ${c.nLayers} x ${c.dMlp} MLP neurons (${ctx.opts.neuronMode ?? 'tl'} weights)`);
+    const r = neuronCounts(ctx.model, { mode: ctx.opts.neuronMode, threshold: ctx.opts.neuronThreshold });
+    return { choices: r.choices, body: { mode: r.mode, threshold: r.threshold, perLayer: r.perLayer, top: r.top } };
+  },
+};

@@ -21,6 +21,8 @@ import type { ProbeResult } from '../results/schema.js';
 import { LayerlabError } from '../util/errors.js';
 import { shuffled } from './common.js';
 import { accuracy, selectL2ByValidation } from './math/logistic.js';
+import type { WholeAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
 
 export interface HiddenOptions {
   /** Most tokens per forward batch (rows × padded length); default 8192. */
@@ -213,3 +215,15 @@ export function runSpanProbe(model: ModelLike, tok: TextTokenizer, bos: number, 
     },
   };
 }
+
+/** The general span probe (--probe FILE); recorded as skipped without it. One job. */
+export const spanProbeAnalysis: WholeAnalysis = {
+  kind: 'whole', name: 'probe', ...resultFileOf('probe'), figure: 'probe', phase: 2,
+  run: (ctx) => {
+    const file = ctx.opts.probeFile;
+    if (!file) return { choices: {}, body: { status: 'skipped', reason: 'no probe file given (--probe FILE.jsonl with lines {"text","start","end","label"})' } };
+    ctx.log(`probe: ${file}`);
+    const r = runSpanProbe(ctx.model, ctx.tokenizer, ctx.bos, readSpanProbe(file), ctx.opts.wic);
+    return { choices: { ...r.choices, file, classes: r.classes }, body: { status: 'done', perPoint: r.perPoint, chance: r.chance, examples: r.examples } };
+  },
+};

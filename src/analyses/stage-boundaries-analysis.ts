@@ -6,10 +6,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJson } from '../results/run-dir.js';
-import type { LocalAttentionResult, LogitLensResult, MlpNormResult, NeuronsResult, StageBoundariesResult, SweepResult } from '../results/schema.js';
+import { METRICS_JSON, readResult } from '../results/run-files.js';
+import type { LocalAttentionResult, LogitLensResult, MlpNormResult, NeuronsResult, StageBoundariesResult } from '../results/schema.js';
 import { LayerlabError } from '../util/errors.js';
 import { proposeStageBoundaries, type StageSignals } from './math/stage-boundaries.js';
+import type { WholeAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
 
 export interface StageInputs {
   localAttention?: LocalAttentionResult;
@@ -22,11 +24,11 @@ export interface StageInputs {
 
 /** Per-layer deletion KL from a sweep's metrics.json, or undefined when it has no complete delete rows. */
 export function deletionKlFromSweep(dir: string, nLayers: number): { kl?: number[]; note: string } {
-  const file = join(dir, 'metrics.json');
-  if (!existsSync(file)) throw new LayerlabError('no metrics.json in the sweep folder', dir);
-  const sweep = readJson<SweepResult>(file);
+  const file = join(dir, METRICS_JSON);
+  if (!existsSync(file)) throw new LayerlabError(`no ${METRICS_JSON} in the sweep folder`, dir);
+  const sweep = readResult(file, METRICS_JSON);
   const kl: (number | undefined)[] = Array(nLayers).fill(undefined);
-  for (const r of sweep.interventions ?? []) if (r.kind === 'delete' && r.layer >= 0 && r.layer < nLayers && Number.isFinite(r.kl_mean)) kl[r.layer] = r.kl_mean;
+  for (const r of sweep.interventions) if (r.kind === 'delete' && r.layer >= 0 && r.layer < nLayers && Number.isFinite(r.kl_mean)) kl[r.layer] = r.kl_mean;
   if (kl.some((v) => v === undefined)) return { note: `sweep ${file} lacks deletion KL for some layers: signal skipped` };
   return { kl: kl as number[], note: `deletion KL from ${file}` };
 }
@@ -68,3 +70,18 @@ export function proposeStages(nLayers: number, inp: StageInputs): Pick<StageBoun
   const r = proposeStageBoundaries(nLayers, signals);
   return { boundaries: r.boundaries, method: r.method, signalsUsed: r.signalsUsed, choices };
 }
+
+/** Stage boundaries: derived from this run's other results (and --sweep DIR), one job after them. */
+export const stageBoundariesAnalysis: WholeAnalysis = {
+  kind: 'whole', name: 'stages', ...resultFileOf('stages'), figure: 'stage-signatures', phase: 3,
+  run: (ctx) => {
+    const r = proposeStages(ctx.model.config.nLayers, {
+      localAttention: ctx.results['local-attention'],
+      logitLens: ctx.results['logit-lens'],
+      neurons: ctx.results.neurons,
+      mlpNorm: ctx.results['mlp-norm'],
+      sweepDir: ctx.opts.sweepDir,
+    });
+    return { choices: r.choices, body: { boundaries: r.boundaries, method: r.method, signalsUsed: r.signalsUsed } };
+  },
+};

@@ -26,8 +26,11 @@ import { forward } from '../model/forward.js';
 import type { ModelLike } from '../model/executor.js';
 import type { TextTokenizer } from '../load/tokenizer.js';
 import type { SubwordHeadsResult } from '../results/schema.js';
-import { shuffled, statOfRunning } from './common.js';
-import { RunningStats } from './math/running-stats.js';
+import { shuffled } from './common.js';
+import { RunningStats } from '../stats/running-stats.js';
+import { statOfValues } from '../stats/stat.js';
+import type { WholeAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
 
 const BAD_CHARS = /[\d()[\]{}.,;:!?\-/\\"'`~@#$%^&*_+=|<>]/;
 const CONTEXT_WORDS = 16;
@@ -250,7 +253,7 @@ export function scoreSubwordHeads(model: ModelLike, tok: TextTokenizer, data: Su
     for (let h = 0; h < H; h++) {
       const m = multiStats[l * H + h], s = singleStats[l * H + h];
       const score = (Number.isFinite(m.mean) ? m.mean : 0) - (Number.isFinite(s.mean) ? s.mean : 0);
-      heads.push({ layer: l, head: h, score, multi: statOfRunning(m), single: statOfRunning(s) });
+      heads.push({ layer: l, head: h, score, multi: statOfValues(m), single: statOfValues(s) });
     }
   heads.sort((a, b) => b.score - a.score);
   const best = heads[0] ?? { layer: 0, head: 0 };
@@ -278,3 +281,15 @@ export function scoreSubwordHeads(model: ModelLike, tok: TextTokenizer, data: Su
     },
   };
 }
+
+/** Sub-word merging heads: builds its own examples from the corpus, one job. */
+export const subwordHeadsAnalysis: WholeAnalysis = {
+  kind: 'whole', name: 'subword-heads', ...resultFileOf('subword-heads'), figure: 'subword-heads', phase: 2,
+  run: (ctx) => {
+    ctx.log('subword-heads: building the one-token / multi-token word dataset');
+    const dataset = buildSubwordDataset(ctx.corpus.docs, ctx.tokenizer, ctx.bos, ctx.opts.subword);
+    ctx.log(`subword-heads: ${dataset.multi.length} multi-token (${dataset.multiTokenCounts.join('/')} tokens) and ${dataset.single.length} one-token examples`);
+    const r = scoreSubwordHeads(ctx.model, ctx.tokenizer, dataset, ctx.opts.subword);
+    return { choices: { ...r.choices, multiTokenCounts: dataset.multiTokenCounts }, body: { examples: r.examples, heads: r.heads, heatmap: r.heatmap } };
+  },
+};

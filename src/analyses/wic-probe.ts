@@ -12,6 +12,8 @@ import type { TextTokenizer } from '../load/tokenizer.js';
 import { readWic, type WicExample } from '../data/wic.js';
 import type { ProbeResult } from '../results/schema.js';
 import { chanceLevel, DEFAULT_PROBE_GRID, fitProbes, hiddenAtPositions, pairFeatures, prefixTokens, type HiddenOptions, type ProbeFitOptions } from './probes.js';
+import type { WholeAnalysis } from './contract.js';
+import { resultFileOf } from '../results/run-files.js';
 
 export interface WicOptions extends ProbeFitOptions, HiddenOptions {
   /** Use only the first N training / dev pairs (default: all). */
@@ -66,3 +68,16 @@ export function runWicProbe(model: ModelLike, tok: TextTokenizer, bos: number, d
     },
   };
 }
+
+/** The WiC probe (--wic DIR); recorded as skipped without the folder. One job. */
+export const wicAnalysis: WholeAnalysis = {
+  kind: 'whole', name: 'wic', ...resultFileOf('wic'), figure: 'probe', phase: 2,
+  run: (ctx) => {
+    const dir = ctx.opts.wicDir;
+    if (!dir)
+      return { choices: { wic: 'no --wic folder given' }, body: { status: 'skipped', reason: 'no WiC folder given (--wic DIR, laid out like WiC_dataset: train/train.data.txt, train/train.gold.txt, dev/...)' } };
+    ctx.log(`wic: probing ${ctx.model.config.nLayers + 1} points on ${dir}`);
+    const r = runWicProbe(ctx.model, ctx.tokenizer, ctx.bos, dir, ctx.opts.wic);
+    return { choices: r.choices, body: { status: 'done', perPoint: r.perPoint, chance: r.chance, examples: r.examples } };
+  },
+};

@@ -1,4 +1,5 @@
 import { LayerlabError } from '../util/errors.js';
+import { batchWindows, type Batch } from '../model/batches.js';
 
 /** Anything that turns text into token ids, without adding a BOS of its own. */
 export interface TokenEncoder {
@@ -74,36 +75,12 @@ export function makeWindows(docs: string[], tok: TokenEncoder, opts: WindowOptio
   return { windows, docIndex, tokens };
 }
 
-export interface Batch {
-  /** Row-major [batch, seq] token ids. */
-  ids: Int32Array;
-  batch: number;
-  seq: number;
-  /** windowIndex[b]: index into the input `windows` of row b. */
-  windowIndex: number[];
-}
+export type { Batch } from '../model/batches.js';
 
 /**
- * Groups windows into [B, T] batches with B*T <= maxBatchTokens (but always at least one window, so an
- * over-long window still runs alone). The models have no padding or attention mask, so only windows of
- * the same length share a batch. Order is deterministic: by length descending, then input order.
+ * Groups windows into [B, T] batches of equal-length windows with B*T <= maxBatchTokens (always at least
+ * one window). Order is deterministic: by length descending, then input order (src/model/batches.ts).
  */
 export function packBatches(windows: Int32Array[], maxBatchTokens: number): Batch[] {
-  if (!Number.isInteger(maxBatchTokens) || maxBatchTokens < 1) {
-    throw new LayerlabError(`maxBatchTokens must be a positive integer, got ${maxBatchTokens}`);
-  }
-  // Array.prototype.sort is stable (ES2019), so equal lengths keep input order.
-  const order = windows.map((_, i) => i).sort((a, b) => windows[b].length - windows[a].length);
-  const batches: Batch[] = [];
-  let i = 0;
-  while (i < order.length) {
-    const seq = windows[order[i]].length;
-    const cap = Math.max(1, Math.floor(maxBatchTokens / Math.max(seq, 1)));
-    const rows: number[] = [];
-    while (i < order.length && rows.length < cap && windows[order[i]].length === seq) rows.push(order[i++]);
-    const ids = new Int32Array(rows.length * seq);
-    rows.forEach((w, b) => ids.set(windows[w], b * seq));
-    batches.push({ ids, batch: rows.length, seq, windowIndex: rows });
-  }
-  return batches;
+  return batchWindows(windows, maxBatchTokens, { minFill: 1, what: 'maxBatchTokens' });
 }

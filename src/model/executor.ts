@@ -5,6 +5,7 @@ import { assertFiniteActivation } from './finite.js';
 import { HookRunner } from './hooks.js';
 import type { Linear, ModelParams, NormParams } from './params.js';
 import { applyRope, ropeTables, type RopeTables } from './rope.js';
+import { applyNorm, finalNorm, unembed } from './readout.js';
 
 /** Every id must index the embedding; an error names the row and position (and `file` when given). */
 export function checkTokenIds(ids: Int32Array, seq: number, vocabSize: number, file?: string): void {
@@ -91,10 +92,7 @@ export class Executor {
   }
 
   private norm(x: Float32Array, n: NormParams, out: Float32Array): Float32Array {
-    const c = this.model.config;
-    if (c.norm === 'layernorm') this.model.backend.layerNorm(x, out, this.rows, c.dModel, n.w, n.b, c.normEps);
-    else this.model.backend.rmsNorm(x, out, this.rows, c.dModel, n.w, c.normEps);
-    return out;
+    return applyNorm(this.model, n, x, this.rows, out);
   }
 
   /** y = x W (+ b) for x [rows, in]. */
@@ -233,7 +231,7 @@ export class Executor {
   /** Final norm of a residual stream (with ln_final.hook_normalized); a fresh array. */
   finalNorm(resid: Float32Array): Float32Array {
     const c = this.model.config;
-    const out = this.norm(resid, this.model.params.lnFinal, new Float32Array(this.rows * c.dModel));
+    const out = finalNorm(this.model, resid, this.rows);
     const normed = this.hooks.run('ln_final.hook_normalized', { data: out, shape: [this.batch, this.seq, c.dModel] }, undefined, false).data;
     this.checkFinite(normed, 'ln_final.hook_normalized', c.dModel);
     return normed;
@@ -241,12 +239,8 @@ export class Executor {
 
   /** Logits [rows, V] for normalized states of `rows` positions (default: the whole batch). */
   unembed(normed: Float32Array, rows = this.rows, out?: Float32Array): Float32Array {
-    const c = this.model.config, p = this.model.params;
-    const V = c.vocabSize;
-    const logits = out ?? new Float32Array(rows * V);
-    this.model.backend.gemm({ transA: false, transB: true, m: rows, n: V, k: c.dModel, a: normed, b: p.W_U, c: logits });
-    if (p.b_U) this.model.backend.addBias(logits, rows, p.b_U);
-    this.checkFinite(rows === this.rows ? logits : logits.subarray(0, rows * V), 'logits', V);
+    const logits = unembed(this.model, normed, rows, out);
+    this.checkFinite(rows === this.rows ? logits : logits.subarray(0, rows * this.model.config.vocabSize), 'logits', this.model.config.vocabSize);
     return logits;
   }
 }

@@ -51,16 +51,24 @@ export function toBatch(rows: number[][] | Int32Array, batch?: number, seq?: num
   return { ids, batch: rows.length, seq: T };
 }
 
+export type BlockFn = (resid: Float32Array, layer: number, slot: number) => Float32Array;
+
+/**
+ * Runs `blocks` in plan slots firstSlot, firstSlot + 1, ... from a residual stream: the embedding, or
+ * the cached residual of a shared plan prefix (the sweep's trie). `block` defaults to the executor's.
+ */
+export function runPlan(ex: Executor, resid: Float32Array, blocks: readonly number[], firstSlot = 0, block: BlockFn = (r, l, s) => ex.block(r, l, s)): Float32Array {
+  for (let i = 0; i < blocks.length; i++) resid = block(resid, blocks[i], firstSlot + i);
+  return resid;
+}
+
 /** A full forward pass along a plan, with hooks. */
 export function forward(model: ModelLike, input: number[][] | { ids: Int32Array; batch: number; seq: number }, opts: ForwardOptions = {}): ForwardResult {
   const { ids, batch, seq } = Array.isArray(input) ? toBatch(input) : input;
   const plan = validatePlan(opts.plan ?? defaultPlan(model.config.nLayers), model.config.nLayers);
   const hooks = new HookRunner(opts, plan);
   const ex = new Executor(model, batch, seq, hooks);
-  let resid = ex.embed(ids);
-  plan.forEach((layer, slot) => {
-    resid = ex.block(resid, layer, slot);
-  });
+  const resid = runPlan(ex, ex.embed(ids), plan);
   const normed = ex.finalNorm(resid);
   const logits = opts.skipLogits ? undefined : { data: ex.unembed(normed), shape: [batch, seq, model.config.vocabSize] };
   return { logits, cache: hooks.cache, plan };

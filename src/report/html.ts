@@ -11,7 +11,7 @@
  * For tests and tools the page exposes `window.layerlab`: { ready (a Promise), views (id → Vega View),
  * errors, rendered, total, checks (id → MarkCheck[]) }.
  */
-import { ANALYSIS_FILES } from '../results/schema.js';
+import { ANALYSIS_FILES } from '../results/run-files.js';
 import { fmtInt } from './captions.js';
 import { contentSecurityPolicy } from './csp.js';
 import { toCsv } from './csv.js';

@@ -6,15 +6,15 @@
  * lacks `finishedAt` or lists requested work that is not complete, or a file it lists as complete is
  * absent.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { ANALYSIS_FILES, type AnalysisName, type Manifest, type SweepResult } from '../results/schema.js';
+import { ANALYSIS_FILES, checkResult, MANIFEST_FILE, METRICS_JSON, readJsonFile, RUN_FILE, type AnalysisName } from '../results/run-files.js';
+import type { Manifest, RunFile, SweepResult } from '../results/schema.js';
 import { LayerlabError } from '../util/errors.js';
 import type { LoadedRun, RunPart, StageFiles } from './types.js';
 import { modelColor } from './style.js';
 
-const RUN_FILE = '.layerlab-run.json';
-const SWEEP_FILE = 'metrics.json';
+const SWEEP_FILE = METRICS_JSON;
 /** Requested names that the sweep writes into metrics.json. */
 const SWEEP_NAMES = new Set(['sweep', 'delete', 'swap', 'repeat', 'plan']);
 
@@ -25,133 +25,19 @@ export interface LoadOptions {
   includeIncomplete?: boolean;
 }
 
-function readJsonFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new LayerlabError(`cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new LayerlabError(`is not valid JSON (${(e as Error).message}); the file may be truncated`, path);
-  }
-}
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isNumOrNull = (v: unknown): boolean => v === null || isNum(v);
-const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-const isStat = (v: unknown): boolean => isObj(v) && isNum(v.count) && isNumOrNull(v.mean) && isNumOrNull(v.sem ?? null) && isNumOrNull(v.std ?? null);
-
-/** Returns a reason the manifest is unusable, or undefined. */
+/** Returns a reason the manifest is unusable, or undefined (its schema: src/results/schema.ts). */
 export function checkManifest(m: unknown): string | undefined {
-  if (!isObj(m)) return 'not a JSON object';
-  if (!['sweep', 'stages', 'paper'].includes(m.kind as string)) return `kind must be sweep, stages or paper, got ${JSON.stringify(m.kind)}`;
-  if (!Array.isArray(m.requested) || !Array.isArray(m.complete)) return 'requested and complete must be lists';
-  if (!isObj(m.provenance)) return 'provenance missing';
-  return undefined;
+  return checkResult(MANIFEST_FILE, m);
 }
 
 /** Returns a reason the sweep result is unusable, or undefined. */
 export function checkSweep(s: unknown): string | undefined {
-  if (!isObj(s)) return 'not a JSON object';
-  if (!isObj(s.baseline) || !Array.isArray((s.baseline as Record<string, unknown>).plan)) return 'baseline.plan missing';
-  if (!Array.isArray(s.interventions)) return 'interventions must be a list';
-  for (const [i, r] of (s.interventions as unknown[]).entries()) {
-    if (!isObj(r)) return `interventions[${i}] is not an object`;
-    if (!['delete', 'swap', 'repeat', 'plan'].includes(r.kind as string)) return `interventions[${i}].kind is ${JSON.stringify(r.kind)}`;
-    if (!isNum(r.layer)) return `interventions[${i}].layer must be a number`;
-    if (!Array.isArray(r.plan)) return `interventions[${i}].plan must be a list`;
-    // NaN is written as null (no tokens, or a plan with no first touched layer): such rows are not drawn.
-    for (const k of ['relative_depth', 'kl_mean', 'agreement'] as const) if (!isNumOrNull(r[k] ?? null)) return `interventions[${i}].${k} must be a number or null`;
-  }
-  return undefined;
-}
-
-function perLayerCheck(f: Record<string, unknown>, key: string, n: number, fields: string[], stats: string[] = []): string | undefined {
-  const rows = f[key];
-  if (!Array.isArray(rows)) return `${key} must be a list`;
-  if (rows.length !== n) return `${key} has ${rows.length} entries, expected ${n}`;
-  for (const [i, r] of rows.entries()) {
-    if (!isObj(r)) return `${key}[${i}] is not an object`;
-    for (const k of fields) if (!isNum(r[k])) return `${key}[${i}].${k} must be a number`;
-    for (const k of stats) if (!isStat(r[k])) return `${key}[${i}].${k} must be a {count, mean, std, sem} statistic`;
-  }
-  return undefined;
-}
-
-function squareMatrix(m: unknown, n: number): string | undefined {
-  if (!Array.isArray(m) || m.length !== n) return `matrix must have ${n} rows`;
-  for (const row of m) if (!Array.isArray(row) || row.length !== n || !row.every(isNumOrNull)) return `matrix must be ${n} x ${n} numbers`;
-  return undefined;
+  return checkResult(METRICS_JSON, s);
 }
 
 /** Returns a reason the stage file is unusable, or undefined. */
 export function checkStageFile(name: AnalysisName, f: unknown): string | undefined {
-  if (!isObj(f)) return 'not a JSON object';
-  const expect: string[] = [name];
-  if (!expect.includes(f.analysis as string)) return `analysis is ${JSON.stringify(f.analysis)}, expected ${JSON.stringify(name)}`;
-  if (!Number.isInteger(f.layers) || (f.layers as number) < 1) return 'layers must be a positive integer';
-  const L = f.layers as number;
-  switch (name) {
-    case 'local-attention': {
-      if (!Array.isArray(f.windows) || !f.windows.every(isNum)) return 'windows must be a list of numbers';
-      const e = perLayerCheck(f, 'perLayer', L, ['layer', 'relativeDepth'], ['prev5']);
-      if (e) return e;
-      for (const [i, r] of (f.perLayer as Array<Record<string, unknown>>).entries())
-        if (!isObj(r.windows) || !Object.values(r.windows).every(isStat)) return `perLayer[${i}].windows must map window sizes to statistics`;
-      return undefined;
-    }
-    case 'subword-heads': {
-      if (!Array.isArray(f.heads)) return 'heads must be a list';
-      for (const [i, h] of (f.heads as unknown[]).entries()) if (!isObj(h) || !isNum(h.layer) || !isNum(h.head) || !isNum(h.score)) return `heads[${i}] needs layer, head, score`;
-      const hm = f.heatmap;
-      if (!isObj(hm) || !Array.isArray(hm.multi) || !Array.isArray(hm.single) || !isNum(hm.width)) return 'heatmap needs layer, head, width, multi and single';
-      for (const k of ['multi', 'single'] as const)
-        for (const [i, ex] of (hm[k] as unknown[]).entries())
-          if (!isObj(ex) || typeof ex.word !== 'string' || !isStrings(ex.tokens) || !Array.isArray(ex.attention) || !ex.attention.every(isNum))
-            return `heatmap.${k}[${i}] needs word (text), tokens (list of text) and attention (list of numbers)`;
-      return undefined;
-    }
-    case 'logit-lens':
-      return perLayerCheck(f, 'perPoint', L + 1, ['point', 'relativeDepth'], ['entropyBits', 'klBits']);
-    case 'neurons':
-      return perLayerCheck(f, 'perLayer', L, ['layer', 'relativeDepth', 'predictionDensity', 'suppressionDensity']);
-    case 'mlp-norm':
-      return perLayerCheck(f, 'perLayer', L, ['layer', 'relativeDepth'], ['norm']);
-    case 'repeat': {
-      if (!Array.isArray(f.rows)) return 'rows must be a list';
-      for (const [i, r] of (f.rows as unknown[]).entries())
-        if (!isObj(r) || !isNum(r.blockLength) || !isNum(r.startLayer) || !isNum(r.relativeDepth) || !isStat(r.entropyBits)) return `rows[${i}] needs blockLength, startLayer, relativeDepth, entropyBits`;
-      if (!isStat(f.baselineEntropyBits)) return 'baselineEntropyBits must be a {count, mean, std, sem} statistic';
-      return undefined;
-    }
-    case 'cka': {
-      if (!f.lastToken && !f.allTokens) return 'neither lastToken nor allTokens present';
-      for (const k of ['lastToken', 'allTokens'] as const) {
-        const v = f[k];
-        if (v === undefined) continue;
-        if (!isObj(v)) return `${k} must be an object`;
-        const e = squareMatrix(v.matrix, L);
-        if (e) return `${k}.${e}`;
-      }
-      return undefined;
-    }
-    case 'wic':
-    case 'probe': {
-      if (f.status !== 'done' && f.status !== 'skipped') return 'status must be done or skipped';
-      if (f.status === 'done') return perLayerCheck(f, 'perPoint', L + 1, ['point', 'relativeDepth', 'trainAccuracy', 'devAccuracy']);
-      return undefined;
-    }
-    case 'stages': {
-      if (!Array.isArray(f.boundaries)) return 'boundaries must be a list';
-      for (const [i, b] of (f.boundaries as unknown[]).entries())
-        if (!isObj(b) || ![2, 3, 4].includes(b.stage as number) || !isNum(b.layer) || !isNum(b.relativeDepth)) return `boundaries[${i}] needs stage (2-4), layer, relativeDepth`;
-      return undefined;
-    }
-  }
+  return checkResult(ANALYSIS_FILES[name], f);
 }
 
 function fileForName(name: string): string | undefined {
@@ -171,7 +57,7 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
     const d = sub ? join(dir, sub) : dir;
     if (sub && !(existsSync(d) && statSync(d).isDirectory())) continue;
     const part: RunPart = { dir: d, sub };
-    const mp = join(d, 'manifest.json');
+    const mp = join(d, MANIFEST_FILE);
     if (existsSync(mp)) {
       const m = readJsonFile(mp);
       const why = checkManifest(m);
@@ -181,7 +67,7 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
     const rp = join(d, RUN_FILE);
     if (existsSync(rp)) {
       const r = readJsonFile(rp);
-      if (isObj(r) && typeof r.finished === 'boolean') part.runFile = { key: String(r.key ?? ''), finished: r.finished, files: Array.isArray(r.files) ? r.files.map(String) : [] };
+      if (!checkResult(RUN_FILE, r)) part.runFile = r as RunFile;
     }
     parts.push(part);
   }

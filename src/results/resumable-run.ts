@@ -1,17 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayerlabError } from '../util/errors.js';
-import { readJson, writeJsonAtomic } from './run-dir.js';
-
-interface RunFile {
-  key: string;
-  finished: boolean;
-  /** Files this run wrote in the folder (only these are removed when a different run takes it over). */
-  files: string[];
-}
-
-const RUN_FILE = '.layerlab-run.json';
-const STATE_DIR = '.state';
+import { readJson, writeBytesAtomic, writeJsonAtomic } from './run-dir.js';
+import { readResult, RUN_FILE, STATE_DIR, writeResultFile } from './run-files.js';
+import type { RunFile } from './schema.js';
 
 /**
  * A run folder that survives being killed. `key` identifies the work (model, data hash, options): the
@@ -37,7 +29,7 @@ export class ResumableRun {
     mkdirSync(dir, { recursive: true });
     const path = join(dir, RUN_FILE);
     if (existsSync(path)) {
-      const prev = readJson<RunFile>(path);
+      const prev = readResult(path, RUN_FILE);
       if (!opts.fresh && prev.key === keyText) {
         if (!prev.finished) return new ResumableRun(dir, prev, true);
         if (opts.reuseFinished) return new ResumableRun(dir, prev, true, true);
@@ -46,12 +38,12 @@ export class ResumableRun {
       rmSync(join(dir, STATE_DIR), { force: true, recursive: true });
     }
     const run: RunFile = { key: keyText, finished: false, files: [] };
-    writeJsonAtomic(path, run);
+    writeResultFile(path, run);
     return new ResumableRun(dir, run, false);
   }
 
   private save(): void {
-    writeJsonAtomic(join(this.dir, RUN_FILE), this.run);
+    writeResultFile(join(this.dir, RUN_FILE), this.run);
   }
 
   /** Partial state of one piece of work (accumulators, done counters), or undefined. */
@@ -65,9 +57,20 @@ export class ResumableRun {
     writeJsonAtomic(join(this.dir, STATE_DIR, `${name}.json`), value);
   }
 
-  /** Writes a result file into the folder (atomically) and records it as ours. */
+  /** Binary partial state (encoded accumulator states of a job), or undefined. */
+  loadStateBytes(name: string): Uint8Array | undefined {
+    const p = join(this.dir, STATE_DIR, `${name}.bin`);
+    return existsSync(p) ? new Uint8Array(readFileSync(p)) : undefined;
+  }
+
+  saveStateBytes(name: string, bytes: Uint8Array): void {
+    mkdirSync(join(this.dir, STATE_DIR), { recursive: true });
+    writeBytesAtomic(join(this.dir, STATE_DIR, `${name}.bin`), bytes);
+  }
+
+  /** Writes a result file into the folder (atomically, through its validator) and records it as ours. */
   writeResult(file: string, value: unknown): void {
-    writeJsonAtomic(join(this.dir, file), value);
+    writeResultFile(join(this.dir, file), value);
     this.track(file);
   }
 

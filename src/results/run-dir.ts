@@ -3,8 +3,12 @@ import { LayerlabError } from '../util/errors.js';
 
 /** Writes a file atomically (temp file + rename): a kill never leaves a half-written result. */
 export function writeTextAtomic(path: string, text: string): void {
+  writeBytesAtomic(path, text);
+}
+
+export function writeBytesAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
+  writeFileSync(tmp, data);
   renameSync(tmp, path);
 }
 

@@ -1,131 +1,176 @@
 /**
- * The on-disk result formats: what `sweep` and `stages` write and `report` reads. Every file carries the
- * same provenance block. A run directory holds manifest.json plus one JSON per analysis; a file is
- * written (atomically) only when its analysis is complete, and progress.json/checkpoint files hold the
- * partial state of an interrupted run.
+ * The on-disk result formats: what `sweep`, `stages` and `paper` write and `report` reads. Each result
+ * file has exactly one declaration here, a zod schema; its TypeScript type is inferred from it
+ * (`z.infer`), and the same schema validates the file at run time when it is written and when it is read
+ * (src/results/run-files.ts). Every file carries the same provenance block.
+ *
+ * Numbers: a quantity that can be undefined (a mean over no tokens, a spread of one value, the relative
+ * depth of an identity plan) is `number | null`; NaN is written as null. Every other number must be
+ * finite: zod's `z.number()` rejects NaN and ±Infinity, so a silent NaN can never be written.
  */
+import { z } from 'zod';
+import { StatSchema } from '../stats/stat.js';
 import type { Provenance } from '../util/provenance.js';
 
-/** Mean with error bars; std is the sample std over pooled tokens, sem the per-document standard error. */
-export interface Stat {
-  count: number;
-  mean: number | null;
-  std: number | null;
-  sem: number | null;
-}
+export { StatSchema };
+export type { Stat } from '../stats/stat.js';
+
+const num = z.number();
+const int = z.number().int();
+const maybe = z.number().nullable();
+const choicesSchema = z.record(z.string(), z.unknown());
+
+/** util/provenance.ts owns the fields; a result file must at least name the model and the layerlab version. */
+export const ProvenanceSchema = z.looseObject({ model: z.string(), layerlab_version: z.string() }) as unknown as z.ZodType<Provenance>;
 
 /** The data a run read and how it turned text into model inputs. */
-export interface DataProvenance {
-  file: string;
-  sha256: string;
-  format: 'text' | 'jsonl' | 'parquet';
-  documents: number;
-  windows: number;
+export const DataProvenanceSchema = z.object({
+  file: z.string(),
+  sha256: z.string(),
+  format: z.enum(['text', 'jsonl', 'parquet']),
+  documents: int,
+  windows: int,
   /** Non-BOS tokens. */
-  tokens: number;
-  seqLen: number;
-  maxTokens?: number;
-  maxDocs?: number;
-}
+  tokens: int,
+  seqLen: int,
+  maxTokens: int.optional(),
+  maxDocs: int.optional(),
+});
+export type DataProvenance = z.infer<typeof DataProvenanceSchema>;
 
-export interface Manifest {
-  kind: 'sweep' | 'stages' | 'paper';
-  provenance: Provenance;
-  data?: DataProvenance;
+export const ManifestSchema = z.looseObject({
+  kind: z.enum(['sweep', 'stages', 'paper']),
+  provenance: ProvenanceSchema,
+  data: DataProvenanceSchema.optional(),
   /** Every choice that changes numbers, in words and values (positions, pooling, KL direction, ...). */
-  choices: Record<string, unknown>;
+  choices: choicesSchema,
   /** Analyses or intervention kinds requested, and which are complete. */
-  requested: string[];
-  complete: string[];
+  requested: z.array(z.string()),
+  complete: z.array(z.string()),
   /** Set on a finished run. */
-  finishedAt?: string;
-  command: string[];
-}
+  finishedAt: z.string().optional(),
+  command: z.array(z.string()),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
 
-// ---------- sweep (DIR/metrics.json) ----------
+/** `.layerlab-run.json`, written by ResumableRun; `finished: false` means the run was interrupted. */
+export const RunFileSchema = z.object({
+  key: z.string(),
+  finished: z.boolean(),
+  /** Files this run wrote in the folder (only these are removed when a different run takes it over). */
+  files: z.array(z.string()),
+});
+export type RunFile = z.infer<typeof RunFileSchema>;
 
-export type InterventionKind = 'delete' | 'swap' | 'repeat' | 'plan';
+// ---------- sweep (DIR/metrics.json): the public flat-row format of docs/sweeps.md ----------
 
-export interface SweepMetrics {
+export const InterventionKindSchema = z.enum(['delete', 'swap', 'repeat', 'plan']);
+export type InterventionKind = z.infer<typeof InterventionKindSchema>;
+
+export const SweepMetricsSchema = z.object({
   /** Positions scored for KL/agreement/entropy (every non-BOS position); the loss uses as many (t = 0..T-2). */
-  tokens: number;
+  tokens: int,
   /** Documents the tokens came from (the units of the standard errors). */
-  docs: number;
-  kl_mean: number;
-  kl_std: number;
-  kl_sem: number;
-  agreement: number;
-  agreement_std: number;
-  agreement_sem: number;
-  accuracy: number;
-  accuracy_std: number;
-  accuracy_sem: number;
-  accuracy_baseline: number;
-  loss: number;
-  loss_std: number;
-  loss_sem: number;
-  loss_baseline: number;
-  entropy_bits: number;
-  entropy_bits_std: number;
-  entropy_bits_sem: number;
-  entropy_bits_baseline: number;
-}
+  docs: int,
+  kl_mean: maybe,
+  kl_std: maybe,
+  kl_sem: maybe,
+  agreement: maybe,
+  agreement_std: maybe,
+  agreement_sem: maybe,
+  accuracy: maybe,
+  accuracy_std: maybe,
+  accuracy_sem: maybe,
+  accuracy_baseline: maybe,
+  loss: maybe,
+  loss_std: maybe,
+  loss_sem: maybe,
+  loss_baseline: maybe,
+  entropy_bits: maybe,
+  entropy_bits_std: maybe,
+  entropy_bits_sem: maybe,
+  entropy_bits_baseline: maybe,
+});
 
-export interface InterventionRow extends SweepMetrics {
-  kind: InterventionKind;
+export const InterventionRowSchema = SweepMetricsSchema.extend({
+  kind: InterventionKindSchema,
   /** First block touched by the intervention (-1 for a custom plan equal to the original order). */
-  layer: number;
+  layer: int,
   /** Block list executed. */
-  plan: number[];
+  plan: z.array(int),
   /** layer / (L - 1). */
-  relative_depth: number;
+  relative_depth: maybe,
   /** Short label (delete_3, swap_0, repeat5_2, plan_0-1-3-2). */
-  name: string;
+  name: z.string(),
   /** Plan-wide differences: loss - loss_baseline, entropy_bits - entropy_bits_baseline. */
-  loss_delta: number;
-  entropy_bits_delta: number;
-}
+  loss_delta: maybe,
+  entropy_bits_delta: maybe,
+});
 
-export interface SweepBaseline {
-  plan: number[];
-  tokens: number;
-  docs: number;
-  loss: number;
-  loss_std: number;
-  loss_sem: number;
-  accuracy: number;
-  accuracy_std: number;
-  accuracy_sem: number;
-  entropy_bits: number;
-  entropy_bits_std: number;
-  entropy_bits_sem: number;
-}
+export const SweepBaselineSchema = z.object({
+  plan: z.array(int),
+  tokens: int,
+  docs: int,
+  loss: maybe,
+  loss_std: maybe,
+  loss_sem: maybe,
+  accuracy: maybe,
+  accuracy_std: maybe,
+  accuracy_sem: maybe,
+  entropy_bits: maybe,
+  entropy_bits_std: maybe,
+  entropy_bits_sem: maybe,
+});
 
-export interface SweepSummary {
-  interventions: number;
-  mean_agreement: number;
-  /** Same mean without the interventions that touch the first block or the last block (layer 0 / L-1 for delete, 0 / L-2 for swap). */
-  mean_agreement_excluding_ends: number | null;
-  min_agreement: number;
-  max_agreement: number;
-  mean_kl: number;
-  definition: string;
-}
+export const SweepSummarySchema = z.object({
+  interventions: int,
+  mean_agreement: maybe,
+  /** Same mean without the interventions that touch the first block or the last block. */
+  mean_agreement_excluding_ends: maybe,
+  min_agreement: maybe,
+  max_agreement: maybe,
+  mean_kl: maybe,
+  definition: z.string(),
+});
 
-export interface SweepResult {
-  provenance: Provenance;
+export const SweepResultSchema = z.object({
+  provenance: ProvenanceSchema,
   /** Number of blocks L of the model. */
-  layers: number;
-  data?: DataProvenance;
+  layers: int.positive(),
+  data: DataProvenanceSchema.optional(),
   /** Same as manifest.json's choices. */
-  choices?: Record<string, unknown>;
+  choices: choicesSchema.optional(),
+  baseline: SweepBaselineSchema,
+  interventions: z.array(InterventionRowSchema),
+  /** Mean agreement over all interventions of a kind ("retains 72-95%" in the paper). */
+  summary: z.record(z.string(), SweepSummarySchema),
+});
+
+/**
+ * In memory the sweep's numbers are plain numbers (NaN where undefined); on disk NaN is null. The types
+ * keep the in-memory view so that code computing rows needs no null checks.
+ */
+type NumbersNotNull<T> = { [K in keyof T]: T[K] extends number | null ? Exclude<T[K], null> : T[K] };
+export type SweepMetrics = NumbersNotNull<z.infer<typeof SweepMetricsSchema>>;
+export type InterventionRow = NumbersNotNull<z.infer<typeof InterventionRowSchema>>;
+export type SweepBaseline = NumbersNotNull<z.infer<typeof SweepBaselineSchema>>;
+export type SweepSummary = Omit<NumbersNotNull<z.infer<typeof SweepSummarySchema>>, 'mean_agreement_excluding_ends'> & { mean_agreement_excluding_ends: number | null };
+export type SweepResult = Omit<z.infer<typeof SweepResultSchema>, 'baseline' | 'interventions' | 'summary'> & {
   baseline: SweepBaseline;
   interventions: InterventionRow[];
-  /** Mean agreement over all interventions of a kind ("retains 72-95%" in the paper). */
   summary: Record<string, SweepSummary>;
-}
+};
 
 // ---------- stages (DIR/<analysis>.json) ----------
+
+const stageBase = <A extends string>(analysis: A) =>
+  z.object({
+    analysis: z.literal(analysis),
+    provenance: ProvenanceSchema,
+    choices: choicesSchema,
+    /** Number of blocks L. */
+    layers: int.positive(),
+  });
 
 export interface StageFileBase {
   analysis: string;
@@ -135,87 +180,104 @@ export interface StageFileBase {
   layers: number;
 }
 
-export interface LocalAttentionResult extends StageFileBase {
-  analysis: 'local-attention';
-  windows: number[];
-  includeBos: boolean;
-  /** One entry per layer 0..L-1. */
-  perLayer: Array<{ layer: number; relativeDepth: number; windows: Record<string, Stat>; prev5: Stat }>;
-}
+/** `perLayer` must have L entries, `perPoint` L + 1: checked against the file's own `layers`. */
+const lengthIs = (key: string, extra: number) => (f: Record<string, unknown>, ctx: z.core.$RefinementCtx<unknown>) => {
+  const rows = f[key];
+  const L = f.layers as number;
+  if (Array.isArray(rows) && rows.length !== L + extra) ctx.addIssue({ code: 'custom', path: [key], message: `has ${rows.length} entries, expected ${L + extra}` });
+};
 
-export interface SubwordHeadsResult extends StageFileBase {
-  analysis: 'subword-heads';
-  examples: { multi: number; single: number; multiTokens: number };
+export const LocalAttentionResultSchema = stageBase('local-attention')
+  .extend({
+    windows: z.array(num),
+    includeBos: z.boolean(),
+    /** One entry per layer 0..L-1. */
+    perLayer: z.array(z.object({ layer: int, relativeDepth: num, windows: z.record(z.string(), StatSchema), prev5: StatSchema })),
+  })
+  .superRefine(lengthIs('perLayer', 0));
+export type LocalAttentionResult = z.infer<typeof LocalAttentionResultSchema>;
+
+const attentionRows = z.array(z.object({ word: z.string(), tokens: z.array(z.string()), attention: z.array(maybe) }));
+export const SubwordHeadsResultSchema = stageBase('subword-heads').extend({
+  examples: z.object({ multi: int, single: int, multiTokens: int }),
   /** Every head, best first: mean attention from the last sub-token to the first, multi vs single. */
-  heads: Array<{ layer: number; head: number; score: number; multi: Stat; single: Stat }>;
+  heads: z.array(z.object({ layer: int, head: int, score: num, multi: StatSchema, single: StatSchema })),
   /** Attention rows of the best head for the heatmap: last query to the last `width` keys. */
-  heatmap: { layer: number; head: number; width: number; multi: Array<{ word: string; tokens: string[]; attention: number[] }>; single: Array<{ word: string; tokens: string[]; attention: number[] }> };
-}
+  heatmap: z.object({ layer: int, head: int, width: int, multi: attentionRows, single: attentionRows }),
+});
+export type SubwordHeadsResult = z.infer<typeof SubwordHeadsResultSchema>;
 
-export interface LogitLensResult extends StageFileBase {
-  analysis: 'logit-lens';
-  /** L+1 points: 0 = embeddings, i = after block i-1. */
-  perPoint: Array<{ point: number; relativeDepth: number; entropyBits: Stat; klBits: Stat; agreement: Stat; rankOfFinalTop1: Stat }>;
-}
+export const LogitLensResultSchema = stageBase('logit-lens')
+  .extend({
+    /** L+1 points: 0 = embeddings, i = after block i-1. */
+    perPoint: z.array(z.object({ point: int, relativeDepth: num, entropyBits: StatSchema, klBits: StatSchema, agreement: StatSchema, rankOfFinalTop1: StatSchema })),
+  })
+  .superRefine(lengthIs('perPoint', 1));
+export type LogitLensResult = z.infer<typeof LogitLensResultSchema>;
 
-export interface NeuronsResult extends StageFileBase {
-  analysis: 'neurons';
-  mode: 'tl' | 'raw';
-  threshold: number;
-  perLayer: Array<{ layer: number; relativeDepth: number; dMlp: number; prediction: number; suppression: number; predictionDensity: number; suppressionDensity: number }>;
-  /** Strongest neurons by kurtosis, for inspection. */
-  top: Array<{ layer: number; neuron: number; kurtosis: number; skew: number; kind: 'prediction' | 'suppression' }>;
-}
+export const NeuronsResultSchema = stageBase('neurons')
+  .extend({
+    mode: z.enum(['tl', 'raw']),
+    threshold: num,
+    perLayer: z.array(z.object({ layer: int, relativeDepth: num, dMlp: int, prediction: int, suppression: int, predictionDensity: num, suppressionDensity: num })),
+    /** Strongest neurons by kurtosis, for inspection. */
+    top: z.array(z.object({ layer: int, neuron: int, kurtosis: num, skew: num, kind: z.enum(['prediction', 'suppression']) })),
+  })
+  .superRefine(lengthIs('perLayer', 0));
+export type NeuronsResult = z.infer<typeof NeuronsResultSchema>;
 
-export interface MlpNormResult extends StageFileBase {
-  analysis: 'mlp-norm';
-  perLayer: Array<{ layer: number; relativeDepth: number; norm: Stat }>;
-}
+export const MlpNormResultSchema = stageBase('mlp-norm')
+  .extend({ perLayer: z.array(z.object({ layer: int, relativeDepth: num, norm: StatSchema })) })
+  .superRefine(lengthIs('perLayer', 0));
+export type MlpNormResult = z.infer<typeof MlpNormResultSchema>;
 
-export interface RepeatResult extends StageFileBase {
-  analysis: 'repeat';
-  baselineEntropyBits: Stat;
-  rows: Array<{ blockLength: number; startLayer: number; relativeDepth: number; plan: number[]; entropyBits: Stat }>;
-}
+export const RepeatResultSchema = stageBase('repeat').extend({
+  baselineEntropyBits: StatSchema,
+  rows: z.array(z.object({ blockLength: int, startLayer: int, relativeDepth: num, plan: z.array(int), entropyBits: StatSchema })),
+});
+export type RepeatResult = z.infer<typeof RepeatResultSchema>;
 
-export interface CkaResult extends StageFileBase {
-  analysis: 'cka';
-  /** L x L matrices over block outputs 0..L-1. */
-  lastToken?: { matrix: number[][]; batches: number; batchSize: number };
-  allTokens?: { matrix: number[][]; batches: number };
-}
+const squareMatrix = z.array(z.array(maybe));
+export const CkaResultSchema = stageBase('cka')
+  .extend({
+    /** L x L matrices over block outputs 0..L-1. */
+    lastToken: z.object({ matrix: squareMatrix, batches: int, batchSize: int }).optional(),
+    allTokens: z.object({ matrix: squareMatrix, batches: int }).optional(),
+  })
+  .superRefine((f, ctx) => {
+    if (!f.lastToken && !f.allTokens) ctx.addIssue({ code: 'custom', path: ['lastToken'], message: 'neither lastToken nor allTokens present' });
+    for (const k of ['lastToken', 'allTokens'] as const) {
+      const m = f[k]?.matrix;
+      if (m && (m.length !== f.layers || m.some((row) => row.length !== f.layers)))
+        ctx.addIssue({ code: 'custom', path: [k, 'matrix'], message: `must be ${f.layers} x ${f.layers} numbers` });
+    }
+  });
+export type CkaResult = z.infer<typeof CkaResultSchema>;
 
-export interface ProbeResult extends StageFileBase {
-  analysis: 'wic' | 'probe';
-  status: 'done' | 'skipped';
-  reason?: string;
+const probeFields = {
+  status: z.enum(['done', 'skipped']),
+  reason: z.string().optional(),
   /** L+1 points like the logit lens (0 = embeddings). */
-  perPoint?: Array<{ point: number; relativeDepth: number; trainAccuracy: number; devAccuracy: number; l2: number }>;
-  chance?: number;
+  perPoint: z.array(z.object({ point: int, relativeDepth: num, trainAccuracy: num, devAccuracy: num, l2: num })).optional(),
+  chance: num.optional(),
   /** Examples used: WiC train / dev pairs, or the probe file's train / held-out spans. */
-  examples?: { train: number; dev: number };
-}
+  examples: z.object({ train: int, dev: int }).optional(),
+};
+const probeRefine = (f: { status: string; perPoint?: unknown[]; layers: number }, ctx: z.core.$RefinementCtx<unknown>) => {
+  if (f.status !== 'done') return;
+  if (!f.perPoint) ctx.addIssue({ code: 'custom', path: ['perPoint'], message: 'required when status is done' });
+  else lengthIs('perPoint', 1)(f as unknown as Record<string, unknown>, ctx);
+};
+export const WicResultSchema = stageBase('wic').extend(probeFields).superRefine(probeRefine);
+export const SpanProbeResultSchema = stageBase('probe').extend(probeFields).superRefine(probeRefine);
+export type ProbeResult = z.infer<typeof WicResultSchema> | z.infer<typeof SpanProbeResultSchema>;
 
-export interface StageBoundariesResult extends StageFileBase {
-  analysis: 'stages';
-  boundaries: Array<{ stage: 2 | 3 | 4; layer: number; relativeDepth: number; evidence: string[] }>;
-  method: string;
-  signalsUsed: string[];
-}
+export const StageBoundariesResultSchema = stageBase('stages').extend({
+  boundaries: z.array(z.object({ stage: z.union([z.literal(2), z.literal(3), z.literal(4)]), layer: int, relativeDepth: num, evidence: z.array(z.string()) })),
+  method: z.string(),
+  signalsUsed: z.array(z.string()),
+});
+export type StageBoundariesResult = z.infer<typeof StageBoundariesResultSchema>;
 
 export type StageResult = LocalAttentionResult | SubwordHeadsResult | LogitLensResult | NeuronsResult | MlpNormResult | RepeatResult | CkaResult | ProbeResult | StageBoundariesResult;
 
-/** File name of each analysis in a run directory. */
-export const ANALYSIS_FILES = {
-  'local-attention': 'local-attention.json',
-  'subword-heads': 'subword-heads.json',
-  'logit-lens': 'logit-lens.json',
-  neurons: 'neurons.json',
-  'mlp-norm': 'mlp-norm.json',
-  repeat: 'repeat.json',
-  cka: 'cka.json',
-  wic: 'wic.json',
-  probe: 'probe.json',
-  stages: 'stages.json',
-} as const;
-export type AnalysisName = keyof typeof ANALYSIS_FILES;

@@ -16,11 +16,13 @@
  * the next batch and adds the same values in the same order as an uninterrupted one.
  */
 import { Executor, type ModelLike } from '../model/executor.js';
-import { defaultPlan, validatePlan } from '../model/forward.js';
-import type { Batch } from '../data/windows.js';
+import { defaultPlan, runPlan, validatePlan, type BlockFn } from '../model/forward.js';
+import { batchWindows, type PaddedBatch } from '../model/batches.js';
 import { LayerlabError } from '../util/errors.js';
 import { BaselineAccumulator, BaselineBatch, PlanAccumulator, type BatchLayout } from './metrics.js';
 import { executionOrder, PlanTrie, type TrieNode } from './plan-trie.js';
+import { LOGIT_CHUNK_BYTES, logitChunkRows } from '../model/readout.js';
+import { sweepMetricsAnalysis } from './metrics-analysis.js';
 
 export type SweepStrategy = 'trie' | 'recompute' | 'paper';
 
@@ -76,36 +78,15 @@ export interface SweepOutcome {
   stats: { blocks: number; unembedRows: number; batchesRun: number; ms: number };
 }
 
-export interface SweepBatch extends Batch {
-  /** Real length of each window (rows are right-padded to `seq`). */
-  lengths: number[];
-}
+export type SweepBatch = PaddedBatch;
 
 /**
- * Batches the engine runs, in order (deterministic for the same windows and maxBatchTokens). Windows are
- * sorted by length (longest first, then corpus order) and grouped while batch x longest <= maxBatchTokens
- * and every window is at least 3/4 of the longest; shorter windows are right-padded (with their BOS id).
- * The models have no attention mask, but with causal attention tokens after a window's end cannot change
- * its logits, and padded rows are never scored. 'paper' runs one window per batch.
+ * Batches the engine runs, in order (deterministic for the same windows and maxBatchTokens): windows of
+ * at least 3/4 of the longest share a batch, right-padded (src/model/batches.ts); 'paper' runs one window
+ * per batch.
  */
 export function sweepBatches(data: SweepData, maxBatchTokens: number, strategy: SweepStrategy = 'trie'): SweepBatch[] {
-  if (!Number.isInteger(maxBatchTokens) || maxBatchTokens < 1) throw new LayerlabError(`tokens per batch must be a positive integer, got ${maxBatchTokens}`);
-  const w = data.windows;
-  const order = w.map((_, i) => i).sort((a, b) => w[b].length - w[a].length);
-  const batches: SweepBatch[] = [];
-  for (let i = 0; i < order.length; ) {
-    const seq = w[order[i]].length;
-    const rows = [order[i++]];
-    if (strategy !== 'paper')
-      while (i < order.length && (rows.length + 1) * seq <= maxBatchTokens && 4 * w[order[i]].length >= 3 * seq) rows.push(order[i++]);
-    const ids = new Int32Array(rows.length * seq);
-    rows.forEach((k, b) => {
-      ids.fill(w[k][0], b * seq, (b + 1) * seq);
-      ids.set(w[k], b * seq);
-    });
-    batches.push({ ids, batch: rows.length, seq, windowIndex: rows, lengths: rows.map((k) => w[k].length) });
-  }
-  return batches;
+  return batchWindows(data.windows, maxBatchTokens, { minFill: 0.75, oneWindow: strategy === 'paper' });
 }
 
 export function runSweep(model: ModelLike, plans: readonly (readonly number[])[], data: SweepData, opts: SweepEngineOptions): SweepOutcome {
@@ -133,15 +114,15 @@ export function runSweep(model: ModelLike, plans: readonly (readonly number[])[]
 
   const batches = sweepBatches(data, opts.maxBatchTokens, strategy);
   const tokens = data.windows.reduce((s, w) => s + w.length - 1, 0);
-  let baselineAcc = new BaselineAccumulator();
-  let accs = unique.map(() => new PlanAccumulator());
+  // The per-plan metrics are an analysis under the contract (metrics-analysis.ts): the engine only runs plans.
+  const metrics = sweepMetricsAnalysis;
+  let state = metrics.init(unique.length);
   let batchesDone = 0, tokensDone = 0;
   if (opts.state) {
     const s = opts.state;
     if (s.version !== 1 || s.batches !== batches.length || JSON.stringify(s.plans) !== JSON.stringify(unique) || s.accumulators.length !== unique.length)
       throw new LayerlabError('saved sweep state does not match this sweep (plans or batches differ); rerun with a fresh output folder');
-    baselineAcc = BaselineAccumulator.fromJSON(s.baseline);
-    accs = s.accumulators.map((a) => PlanAccumulator.fromJSON(a));
+    state = { baseline: BaselineAccumulator.fromJSON(s.baseline), plans: s.accumulators.map((a) => PlanAccumulator.fromJSON(a)) };
     batchesDone = s.batchesDone;
     tokensDone = s.tokensDone;
   }
@@ -149,7 +130,7 @@ export function runSweep(model: ModelLike, plans: readonly (readonly number[])[]
   const stats = { blocks: 0, unembedRows: 0, batchesRun: 0, ms: 0 };
   const progress = { batchesDone, batches: batches.length, planRunsDone: batchesDone * unique.length, planRuns: batches.length * unique.length, tokensDone, tokens };
   opts.onProgress?.({ ...progress });
-  const chunkBytes = opts.logitsChunkBytes ?? 64 * 2 ** 20;
+  const chunkBytes = opts.logitsChunkBytes ?? LOGIT_CHUNK_BYTES;
   let baseBuf = new Float32Array(0);
   let chunkBuf = new Float32Array(0);
   // One executor (and its scratch buffers) while consecutive batches have the same shape.
@@ -164,7 +145,7 @@ export function runSweep(model: ModelLike, plans: readonly (readonly number[])[]
     const layout: BatchLayout = { ids: batch.ids, batch: batch.batch, seq: batch.seq, windowDoc: batch.windowIndex.map((w) => data.docIndex[w]), lengths: batch.lengths };
     const ex = executorFor(batch.batch, batch.seq);
     const rows = ex.rows;
-    const chunkRows = Math.max(1, Math.min(rows, Math.floor(chunkBytes / (V * 4))));
+    const chunkRows = Math.min(rows, logitChunkRows(V, chunkBytes));
     if (chunkBuf.length < chunkRows * V) chunkBuf = new Float32Array(chunkRows * V);
     const chunk = chunkBuf;
     const block = (r: Float32Array, layer: number, slot: number) => {
@@ -196,18 +177,14 @@ export function runSweep(model: ModelLike, plans: readonly (readonly number[])[]
         const n = Math.min(chunkRows, rows - r0);
         const logits = ex.unembed(normed.subarray(r0 * D, (r0 + n) * D), n, chunk.subarray(0, n * V));
         stats.unembedRows += n;
-        for (const i of targets) accs[i].addRows(base, logits, r0, n);
+        for (const i of targets) metrics.addRows(state, i, base, logits, r0, n);
       }
       for (let k = 0; k < targets.length; k++) planDone();
     };
-    const run = (plan: readonly number[]) => {
-      let r = ex.embed(batch.ids);
-      plan.forEach((l, slot) => (r = block(r, l, slot)));
-      return r;
-    };
+    const run = (plan: readonly number[]) => runPlan(ex, ex.embed(batch.ids), plan, 0, block);
     const identity = new Set(unique.map((p, i) => (keyOf(p) === keyOf(baselinePlan) ? i : -1)).filter((i) => i >= 0));
     const addIdentity = (base: BaselineBatch) => {
-      for (const i of identity) accs[i].addRows(base, base.logits, 0, rows);
+      for (const i of identity) metrics.addRows(state, i, base, base.logits, 0, rows);
       for (let k = 0; k < identity.size; k++) planDone();
     };
 
@@ -218,14 +195,14 @@ export function runSweep(model: ModelLike, plans: readonly (readonly number[])[]
           return base;
         }
         const b = baselineOf(resid);
-        baselineAcc.addBatch(b);
+        metrics.addBaseline(state, b);
         addIdentity(b);
         evaluate(resid, b, node.terminals.filter((i) => !identity.has(i)));
         return b;
       });
     } else if (strategy === 'recompute') {
       const base = baselineOf(run(baselinePlan));
-      baselineAcc.addBatch(base);
+      metrics.addBaseline(state, base);
       addIdentity(base);
       unique.forEach((p, i) => {
         if (!identity.has(i)) evaluate(run(p), base, [i]);
@@ -234,7 +211,7 @@ export function runSweep(model: ModelLike, plans: readonly (readonly number[])[]
       // The paper's method: the original model is rerun for every plan (and the plan from scratch).
       unique.forEach((p, i) => {
         const base = baselineOf(run(baselinePlan));
-        if (i === 0) baselineAcc.addBatch(base);
+        if (i === 0) metrics.addBaseline(state, base);
         if (identity.has(i)) addIdentity(base);
         else evaluate(run(p), base, [i]);
       });
@@ -248,11 +225,11 @@ export function runSweep(model: ModelLike, plans: readonly (readonly number[])[]
     opts.onProgress?.({ ...progress });
     opts.onBatch?.({
       version: 1, plans: unique, batches: batches.length, batchesDone, tokensDone,
-      baseline: baselineAcc.toJSON(), accumulators: accs.map((a) => a.toJSON()),
+      baseline: state.baseline.toJSON(), accumulators: state.plans.map((a) => a.toJSON()),
     });
   }
   stats.ms = performance.now() - started;
-  return { baseline: baselineAcc, plans: inputToUnique.map((u) => accs[u]), tokens, batches: batches.length, stats };
+  return { baseline: state.baseline, plans: inputToUnique.map((u) => state.plans[u]), tokens, batches: batches.length, stats };
 }
 
 /**
@@ -269,14 +246,22 @@ function runTrieBatch(
   ex: Executor,
   ids: Int32Array,
   cacheBytes: number,
-  block: (r: Float32Array, layer: number, slot: number) => Float32Array,
+  block: BlockFn,
   onNode: (node: TrieNode, resid: Float32Array, base: BaselineBatch | undefined) => BaselineBatch,
 ): void {
   const capacity = Math.floor(cacheBytes / (ex.rows * ex.model.config.dModel * 4));
   const cache = new Map<number, Float32Array>();
   let base: BaselineBatch | undefined;
-  const residOf = (node: TrieNode): Float32Array =>
-    cache.get(node.id) ?? (node.parent ? block(residOf(node.parent), node.block, node.depth - 1) : ex.embed(ids));
+  /** A node's residual: its plan prefix run from the nearest cached ancestor (or the embedding). */
+  const residOf = (node: TrieNode): Float32Array => {
+    const path: number[] = [];
+    let from: TrieNode = node;
+    while (!cache.has(from.id) && from.parent) {
+      path.push(from.block);
+      from = from.parent;
+    }
+    return runPlan(ex, cache.get(from.id) ?? ex.embed(ids), path.reverse(), from.depth, block);
+  };
 
   // Residuals are handed down in a box the callee empties, so no caller frame keeps a reference to them.
   const visit = (node: TrieNode, box: { r?: Float32Array }): void => {

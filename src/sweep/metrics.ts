@@ -11,61 +11,11 @@
  * standard error across documents (sample std of per-document means / sqrt(documents)).
  */
 import type { Backend } from '../backend/index.js';
-import { RunningStats, type RunningStatsJSON } from '../analyses/math/running-stats.js';
+import { DocStats, type DocStatsState, type DocStatsSummary } from '../stats/doc-stats.js';
 
-export interface MetricSummary {
-  count: number;
-  docs: number;
-  mean: number;
-  std: number;
-  sem: number;
-}
-
-export interface DocPooledJSON {
-  tokens: RunningStatsJSON;
-  /** Per-document sums and counts, indexed by document number (0 where a document has no values). */
-  docSum: number[];
-  docCount: number[];
-}
-
-/**
- * Token-pooled mean/std (Welford) plus per-document sums for the across-document standard error.
- * Compact on disk (two numbers per document), and exact through a JSON round trip.
- */
-export class DocPooledStats {
-  private tokens = new RunningStats();
-  private docSum: number[] = [];
-  private docCount: number[] = [];
-
-  add(doc: number, x: number): void {
-    this.tokens.add(x);
-    while (this.docSum.length <= doc) {
-      this.docSum.push(0);
-      this.docCount.push(0);
-    }
-    this.docSum[doc] += x;
-    this.docCount[doc] += 1;
-  }
-
-  summary(): MetricSummary {
-    const means = new RunningStats();
-    for (let d = 0; d < this.docSum.length; d++) if (this.docCount[d] > 0) means.add(this.docSum[d] / this.docCount[d]);
-    return { count: this.tokens.count, docs: means.count, mean: this.tokens.mean, std: this.tokens.std, sem: means.sem };
-  }
-
-  toJSON(): DocPooledJSON {
-    return { tokens: this.tokens.toJSON(), docSum: [...this.docSum], docCount: [...this.docCount] };
-  }
-
-  static fromJSON(j: DocPooledJSON): DocPooledStats {
-    const s = new DocPooledStats();
-    s.tokens = RunningStats.fromJSON(j.tokens);
-    if (!Array.isArray(j.docSum) || !Array.isArray(j.docCount) || j.docSum.length !== j.docCount.length) throw new Error('DocPooledStats.fromJSON: docSum/docCount mismatch');
-    s.docSum = j.docSum.map(Number);
-    s.docCount = j.docCount.map(Number);
-    return s;
-  }
-}
+/** Earlier names of the stats module's accumulator, kept for callers. */
+export { DocStats as DocPooledStats };
+export type { DocStatsSummary as MetricSummary, DocStatsState as DocPooledJSON };
 
 /** The token layout of one batch: B windows of T tokens, each row's document. */
 export interface BatchLayout {
@@ -100,9 +50,9 @@ export class BaselineBatch {
 
 /** Baseline model's own metrics (accumulated once per batch, not per plan). */
 export class BaselineAccumulator {
-  accuracy = new DocPooledStats();
-  loss = new DocPooledStats();
-  entropy = new DocPooledStats();
+  accuracy = new DocStats();
+  loss = new DocStats();
+  entropy = new DocStats();
 
   addBatch(base: BaselineBatch): void {
     const { ids, seq: T, windowDoc, lengths } = base.layout;
@@ -123,11 +73,19 @@ export class BaselineAccumulator {
     return { accuracy: this.accuracy.toJSON(), loss: this.loss.toJSON(), entropy: this.entropy.toJSON() };
   }
 
+  /** Folds another shard's accumulator into this one. */
+  merge(o: BaselineAccumulator): this {
+    this.accuracy.merge(o.accuracy);
+    this.loss.merge(o.loss);
+    this.entropy.merge(o.entropy);
+    return this;
+  }
+
   static fromJSON(j: ReturnType<BaselineAccumulator['toJSON']>): BaselineAccumulator {
     const a = new BaselineAccumulator();
-    a.accuracy = DocPooledStats.fromJSON(j.accuracy);
-    a.loss = DocPooledStats.fromJSON(j.loss);
-    a.entropy = DocPooledStats.fromJSON(j.entropy);
+    a.accuracy = DocStats.fromJSON(j.accuracy);
+    a.loss = DocStats.fromJSON(j.loss);
+    a.entropy = DocStats.fromJSON(j.entropy);
     return a;
   }
 }
@@ -137,11 +95,11 @@ export type PlanMetric = (typeof PLAN_METRICS)[number];
 
 /** One intervened plan's metrics against the baseline. */
 export class PlanAccumulator {
-  kl = new DocPooledStats();
-  agreement = new DocPooledStats();
-  accuracy = new DocPooledStats();
-  loss = new DocPooledStats();
-  entropy = new DocPooledStats();
+  kl = new DocStats();
+  agreement = new DocStats();
+  accuracy = new DocStats();
+  loss = new DocStats();
+  entropy = new DocStats();
 
   /**
    * Adds rows r0..r0+n-1 of the batch, given the intervened logits of exactly those rows ([n, V]).
@@ -169,13 +127,19 @@ export class PlanAccumulator {
     }
   }
 
-  toJSON(): Record<PlanMetric, DocPooledJSON> {
+  toJSON(): Record<PlanMetric, DocStatsState> {
     return { kl: this.kl.toJSON(), agreement: this.agreement.toJSON(), accuracy: this.accuracy.toJSON(), loss: this.loss.toJSON(), entropy: this.entropy.toJSON() };
   }
 
-  static fromJSON(j: Record<PlanMetric, DocPooledJSON>): PlanAccumulator {
+  /** Folds another shard's accumulator into this one. */
+  merge(o: PlanAccumulator): this {
+    for (const m of PLAN_METRICS) this[m].merge(o[m]);
+    return this;
+  }
+
+  static fromJSON(j: Record<PlanMetric, DocStatsState>): PlanAccumulator {
     const a = new PlanAccumulator();
-    for (const m of PLAN_METRICS) a[m] = DocPooledStats.fromJSON(j[m]);
+    for (const m of PLAN_METRICS) a[m] = DocStats.fromJSON(j[m]);
     return a;
   }
 }

@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadModelDir } from '../../src/model/model.js';
-import { runPaper, type PaperOutcome } from '../../src/paper/run-paper.js';
-import { ANALYSIS_FILES } from '../../src/results/schema.js';
+import { runPaper, type PaperOutcome } from '../../src/runs/paper.js';
+import { ANALYSIS_FILES } from '../../src/results/run-files.js';
 import { needsShared, sharedPath } from '../helpers/shared.js';
 import { artifactsDir, tempDir } from '../report/helpers.js';
 import { chromiumOrReason, figureStates, withReportPage } from '../report/page.js';

@@ -7,7 +7,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
-  AnalysisName,
   CkaResult,
   InterventionRow,
   LocalAttentionResult,
@@ -22,7 +21,7 @@ import type {
   SubwordHeadsResult,
   SweepResult,
 } from '../../src/results/schema.js';
-import { ANALYSIS_FILES } from '../../src/results/schema.js';
+import { ANALYSIS_FILES, type AnalysisName } from '../../src/results/run-files.js';
 import { mulberry32 } from '../../src/analyses/math/prng.js';
 import type { Provenance } from '../../src/util/provenance.js';
 
@@ -44,7 +43,7 @@ export interface FixtureOptions {
 
 const rng = mulberry32;
 
-const stat = (mean: number, std: number, count: number, docs = 64): Stat => ({ count, mean, std, sem: std / Math.sqrt(docs) });
+const stat = (mean: number, std: number, count: number, docs = 64): Stat => ({ mean, std, sem: std / Math.sqrt(docs), n: count, docs });
 
 export function fixtureProvenance(model: string, created = '2025-01-01T00:00:00.000Z'): Provenance {
   return {

@@ -10,6 +10,7 @@ import { loadTokenizer } from '../../src/load/tokenizer.js';
 import { maxAbsDiff, openGolden } from '../helpers/golden.js';
 import { needsShared, sharedPath } from '../helpers/shared.js';
 import { charTokenizer } from './helpers.js';
+import { decodeState, encodeState } from '../../src/results/state-codec.js';
 
 function residuals(model: ReturnType<typeof loadModelDir>, rows: number[][]): Float32Array[] {
   const res = forward(model, rows, { cache: ['blocks.*.hook_resid_post'], skipLogits: true });
@@ -23,7 +24,7 @@ test('CKA end to end: diagonal 1, symmetric, both samplings, partial last batch,
   const rows = Array.from({ length: 6 }, (_, b) => Array.from({ length: 12 }, (_, t) => (t === 0 ? 1 : (b * 31 + t * 17) % V)));
   const cka = new CkaAnalysis(L, D, model.backend, { batchSize: 4 });
   for (let i = 0; i < 6; i += 2) cka.addBatch(residuals(model, rows.slice(i, i + 2)), 2, 12);
-  const copy = CkaAnalysis.fromJSON(JSON.parse(JSON.stringify(cka.toJSON())), model.backend, { batchSize: 4 });
+  const copy = CkaAnalysis.fromState(decodeState(encodeState(cka.toState())), model.backend, { batchSize: 4 });
   const r = cka.finish();
   assert.deepEqual(copy.finish(), r);
   // 6 last-token vectors: one full batch of 4, and 2 left over (fewer than 4: not used).
@@ -33,10 +34,10 @@ test('CKA end to end: diagonal 1, symmetric, both samplings, partial last batch,
     assert.equal(m.length, L);
     for (let i = 0; i < L; i++) {
       assert.equal(m[i][i], 1);
-      for (let j = 0; j < L; j++) assert.ok(Math.abs(m[i][j] - m[j][i]) < 1e-12);
+      for (let j = 0; j < L; j++) assert.ok(Math.abs(m[i][j]! - m[j][i]!) < 1e-12);
     }
   }
-  for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) assert.ok(r.allTokens!.matrix[i][j] <= 1 + 1e-9);
+  for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) assert.ok(r.allTokens!.matrix[i][j]! <= 1 + 1e-9);
 });
 
 test('BLAS-Gram CKA accumulator equals the reference CkaAccumulator', () => {

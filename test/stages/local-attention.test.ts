@@ -31,14 +31,14 @@ test('hand-built patterns: previous-token head, BOS sink and uniform give the wi
   assert.ok(Math.abs(r.windows['1'].mean! - 0.6) < 1e-7);
   assert.ok(Math.abs(r.windows['2'].mean! - 0.7) < 1e-7);
   assert.ok(Math.abs(r.windows['16'].mean! - 1) < 1e-7);
-  assert.equal(r.windows['1'].count, 5);
+  assert.equal(r.windows['1'].n, 5);
   // Without BOS: queries 2..5, the sink head contributes 0.
   const noBos = new LocalAttentionAccumulator(1, { windows: [1, 16], includeBos: false });
   noBos.addPattern(0, A, [1, 2, T, T], [0]);
   const n = noBos.perLayer()[0];
   assert.ok(Math.abs(n.windows['1'].mean! - 0.5) < 1e-7);
   assert.ok(Math.abs(n.windows['16'].mean! - 0.5) < 1e-7);
-  assert.equal(n.windows['1'].count, 4);
+  assert.equal(n.windows['1'].n, 4);
 });
 
 test('accumulator equals the math functions on random patterns, pooled over rows; prev5 is one value per window', () => {
@@ -56,7 +56,7 @@ test('accumulator equals the math functions on random patterns, pooled over rows
     const means = ref.windows.map((k) => r.windows[String(k)].mean!);
     means.forEach((m, i) => assert.ok(m >= (means[i - 1] ?? 0) - 1e-12 && m <= 1 + 1e-9));
     const per = Array.from({ length: B }, (_, b) => previousTokensMeanEntry(A.subarray(b * H * T * T, (b + 1) * H * T * T), [H, T, T], { includeBos }));
-    assert.equal(r.prev5.count, B);
+    assert.equal(r.prev5.n, B);
     assert.ok(Math.abs(r.prev5.mean! - per.reduce((x, y) => x + y) / B) < 1e-9);
     assert.ok(r.prev5.sem! > 0);
   }

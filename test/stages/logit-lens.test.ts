@@ -59,7 +59,7 @@ test('LogitLensAccumulator: after-BOS positions, token counts, JSON round trip',
   acc.addBatch(model, points(res, L), B, T, [0, 1]);
   const per = acc.perPoint();
   assert.equal(per.length, L + 1);
-  assert.equal(per[0].entropyBits.count, B * (T - 1));
+  assert.equal(per[0].entropyBits.n, B * (T - 1));
   assert.equal(per[L].klBits.mean, 0);
   assert.equal(per[L].agreement.mean, 1);
   assert.equal(per[L].relativeDepth, 1);
@@ -87,7 +87,7 @@ test('stories260k: mean logit-lens entropy and KL per point match expected.json 
   // The reference averages every predicting position: 0..T-2 of each window (BOS included, last excluded).
   acc.addBatch(model, points(res, L), windows.length, W + 1, windows.map((_, i) => i), (t, T) => t <= T - 2);
   const per = acc.perPoint();
-  assert.equal(per[0].entropyBits.count, 2048);
+  assert.equal(per[0].entropyBits.n, 2048);
   const wantH = expected.eval.baseline_logit_lens_mean_entropy_bits as number[];
   const wantKl = expected.eval.baseline_logit_lens_mean_kl_final_bits as number[];
   per.forEach((p, i) => {

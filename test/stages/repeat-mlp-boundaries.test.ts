@@ -10,6 +10,7 @@ import { proposeStages } from '../../src/analyses/stage-boundaries-analysis.js';
 import type { LocalAttentionResult, LogitLensResult, MlpNormResult, NeuronsResult, Stat } from '../../src/results/schema.js';
 import { openGolden } from '../helpers/golden.js';
 import { tempDir } from './helpers.js';
+import { fixtureResults } from '../report/fixtures.js';
 
 test('repeatPlan interleaves each layer of the block', () => {
   assert.deepEqual(repeatPlan(8, 2, 3), [0, 1, 2, 2, 3, 3, 4, 4, 5, 6, 7]);
@@ -35,7 +36,7 @@ test('repeat entropies equal the golden final-point entropies of the repeat plan
     return s / (B * (T - 1));
   };
   assert.ok(Math.abs(r.baselineEntropyBits.mean! - meanAfterBos('baseline', L)) < 1e-4);
-  assert.equal(r.baselineEntropyBits.count, B * (T - 1));
+  assert.equal(r.baselineEntropyBits.n, B * (T - 1));
   r.rows.forEach((row, k) => {
     assert.deepEqual(row.plan, g.expected.plans[`repeat_${k}`]);
     assert.ok(Math.abs(row.entropyBits.mean! - meanAfterBos(`repeat_${k}`, L + 1)) < 1e-4, `repeat_${k}`);
@@ -59,13 +60,13 @@ test('MLP output norm equals the norm of the golden mlp_out after BOS', () => {
         s += Math.sqrt(q);
       }
     assert.ok(Math.abs(p.norm.mean! - s / (B * (T - 1))) < 1e-4);
-    assert.equal(p.norm.count, B * (T - 1));
+    assert.equal(p.norm.n, B * (T - 1));
   });
 });
 
 test('stage boundaries read deletion KL from a sweep folder and combine the signals', (t) => {
   const L = 8;
-  const stat = (mean: number): Stat => ({ count: 10, mean, std: 0.1, sem: 0.01 });
+  const stat = (mean: number): Stat => ({ mean, std: 0.1, sem: 0.01, n: 10, docs: 10 });
   const base = { provenance: {} as never, choices: {}, layers: L };
   const prev5 = [0.05, 0.12, 0.1, 0.04, 0.03, 0.03, 0.02, 0.02];
   const la = { ...base, analysis: 'local-attention', windows: [1], includeBos: true, perLayer: prev5.map((v, layer) => ({ layer, relativeDepth: layer / 7, windows: {}, prev5: stat(v) })) } as LocalAttentionResult;
@@ -78,7 +79,10 @@ test('stage boundaries read deletion KL from a sweep folder and combine the sign
   const mn = { ...base, analysis: 'mlp-norm', perLayer: norms.map((v, layer) => ({ layer, relativeDepth: layer / 7, norm: stat(v) })) } as MlpNormResult;
   const sweep = tempDir(t);
   const klDel = [5, 2, 0.5, 0.1, 0.1, 0.1, 0.2, 1];
-  writeFileSync(join(sweep, 'metrics.json'), JSON.stringify({ interventions: klDel.map((v, layer) => ({ kind: 'delete', layer, kl_mean: v })) }));
+  // A valid metrics.json (it is read through its validator) whose deletion rows carry these KLs.
+  const metrics = fixtureResults({ layers: L }).sweep;
+  for (const r of metrics.interventions) if (r.kind === 'delete') r.kl_mean = klDel[r.layer];
+  writeFileSync(join(sweep, 'metrics.json'), JSON.stringify(metrics));
   const r = proposeStages(L, { localAttention: la, logitLens: ll, neurons: ne, mlpNorm: mn, sweepDir: sweep });
   assert.equal(r.boundaries.length, 3);
   assert.ok(r.signalsUsed.includes('deletion KL'));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadModelDir } from '../../src/model/model.js';
 import { loadTokenizer } from '../../src/load/tokenizer.js';
 import { readDocuments } from '../../src/data/documents.js';
-import { runStages, STAGE_FILES, type StagesOptions } from '../../src/analyses/run-stages.js';
+import { runStages, STAGE_FILES, type StagesOptions } from '../../src/runs/stages.js';
 import type { Manifest, ProbeResult, StageBoundariesResult, SubwordHeadsResult } from '../../src/results/schema.js';
 import { goldenNames, openGolden } from '../helpers/golden.js';
 import { needsShared, repoRoot, sharedPath } from '../helpers/shared.js';

@@ -1,5 +1,4 @@
 /** Pure numeric building blocks of the stage analyses (no model, no I/O). */
-export * from './running-stats.js';
 export * from './moments.js';
 export * from './cka.js';
 export * from './logistic.js';

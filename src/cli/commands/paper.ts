@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runPaper } from '../../paper/run-paper.js';
+import { runPaper } from '../../runs/paper.js';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
 import { openModel } from '../open-model.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
@@ -11,6 +11,7 @@ interface PaperCliOptions {
   textField: string;
   maxTokens?: string;
   maxDocs?: string;
+  shardDocs?: string;
   seqLen?: string;
   interventions?: string;
   wic?: string;
@@ -32,13 +33,14 @@ export function registerPaper(program: Command): void {
     .option('--interventions <list>', 'sweep interventions (default delete,swap,repeat:5)')
     .option('--wic <dir>', 'WiC dataset folder for the WiC probe (without it the probe is recorded as skipped)')
     .option('--no-png', 'skip the PNG files of the report')
+    .option('--shard-docs <n>', 'documents per data shard, one job each (default: the whole corpus is one shard); results are merged in shard order')
     .option('--fresh', 'recompute everything even if --out holds results of the same command')
     .action(
       runCommand(async (o: PaperCliOptions) => {
         const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
         const model = await openModel(o.model);
         const r = await runPaper(model, {
-          data: o.data, out: o.out, textField: o.textField, maxTokens: num(o.maxTokens, '--max-tokens'), maxDocs: num(o.maxDocs, '--max-docs'),
+          data: o.data, out: o.out, textField: o.textField, maxTokens: num(o.maxTokens, '--max-tokens'), maxDocs: num(o.maxDocs, '--max-docs'), shardDocs: num(o.shardDocs, '--shard-docs'),
           seqLen: num(o.seqLen, '--seq-len'), interventions: o.interventions ? parseInterventionSpecs(o.interventions) : undefined,
           wicDir: o.wic, png: o.png, fresh: o.fresh, command: process.argv.slice(2),
         });

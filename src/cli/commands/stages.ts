@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { readDocuments } from '../../data/documents.js';
 import { loadTokenizer, requireBos } from '../../load/tokenizer.js';
-import { DEFAULT_ANALYSES, runStages, STAGE_ANALYSES, type StageAnalysis } from '../../analyses/run-stages.js';
+import { DEFAULT_ANALYSES, runStages, STAGE_ANALYSES, type StageAnalysis } from '../../runs/stages.js';
 import { LayerlabError } from '../../util/errors.js';
 import { openModel } from '../open-model.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface StagesCliOptions {
+  shardDocs?: string;
   model: string;
   data: string;
   out: string;
@@ -64,6 +65,7 @@ export function registerStages(program: Command): void {
     .option('--subword-max-examples <n>', 'most multi-token examples (default 1000)')
     .option('--cka-batch <n>', 'last-token CKA minibatch size (default 128)')
     .option('--cka-all-tokens-bos', 'include the BOS position in all-token CKA (default excluded)')
+    .option('--shard-docs <n>', 'documents per data shard, one job each (default: the whole corpus is one shard); results are merged in shard order')
     .option('--fresh', 'start over even if --out holds an unfinished run of the same command')
     .action(
       runCommand(async (o: StagesCliOptions) => {
@@ -84,6 +86,7 @@ export function registerStages(program: Command): void {
             maxDocs,
             seqLen: num(o.seqLen, '--seq-len'),
             batchTokens: num(o.batchTokens, '--batch-tokens'),
+            shardDocs: num(o.shardDocs, '--shard-docs'),
             includeBosAttention: o.attentionBos,
             neuronMode: o.neuronMode,
             repeatDocs: num(o.repeatDocs, '--repeat-docs'),

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
-import { BATCH_TOKENS_CAP, executeSweep, SEQ_LEN_CAP, type SweepRunOptions } from '../../sweep/run-sweep.js';
+import { BATCH_TOKENS_CAP, executeSweep, SEQ_LEN_CAP, type SweepRunOptions } from '../../runs/sweep.js';
 import { LayerlabError } from '../../util/errors.js';
 import { openModel } from '../open-model.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
-export { SEQ_LEN_CAP, BATCH_TOKENS_CAP, sweepChoices } from '../../sweep/run-sweep.js';
+export { SEQ_LEN_CAP, BATCH_TOKENS_CAP, sweepChoices } from '../../runs/sweep.js';
 
 interface SweepOpts {
   model: string;
@@ -16,6 +16,7 @@ interface SweepOpts {
   maxTokens?: string;
   seqLen?: string;
   batchTokens?: string;
+  shardDocs?: string;
   batchMb: string;
   prefixCacheMb: string;
   out: string;
@@ -42,6 +43,7 @@ export function registerSweep(program: Command): void {
     .option('--batch-tokens <n>', `tokens per batch (default: what --batch-mb allows, at most ${BATCH_TOKENS_CAP}; at least one window)`)
     .option('--batch-mb <MiB>', "memory for a batch's baseline logits (rows x vocab floats), kept while the batch's plans run", '1024')
     .option('--prefix-cache-mb <MiB>', 'memory for cached residual streams of shared plan prefixes (0: recompute every plan)', '512')
+    .option('--shard-docs <n>', 'documents per data shard, one job each (default: the whole corpus is one shard); results are merged in shard order')
     .option('--fresh', 'start over even if --out holds an unfinished run of the same command')
     .requiredOption('--out <dir>', 'output folder (created; an unfinished run of the same command resumes)')
     .action(runCommand(async (opts: SweepOpts) => sweepCommand(opts)));
@@ -58,6 +60,7 @@ async function sweepCommand(opts: SweepOpts): Promise<void> {
     maxTokens: num(opts.maxTokens, '--max-tokens'),
     seqLen: num(opts.seqLen, '--seq-len'),
     batchTokens: num(opts.batchTokens, '--batch-tokens'),
+    shardDocs: num(opts.shardDocs, '--shard-docs'),
     batchMb: nonNegativeMb(opts.batchMb, '--batch-mb'),
     prefixCacheMb: nonNegativeMb(opts.prefixCacheMb, '--prefix-cache-mb'),
     out: opts.out,

@@ -9,10 +9,10 @@ import type { FigureBuilder, LoadedRun, MarkCheck } from '../types.js';
 
 const SIZE = 300;
 
-function matrices(r: LoadedRun): Array<{ which: 'last token' | 'all tokens'; matrix: number[][]; note: string }> {
+function matrices(r: LoadedRun): Array<{ which: 'last token' | 'all tokens'; matrix: Array<Array<number | null>>; note: string }> {
   const c = r.stages.cka;
   if (!c) return [];
-  const out: Array<{ which: 'last token' | 'all tokens'; matrix: number[][]; note: string }> = [];
+  const out: Array<{ which: 'last token' | 'all tokens'; matrix: Array<Array<number | null>>; note: string }> = [];
   if (c.lastToken) out.push({ which: 'last token', matrix: c.lastToken.matrix, note: `${c.lastToken.batches} batches of ${c.lastToken.batchSize}` });
   if (c.allTokens) out.push({ which: 'all tokens', matrix: c.allTokens.matrix, note: `${c.allTokens.batches} batches` });
   return out;

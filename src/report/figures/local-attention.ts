@@ -6,6 +6,7 @@ import { captionTail, num } from '../captions.js';
 import { html } from '../safe-html.js';
 import { PANEL_HEIGHT, VL_CONFIG, VL_SCHEMA, depthX, modelColorEncoding, modelFillEncoding, panelTitle, stageItemCounts, stageLayers } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
+import { band } from '../../stats/stat.js';
 
 const W = 205;
 
@@ -21,8 +22,8 @@ export const localAttention: FigureBuilder = (runs) => {
       for (const m of metrics) {
         const s = m.key === 'prev5' ? p.prev5 : p.windows[m.key];
         if (!s || s.mean === null) continue;
-        const sem = s.sem ?? 0;
-        rows.push({ model: r.label, metric: m.key, layer: p.layer, depth: p.relativeDepth, mean: s.mean, sem, lo: Math.max(0, s.mean - sem), hi: Math.min(1, s.mean + sem), count: s.count });
+        const b = band(s, 'sem', [0, 1])!;
+        rows.push({ model: r.label, metric: m.key, layer: p.layer, depth: p.relativeDepth, mean: s.mean, sem: b.err, lo: b.lo, hi: b.hi, count: s.n });
       }
     }
   const checks: MarkCheck[] = [];

@@ -8,6 +8,7 @@ import { html } from '../safe-html.js';
 import { HALF_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
 import { linePanel, type DepthRow } from './common.js';
+import { band } from '../../stats/stat.js';
 
 const H = 180;
 
@@ -23,8 +24,9 @@ export const logitLens: FigureBuilder = (runs) => {
     for (const p of r.stages['logit-lens']!.perPoint) {
       const e = p.entropyBits;
       const k = p.klBits;
-      if (e.mean !== null) ent.push({ model: r.label, depth: p.relativeDepth, y: e.mean, lo: e.mean - (e.sem ?? 0), hi: e.mean + (e.sem ?? 0), point: p.point });
-      if (k.mean !== null) kl.push({ model: r.label, depth: p.relativeDepth, y: k.mean, lo: Math.max(0, k.mean - (k.sem ?? 0)), hi: k.mean + (k.sem ?? 0), point: p.point });
+      const eb = band(e, 'sem'), kb = band(k, 'sem', [0, Infinity]);
+      if (eb) ent.push({ model: r.label, depth: p.relativeDepth, y: e.mean!, lo: eb.lo, hi: eb.hi, point: p.point });
+      if (kb) kl.push({ model: r.label, depth: p.relativeDepth, y: k.mean!, lo: kb.lo, hi: kb.hi, point: p.point });
     }
   const pred: DepthRow[] = [];
   const sup: DepthRow[] = [];

@@ -4,6 +4,7 @@ import { html } from '../safe-html.js';
 import { FULL_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
 import type { FigureBuilder } from '../types.js';
 import { linePanel, type DepthRow } from './common.js';
+import { band } from '../../stats/stat.js';
 
 export const mlpNorm: FigureBuilder = (runs) => {
   const usable = runs.filter((r) => r.stages['mlp-norm']);
@@ -11,8 +12,10 @@ export const mlpNorm: FigureBuilder = (runs) => {
   const absent = runs.filter((r) => !usable.includes(r)).map((r) => r.label);
   const rows: DepthRow[] = [];
   for (const r of usable)
-    for (const l of r.stages['mlp-norm']!.perLayer)
-      if (l.norm.mean !== null) rows.push({ model: r.label, depth: l.relativeDepth, y: l.norm.mean, lo: l.norm.mean - (l.norm.sem ?? 0), hi: l.norm.mean + (l.norm.sem ?? 0), layer: l.layer, std: l.norm.std });
+    for (const l of r.stages['mlp-norm']!.perLayer) {
+      const b = band(l.norm, 'sem');
+      if (b) rows.push({ model: r.label, depth: l.relativeDepth, y: l.norm.mean!, lo: b.lo, hi: b.hi, layer: l.layer, std: l.norm.std });
+    }
   const vals = rows.map((r) => r.y).filter((v) => v > 0);
   const log = vals.length > 0 && Math.max(...vals) / Math.min(...vals) > 50;
   const { panel, checks } = linePanel({
@@ -37,7 +40,7 @@ ${captionTail(usable, (r) => r.stages['mlp-norm']?.choices, absent, 'mlp-norm.js
     spec: spec as never,
     table: {
       columns: ['model', 'layer', 'relative_depth', 'norm_mean', 'norm_std', 'norm_sem', 'count'],
-      rows: usable.flatMap((r) => r.stages['mlp-norm']!.perLayer.map((l) => [r.label, l.layer, num(l.relativeDepth), num(l.norm.mean), num(l.norm.std), num(l.norm.sem), l.norm.count])),
+      rows: usable.flatMap((r) => r.stages['mlp-norm']!.perLayer.map((l) => [r.label, l.layer, num(l.relativeDepth), num(l.norm.mean), num(l.norm.std), num(l.norm.sem), l.norm.n])),
     },
     checks,
     absent,

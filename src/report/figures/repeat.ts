@@ -4,6 +4,7 @@ import { html } from '../safe-html.js';
 import { FULL_WIDTH, HALF_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
 import { linePanel, type DepthRow } from './common.js';
+import { band } from '../../stats/stat.js';
 
 export const layerRepeat: FigureBuilder = (runs) => {
   const usable = runs.filter((r) => r.stages.repeat?.rows.length);
@@ -18,8 +19,10 @@ export const layerRepeat: FigureBuilder = (runs) => {
     const inPanel = usable.filter((r) => r.stages.repeat!.rows.some((x) => x.blockLength === len));
     for (const r of inPanel)
       for (const x of r.stages.repeat!.rows.filter((y) => y.blockLength === len).sort((a, b) => a.startLayer - b.startLayer))
-        if (x.entropyBits.mean !== null)
-          rows.push({ model: r.label, depth: x.relativeDepth, y: x.entropyBits.mean, lo: x.entropyBits.mean - (x.entropyBits.sem ?? 0), hi: x.entropyBits.mean + (x.entropyBits.sem ?? 0), startLayer: x.startLayer, plan: x.plan.join(',') });
+      {
+        const b = band(x.entropyBits, 'sem');
+        if (b) rows.push({ model: r.label, depth: x.relativeDepth, y: x.entropyBits.mean!, lo: b.lo, hi: b.hi, startLayer: x.startLayer, plan: x.plan.join(',') });
+      }
     const base = inPanel
       .filter((r) => r.stages.repeat!.baselineEntropyBits.mean !== null)
       .map((r) => ({ model: r.label, baseline: r.stages.repeat!.baselineEntropyBits.mean, color: r.color }));

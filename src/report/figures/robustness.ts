@@ -7,6 +7,7 @@ import { captionTail, num } from '../captions.js';
 import { html } from '../safe-html.js';
 import { HALF_WIDTH, PANEL_HEIGHT, VL_CONFIG, VL_SCHEMA, depthX, modelColorEncoding, modelFillEncoding, panelTitle, stageItemCounts, stageLayers } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
+import { band } from '../../stats/stat.js';
 
 const KINDS = ['delete', 'swap'] as const;
 const DASH: Record<string, number[]> = { delete: [1, 0], swap: [6, 3] };
@@ -38,8 +39,8 @@ export const robustness: FigureBuilder = (runs, ctx) => {
     for (const x of r.sweep!.interventions) {
       if (!(KINDS as readonly string[]).includes(x.kind)) continue;
       if (!finite(x.kl_mean) || !finite(x.agreement) || !finite(x.relative_depth)) continue;
-      const klErr = ctx.sigma === 'std' ? x.kl_std : x.kl_sem;
-      const agErr = (ctx.sigma === 'std' ? x.agreement_std : x.agreement_sem) ?? 0;
+      const klBand = band({ mean: x.kl_mean, std: x.kl_std, sem: x.kl_sem }, ctx.sigma)!;
+      const agBand = band({ mean: x.agreement, std: x.agreement_std, sem: x.agreement_sem }, ctx.sigma, [0, 1])!;
       raw.push({
         model: r.label,
         kind: x.kind,
@@ -47,11 +48,11 @@ export const robustness: FigureBuilder = (runs, ctx) => {
         plan: x.plan.join(','),
         depth: x.relative_depth,
         kl: x.kl_mean,
-        kl_err: Number.isFinite(klErr) ? klErr : 0,
+        kl_err: klBand.err,
         agreement: x.agreement,
-        ag_lo: Math.max(0, x.agreement - (finite(agErr) ? agErr : 0)),
-        ag_hi: Math.min(1, x.agreement + (finite(agErr) ? agErr : 0)),
-        ag_err: finite(agErr) ? agErr : 0,
+        ag_lo: agBand.lo,
+        ag_hi: agBand.hi,
+        ag_err: agBand.err,
         tokens: x.tokens,
       });
     }
@@ -64,7 +65,8 @@ export const robustness: FigureBuilder = (runs, ctx) => {
   const rows: Row[] = raw.map((x) => ({
     ...x,
     kl: logScale ? Math.max(x.kl, floor) : x.kl,
-    kl_lo: logScale ? Math.max(x.kl - x.kl_err, floor) : Math.max(0, x.kl - x.kl_err),
+    // The band of the unfloored mean, clamped at the log scale's floor (or at 0).
+    kl_lo: band({ mean: x.kl, std: x.kl_err, sem: x.kl_err }, 'sem', [logScale ? floor : 0, Infinity])!.lo,
     kl_hi: x.kl + x.kl_err,
   }));
   const kinds = KINDS.filter((k) => rows.some((x) => x.kind === k));

@@ -1,14 +1,14 @@
 import { join, resolve } from 'node:path';
-import { runStages } from '../analyses/run-stages.js';
-import { sha256File } from '../data/digest.js';
+import { runStages } from './stages.js';
+import { memoizedEncoder } from '../data/token-cache.js';
 import { readDocuments } from '../data/documents.js';
 import { loadTokenizer, requireBos } from '../load/tokenizer.js';
 import type { Model } from '../model/model.js';
 import { ResumableRun } from '../results/resumable-run.js';
 import type { Manifest } from '../results/schema.js';
+import { MANIFEST_FILE } from '../results/run-files.js';
 import type { InterventionSpec } from '../sweep/interventions.js';
-import { executeSweep } from '../sweep/run-sweep.js';
-import { LayerlabError } from '../util/errors.js';
+import { executeSweep } from './sweep.js';
 import { provenance } from '../util/provenance.js';
 
 export interface PaperOptions {
@@ -17,6 +17,8 @@ export interface PaperOptions {
   textField?: string;
   maxTokens?: number;
   maxDocs?: number;
+  /** Documents per data shard (one job each) for the sweep and the stage analyses; default one shard. */
+  shardDocs?: number;
   seqLen?: number;
   /** Default: delete, swap and repeat:5 (repeat:L for models with fewer than 5 blocks). */
   interventions?: InterventionSpec[];
@@ -47,13 +49,16 @@ export interface PaperOutcome {
 export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperOutcome> {
   const L = model.config.nLayers;
   const specs = opts.interventions ?? [{ kind: 'delete' }, { kind: 'swap' }, { kind: 'repeat', k: Math.min(5, L) }];
-  const dataHash = await sha256File(opts.data).catch(() => {
-    throw new LayerlabError('cannot read the data file', opts.data);
-  });
+  // The data is read once and each document tokenized once for the whole run (sweep and stages).
+  const corpus = await readDocuments(opts.data, { textField: opts.textField, maxDocs: opts.maxDocs });
+  const dataHash = { sha256: corpus.sha256 };
+  const tokenizer = loadTokenizer(model.source.dir, model.config);
+  const bos = requireBos(tokenizer, model.source.dir);
+  const encoder = memoizedEncoder(tokenizer);
   const prov = provenance(model);
   const key = {
     command: 'paper', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, data: dataHash.sha256,
-    textField: opts.textField ?? 'text', maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, specs, wic: opts.wicDir ? resolve(opts.wicDir) : null,
+    textField: opts.textField ?? 'text', maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, ...(opts.shardDocs ? { shardDocs: opts.shardDocs } : {}), seqLen: opts.seqLen, specs, wic: opts.wicDir ? resolve(opts.wicDir) : null,
   };
   const run = ResumableRun.open(opts.out, key, { fresh: opts.fresh, reuseFinished: true });
   // A fresh top-level run recomputes its parts; a resumed one keeps the parts that finished.
@@ -66,27 +71,25 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
   };
 
   if (!run.finishedBefore) {
-    run.writeResult('manifest.json', manifest);
+    run.writeResult(MANIFEST_FILE, manifest);
     process.stderr.write(`paper [1/3] sweep: ${specs.map((s) => s.kind).join(', ')} over every layer\n`);
     await executeSweep(model, {
-      data: opts.data, specs, textField: opts.textField ?? 'text', maxDocs: opts.maxDocs, maxTokens: opts.maxTokens, seqLen: opts.seqLen,
+      data: opts.data, specs, textField: opts.textField ?? 'text', maxDocs: opts.maxDocs, maxTokens: opts.maxTokens, seqLen: opts.seqLen, shardDocs: opts.shardDocs,
       batchMb: opts.batchMb ?? 1024, prefixCacheMb: opts.prefixCacheMb ?? 512, out: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse, command,
+      corpus, encoder,
     });
     manifest.complete.push('sweep');
-    run.writeResult('manifest.json', manifest);
+    run.writeResult(MANIFEST_FILE, manifest);
     opts.afterPhase?.('sweep');
 
     process.stderr.write('paper [2/3] stage analyses\n');
-    const tokenizer = loadTokenizer(model.source.dir, model.config);
-    const bos = requireBos(tokenizer, model.source.dir);
-    const corpus = await readDocuments(opts.data, { textField: opts.textField, maxDocs: opts.maxDocs });
     await runStages(
-      { model, tokenizer, bos, corpus, dataFile: opts.data, outDir: join(opts.out, 'stages'), command },
-      { maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse },
+      { model, tokenizer, bos, corpus, dataFile: opts.data, outDir: join(opts.out, 'stages'), command, encoder },
+      { maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, shardDocs: opts.shardDocs, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse },
     );
     manifest.complete.push('stages');
     manifest.finishedAt = new Date().toISOString();
-    run.writeResult('manifest.json', manifest);
+    run.writeResult(MANIFEST_FILE, manifest);
     run.finish();
     opts.afterPhase?.('stages');
   } else {

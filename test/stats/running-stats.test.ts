@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GroupedStats, RunningStats } from '../../../src/analyses/math/running-stats.js';
+import { RunningStats } from '../../src/stats/running-stats.js';
 
 const close = (actual: number, expected: number, tol = 1e-12) =>
   assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${actual} != ${expected}`);
@@ -68,54 +68,4 @@ test('bad input throws with a clear message', () => {
   assert.equal(s.count, 1, 'a rejected batch leaves the accumulator unchanged');
   assert.throws(() => RunningStats.fromJSON({ count: -1, mean: 0, std: 0, sem: 0 }), /count/);
   assert.throws(() => RunningStats.fromJSON({ count: 2, mean: null, std: 0, sem: 0 }), /mean/);
-});
-
-test('grouped: mean pools tokens, sem is across per-document means', () => {
-  // doc a: [1, 3] (mean 2); doc b: [4, 4, 4, 8] (mean 5); doc c: [11] (mean 11).
-  const g = new GroupedStats();
-  g.addDocMany('a', [1, 3]).addDocMany('b', [4, 4, 4]).addDoc('b', 8).addDoc('c', 11);
-  const s = g.summary();
-  assert.equal(s.count, 7);
-  assert.equal(s.docs, 3);
-  close(s.mean, (1 + 3 + 4 + 4 + 4 + 8 + 11) / 7);
-  // Doc means 2, 5, 11: mean 6, Σ(m-6)² = 16 + 1 + 25 = 42, sample var 21.
-  close(s.meanOfDocMeans, 6);
-  close(s.docMeanStd, Math.sqrt(21));
-  close(s.sem, Math.sqrt(21) / Math.sqrt(3));
-  close(g.sem, s.sem);
-});
-
-test('grouped: numeric and string ids are one document; merge combines shared documents', () => {
-  const a = new GroupedStats().addDoc(1, 2).addDoc('2', 10);
-  const b = new GroupedStats().addDoc('1', 4).addDoc(3, 6);
-  a.merge(b);
-  const s = a.summary();
-  assert.equal(s.docs, 3);
-  assert.equal(s.count, 4);
-  // Doc means: 1 -> 3, 2 -> 10, 3 -> 6.
-  close(s.meanOfDocMeans, 19 / 3);
-  close(s.mean, 22 / 4);
-});
-
-test('grouped: JSON round trip then more data equals adding everything at once', () => {
-  const g = new GroupedStats().addDocMany('x', [1, 2, 3]).addDocMany('y', [7]);
-  const resumed = GroupedStats.fromJSON(JSON.parse(JSON.stringify(g))).addDoc('y', 9).addDoc('z', 0);
-  const direct = new GroupedStats().addDocMany('x', [1, 2, 3]).addDocMany('y', [7, 9]).addDoc('z', 0);
-  const r = resumed.summary();
-  const d = direct.summary();
-  assert.equal(r.count, d.count);
-  assert.equal(r.docs, d.docs);
-  close(r.mean, d.mean);
-  close(r.sem, d.sem);
-  close(r.std, d.std);
-});
-
-test('grouped: rejected values leave no trace and corrupt JSON is refused', () => {
-  const g = new GroupedStats();
-  assert.throws(() => g.addDocMany('a', [1, NaN]), /finite/);
-  assert.equal(g.docCount, 0);
-  assert.equal(g.count, 0);
-  const json = new GroupedStats().addDoc('a', 1).toJSON();
-  json.tokens.count = 5;
-  assert.throws(() => GroupedStats.fromJSON(json), /token total/);
 });

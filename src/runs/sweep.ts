@@ -1,19 +1,24 @@
 import { resolve } from 'node:path';
-import { readDocuments } from '../data/documents.js';
-import { makeWindows } from '../data/windows.js';
+import { readDocuments, type DocumentSet } from '../data/documents.js';
+import { makeWindows, type TokenEncoder } from '../data/windows.js';
 import { loadTokenizer, requireBos } from '../load/tokenizer.js';
 import { defaultPlan } from '../model/forward.js';
 import type { Model } from '../model/model.js';
 import { ResumableRun } from '../results/resumable-run.js';
 import { writeTextAtomic } from '../results/run-dir.js';
+import { MANIFEST_FILE, METRICS_CSV, METRICS_JSON } from '../results/run-files.js';
 import type { DataProvenance, Manifest } from '../results/schema.js';
 import { LayerlabError } from '../util/errors.js';
 import { resolveSeqLen } from '../model/context.js';
 import { ProgressBar } from '../util/progress.js';
 import { provenance } from '../util/provenance.js';
-import { runSweep, sweepBatches, type SweepState } from './engine.js';
-import { generateInterventions, specToString, type InterventionSpec } from './interventions.js';
-import { baselineBlock, interventionRows, metricsCsv, sweepResult, SUMMARY_DEFINITION } from './output.js';
+import { runSweep, sweepBatches, type SweepState } from '../sweep/engine.js';
+import type { BaselineAccumulator, PlanAccumulator } from '../sweep/metrics.js';
+import { sweepMetricsAnalysis, type SweepMetricsState } from '../sweep/metrics-analysis.js';
+import { jobOrder, shardWindows } from './shards.js';
+import { decodeJob, encodeJob, packWindows, unpackWindows, type SweepJobPayload } from './jobs.js';
+import { generateInterventions, specToString, type InterventionSpec } from '../sweep/interventions.js';
+import { baselineBlock, interventionRows, metricsCsv, sweepResult, SUMMARY_DEFINITION } from '../sweep/output.js';
 
 /** Default window length: the model's context, capped (attention cost grows with T^2; the paper's largest n_ctx is 2048). */
 export const SEQ_LEN_CAP = 2048;
@@ -35,6 +40,16 @@ export interface SweepRunOptions {
   /** Keep a finished run of the same command as it is (layerlab paper resuming). */
   reuseFinished?: boolean;
   command?: string[];
+  /** The documents, when the caller read them already (layerlab paper reads the data once per run). */
+  corpus?: DocumentSet;
+  /** Tokenizer for the windows (default: the model's), e.g. one that caches documents across phases. */
+  encoder?: TokenEncoder;
+  /** Documents per data shard, one job each (default: the whole corpus is one shard). */
+  shardDocs?: number;
+  /** Split the plans into subtrees (by first block), one job each per shard (library option). */
+  splitPlans?: boolean;
+  /** Test hook: the order jobs execute in (a permutation of 0..jobs-1). */
+  jobOrder?: (jobs: number) => number[];
 }
 
 /**
@@ -60,14 +75,17 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
 
   const tok = loadTokenizer(model.source.dir, c);
   const bos = requireBos(tok, model.source.dir);
-  const docs = await readDocuments(opts.data, { textField: opts.textField, maxDocs });
-  const win = makeWindows(docs.docs, tok, { bos, seqLen, maxTokens, maxDocs });
+  const docs = opts.corpus ?? (await readDocuments(opts.data, { textField: opts.textField, maxDocs }));
+  const win = makeWindows(docs.docs, opts.encoder ?? tok, { bos, seqLen, maxTokens, maxDocs });
   if (win.tokens === 0) throw new LayerlabError('the documents gave no tokens', opts.data);
 
   const rowsByMemory = Math.floor((batchMb * 2 ** 20) / (c.vocabSize * 4));
   const batchTokens = opts.batchTokens ?? Math.max(1, Math.min(BATCH_TOKENS_CAP, rowsByMemory));
-  const data = { windows: win.windows, docIndex: win.docIndex };
-  const batches = sweepBatches(data, batchTokens);
+  const shards = shardWindows(win.docIndex, opts.shardDocs);
+  const shardData = shards.map((sh) => ({ windows: win.windows.slice(sh.start, sh.end), docIndex: win.docIndex.slice(sh.start, sh.end) }));
+  const plans = interventions.map((i) => i.plan);
+  const groups = planGroups(plans, opts.splitPlans ?? false);
+  const batchCount = shardData.reduce((n, d) => n + sweepBatches(d, batchTokens).length, 0);
   const docsUsed = new Set(win.docIndex).size;
 
   const prov = provenance(model);
@@ -75,10 +93,10 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
     file: resolve(opts.data), sha256: docs.sha256, format: docs.format, documents: docsUsed, windows: win.windows.length,
     tokens: win.tokens, seqLen, maxTokens, maxDocs,
   };
-  const choices = sweepChoices({ seqLen, seqLenSource, bos, batchTokens, batches: batches.length, prefixCacheMb, batchMb, textField: opts.textField });
+  const choices = sweepChoices({ seqLen, seqLenSource, bos, batchTokens, batches: batchCount, prefixCacheMb, batchMb, textField: opts.textField });
   const key = {
     command: 'sweep', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, data: docs.sha256, textField: opts.textField,
-    maxDocs, maxTokens, seqLen, batchTokens, plans: interventions.map((i) => i.plan),
+    maxDocs, maxTokens, seqLen, batchTokens, shardDocs: opts.shardDocs ?? null, splitPlans: opts.splitPlans ?? false, plans,
   };
   const run = ResumableRun.open(opts.out, key, { fresh: opts.fresh, reuseFinished: opts.reuseFinished });
   if (run.finishedBefore) {
@@ -91,30 +109,54 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
     layers: L,
     interventions: interventions.map(({ name, kind, layer, plan }) => ({ name, kind, layer, plan })),
   };
-  run.writeResult('manifest.json', manifest);
+  run.writeResult(MANIFEST_FILE, manifest);
 
-  const state = run.loadState<SweepState>('sweep');
-  if (run.resumed && state) process.stderr.write(`layerlab: resuming ${opts.out}: ${state.batchesDone} of ${state.batches} batches done\n`);
   const bar = new ProgressBar('sweep', 'plan runs');
   const afterSave = killHook();
-  const outcome = runSweep(model, interventions.map((i) => i.plan), data, {
-    maxBatchTokens: batchTokens,
-    prefixCacheBytes: prefixCacheMb * 2 ** 20,
-    state,
-    onBatch: (s) => {
-      run.saveState('sweep', s);
-      afterSave();
-    },
-    onProgress: (p) => bar.update({ done: p.planRunsDone, total: p.planRuns, detail: `batch ${p.batchesDone}/${p.batches}, ${p.tokensDone.toLocaleString('en-US')}/${p.tokens.toLocaleString('en-US')} tokens` }),
-  });
+  // Jobs = data shard x plan group, executed in any order; their states are merged in shard order, then
+  // plan order, so the numbers depend only on the data, the options and the shard size.
+  const jobs = shards.flatMap((sh) => groups.map((g, gi) => ({ shard: sh.index, group: gi, plans: g.map((p) => plans[p]), name: `sweep-job-${sh.index}-${gi}` })));
+  const planRuns = jobs.reduce((n, j) => n + sweepBatches(shardData[j.shard], batchTokens).length * j.plans.length, 0);
+  let planRunsBefore = 0;
+  for (const k of jobOrder(jobs.length, opts.jobOrder)) {
+    const job = jobs[k];
+    const runs = sweepBatches(shardData[job.shard], batchTokens).length * job.plans.length;
+    if (run.loadStateBytes(job.name)) {
+      planRunsBefore += runs;
+      continue;
+    }
+    const state = run.loadState<SweepState>(`${job.name}-partial`);
+    if (run.resumed && state) process.stderr.write(`layerlab: resuming ${opts.out}: ${state.batchesDone} of ${state.batches} batches done\n`);
+    // The job runs from its payload bytes alone, as a worker would (src/runs/jobs.ts).
+    const payload = decodeJob<SweepJobPayload>(encodeJob({
+      kind: 'sweep', shard: job.shard, group: job.group, plans: job.plans.map((p) => [...p]),
+      windows: packWindows(shardData[job.shard].windows, shardData[job.shard].docIndex),
+      options: { maxBatchTokens: batchTokens, prefixCacheBytes: prefixCacheMb * 2 ** 20 },
+    }));
+    const outcome = runSweep(model, payload.plans, unpackWindows(payload.windows), {
+      ...payload.options,
+      state,
+      onBatch: (st) => {
+        if (st.batchesDone < st.batches) {
+          run.saveState(`${job.name}-partial`, st);
+          afterSave();
+        }
+      },
+      onProgress: (p) => bar.update({ done: planRunsBefore + p.planRunsDone, total: planRuns, detail: `job ${k + 1}/${jobs.length}, batch ${p.batchesDone}/${p.batches}, ${p.tokensDone.toLocaleString('en-US')}/${p.tokens.toLocaleString('en-US')} tokens` }),
+    });
+    run.saveStateBytes(job.name, encodeSweepJob(outcome.baseline, outcome.plans));
+    afterSave();
+    planRunsBefore += runs;
+  }
+  const outcome = mergeSweepJobs(jobs.map((j) => ({ ...j, bytes: run.loadStateBytes(j.name)! })), groups, plans.length);
 
   const baseline = baselineBlock(defaultPlan(L), outcome.baseline);
   const rows = interventionRows(interventions, outcome.plans, baseline, L);
   const result = sweepResult({ provenance: prov, layers: L, data: dataProv, choices, baseline, rows });
-  run.writeResult('metrics.json', result);
-  writeTextAtomic(resolve(opts.out, 'metrics.csv'), metricsCsv(rows));
-  run.track('metrics.csv');
-  run.writeResult('manifest.json', { ...manifest, complete: specs.map(specToString), finishedAt: new Date().toISOString() });
+  run.writeResult(METRICS_JSON, result);
+  writeTextAtomic(resolve(opts.out, METRICS_CSV), metricsCsv(rows));
+  run.track(METRICS_CSV);
+  run.writeResult(MANIFEST_FILE, { ...manifest, complete: specs.map(specToString), finishedAt: new Date().toISOString() });
   run.finish();
   const summary = Object.entries(result.summary).map(([k, s]) => `${k}: mean agreement ${(100 * s.mean_agreement).toFixed(1)}%`).join(', ');
   process.stderr.write(`wrote ${opts.out}/metrics.json and metrics.csv: ${rows.length} interventions over ${win.tokens.toLocaleString('en-US')} tokens (${summary})\n`);
@@ -154,4 +196,44 @@ export function sweepChoices(a: { seqLen: number; seqLenSource: string; bos: num
     prefix_cache_mb: a.prefixCacheMb,
     execution: 'trie of plans: plans that share a prefix share its computation (identical numbers to recomputing every plan)',
   };
+}
+
+/**
+ * Plan groups of the job graph: all plans in one group, or one group per subtree of the plan trie's root
+ * (plans starting with the same block share their first block's computation, so subtrees split the work
+ * without losing prefix sharing). Indices into `plans`, in plan order.
+ */
+export function planGroups(plans: readonly (readonly number[])[], split: boolean): number[][] {
+  if (!split) return [plans.map((_, i) => i)];
+  const byFirst = new Map<number, number[]>();
+  plans.forEach((p, i) => byFirst.set(p[0] ?? -1, [...(byFirst.get(p[0] ?? -1) ?? []), i]));
+  return [...byFirst.values()];
+}
+
+/** A finished job's accumulator states, compact binary (the sweep metrics' own encoding). */
+export function encodeSweepJob(baseline: BaselineAccumulator, plans: PlanAccumulator[]): Uint8Array {
+  return sweepMetricsAnalysis.encode({ baseline, plans });
+}
+
+/**
+ * Merges job states in the fixed order: shard by shard (in shard order), each plan's accumulators in plan
+ * order; the baseline of a shard comes from its first plan group (every group computes the same one).
+ */
+export function mergeSweepJobs(
+  jobs: Array<{ shard: number; group: number; bytes: Uint8Array }>, groups: number[][], nPlans: number,
+): SweepMetricsState {
+  const m = sweepMetricsAnalysis;
+  const sorted = [...jobs].sort((a, b) => a.shard - b.shard || a.group - b.group);
+  let merged: SweepMetricsState | undefined;
+  for (const shard of [...new Set(sorted.map((j) => j.shard))]) {
+    // One shard's state over every plan: its groups' plans put back in plan order.
+    const full = m.init(nPlans);
+    for (const j of sorted.filter((x) => x.shard === shard)) {
+      const st = m.decode(j.bytes);
+      if (j.group === 0) full.baseline = st.baseline;
+      groups[j.group].forEach((p, i) => (full.plans[p] = st.plans[i]));
+    }
+    merged = merged ? m.merge(merged, full) : full;
+  }
+  return merged!;
 }

@@ -1,0 +1,221 @@
+/**
+ * Runs the stage analyses (paper spec §5) on one model and corpus into a resumable run folder:
+ * DIR/manifest.json (kind 'stages') plus one DIR/<analysis>.json per analysis. The runner knows no
+ * analysis by name: it loops over the registry (src/analyses/registry.ts), in phases.
+ *
+ * - Phase 0 (weights only) and 2 (own inputs): each analysis is one job, `run(ctx)`.
+ * - Phase 1 (streaming): the corpus windows (read and tokenized once) are split into data shards
+ *   (`shardDocs` documents each; default one shard). One job per shard runs **one forward per batch**
+ *   with the hooks of every streaming analysis registered together and folds the batch into each
+ *   analysis's state; a finished job's states are saved (compact binary) and never recomputed. Within a
+ *   job the states are checkpointed after a batch at most every `saveEverySeconds` (5). The job states
+ *   are merged in shard order, whatever order the jobs ran in.
+ * - Phase 3 (derived): stage boundaries, from the other results (and --sweep DIR).
+ * A finished analysis file is never recomputed on resume.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveSeqLen } from '../model/context.js';
+import { forward } from '../model/forward.js';
+import type { Model } from '../model/model.js';
+import type { TextTokenizer } from '../load/tokenizer.js';
+import { makeWindows, packBatches, type Batch, type TokenEncoder } from '../data/windows.js';
+import type { DocumentSet } from '../data/documents.js';
+import { ResumableRun } from '../results/resumable-run.js';
+import { ANALYSIS_FILES, MANIFEST_FILE, readResult } from '../results/run-files.js';
+import type { DataProvenance, Manifest, StageResult } from '../results/schema.js';
+import { decodeState, encodeState } from '../results/state-codec.js';
+import { ProgressBar } from '../util/progress.js';
+import { provenance } from '../util/provenance.js';
+import { LayerlabError } from '../util/errors.js';
+import type { ForwardOutputs, StageContext, StageResults, StagesOptions, StreamBatch, StreamingAnalysis } from '../analyses/contract.js';
+import { ANALYSES, DEFAULT_ANALYSES, STAGE_ANALYSES, type StageAnalysis } from '../analyses/registry.js';
+import { jobOrder, shardWindows } from './shards.js';
+import { decodeJob, encodeJob, packWindows, unpackWindows, type StreamJobPayload } from './jobs.js';
+
+export { DEFAULT_ANALYSES, STAGE_ANALYSES, type StageAnalysis, type StageResults, type StagesOptions };
+
+export const STAGE_FILES: Record<StageAnalysis, string> = ANALYSIS_FILES;
+
+export interface StagesInput {
+  model: Model;
+  tokenizer: TextTokenizer;
+  bos: number;
+  corpus: DocumentSet;
+  dataFile: string;
+  outDir: string;
+  command?: string[];
+  /** Tokenizer for the windows (default `tokenizer`), e.g. one that caches documents across phases. */
+  encoder?: TokenEncoder;
+}
+
+function log(opts: StagesOptions, msg: string): void {
+  if (opts.progress !== false) process.stderr.write(`${msg}\n`);
+}
+
+export async function runStages(input: StagesInput, opts: StagesOptions = {}): Promise<{ manifest: Manifest; results: StageResults; dir: string }> {
+  const { model, tokenizer, bos, corpus, outDir } = input;
+  const c = model.config;
+  const L = c.nLayers;
+  const requested = [...(opts.analyses ?? (opts.probeFile ? [...DEFAULT_ANALYSES, 'probe' as const] : DEFAULT_ANALYSES))];
+  for (const a of requested) if (!STAGE_ANALYSES.includes(a)) throw new LayerlabError(`unknown analysis '${a}' (known: ${STAGE_ANALYSES.join(', ')})`);
+  const { seqLen } = resolveSeqLen(c, opts.seqLen, 512);
+  const batchTokens = opts.batchTokens ?? 4096;
+  const repeatDocs = opts.repeatDocs ?? 10;
+  const repeatLengths = (opts.repeatBlockLengths ?? [3, 5]);
+
+  const choices: Record<string, unknown> = {
+    data: { seqLen, windows: '[BOS] + next seqLen-1 tokens of one document (documents never packed together)', maxTokens: opts.maxTokens ?? null, maxDocs: opts.maxDocs ?? null, batchTokens, shardDocs: opts.shardDocs ?? null },
+    bos,
+    positions: 'every per-token metric uses the positions after BOS (the last included)',
+    errorBars: 'std = sample std over pooled tokens; sem = standard error across documents',
+    localAttention: { includeBos: opts.includeBosAttention ?? true, windows: opts.attentionWindows ?? [1, 2, 4, 8, 16] },
+    neurons: { mode: opts.neuronMode ?? 'tl', threshold: opts.neuronThreshold ?? 10 },
+    repeat: { blockLengths: repeatLengths, documents: repeatDocs },
+    cka: opts.cka ?? {},
+    subword: opts.subword ?? {},
+    wic: opts.wicDir ? { dir: opts.wicDir, ...(opts.wic ?? {}) } : 'skipped (no --wic folder)',
+    probe: opts.probeFile ?? null,
+    sweep: opts.sweepDir ?? null,
+  };
+  const key = { model: model.source.modelId ?? model.source.dir, data: corpus.sha256, requested, choices };
+  const run = ResumableRun.open(outDir, key, { fresh: opts.fresh, reuseFinished: opts.reuseFinished });
+  if (run.finishedBefore) {
+    log(opts, `stages: ${outDir} is already complete for this command; kept as it is`);
+    return { manifest: readResult(join(outDir, MANIFEST_FILE), MANIFEST_FILE), results: {}, dir: outDir };
+  }
+  const prov = provenance(model);
+
+  // Windows (deterministic from the corpus and options): the data is read and tokenized once per run.
+  const windows = makeWindows(corpus.docs, input.encoder ?? tokenizer, { bos, seqLen, maxTokens: opts.maxTokens, maxDocs: opts.maxDocs });
+  if (windows.windows.length === 0) throw new LayerlabError('the corpus gives no tokens', input.dataFile);
+  const data: DataProvenance = {
+    file: input.dataFile, sha256: corpus.sha256, format: corpus.format, documents: Math.min(corpus.docs.length, opts.maxDocs ?? Infinity),
+    windows: windows.windows.length, tokens: windows.tokens, seqLen, maxTokens: opts.maxTokens, maxDocs: opts.maxDocs,
+  };
+
+  const manifest: Manifest = { kind: 'stages', provenance: prov, data, choices, requested, complete: [], command: input.command ?? [] };
+  const results: StageResults = {};
+  const file = (a: StageAnalysis) => STAGE_FILES[a];
+  const done = (a: StageAnalysis) => run.hasResult(file(a));
+  const writeManifest = () => {
+    manifest.complete = requested.filter(done);
+    run.writeResult(MANIFEST_FILE, manifest);
+  };
+  const ctx: StageContext = { model, tokenizer, bos, corpus, opts, results, log: (m) => log(opts, m) };
+  const save = (a: StageAnalysis, out: { choices: Record<string, unknown>; body: Record<string, unknown> }) => {
+    const r = { analysis: a, provenance: prov, choices: out.choices, layers: L, ...out.body } as StageResult;
+    (results as Record<string, StageResult>)[a] = r;
+    run.writeResult(file(a), r);
+    writeManifest();
+  };
+  for (const a of requested) if (done(a)) (results as Record<string, StageResult>)[a] = readResult(join(outDir, file(a))) as StageResult;
+  writeManifest();
+
+  const todo = ANALYSES.filter((a) => requested.includes(a.name) && !done(a.name));
+  for (const phase of [0, 1, 2, 3] as const) {
+    const here = todo.filter((a) => a.phase === phase);
+    if (phase === 3)
+      // Derived analyses also read results of this folder that were not requested this time.
+      for (const a of ANALYSES) {
+        const p = join(outDir, file(a.name));
+        if (!results[a.name] && existsSync(p)) (results as Record<string, StageResult>)[a.name] = readResult(p) as StageResult;
+      }
+    const streaming = here.filter((a): a is StreamingAnalysis => a.kind === 'streaming');
+    if (streaming.length > 0) {
+      const states = runStreamingJobs(run, ctx, streaming, windows, batchTokens);
+      streaming.forEach((a, i) => save(a.name, a.result(states[i], ctx)));
+    }
+    for (const a of here) if (a.kind === 'whole') save(a.name, a.run(ctx));
+  }
+
+  manifest.finishedAt = new Date().toISOString();
+  writeManifest();
+  run.finish();
+  return { manifest, results, dir: outDir };
+}
+
+/**
+ * The streaming phase as jobs, one per data shard, then merged in shard order. A job's states are saved
+ * when it finishes (`stream-job-K`) and checkpointed while it runs (`stream-job-K-partial`).
+ */
+function runStreamingJobs(
+  run: ResumableRun, ctx: StageContext, analyses: StreamingAnalysis[], windows: { windows: Int32Array[]; docIndex: number[] }, batchTokens: number,
+): unknown[] {
+  const { opts } = ctx;
+  const shards = shardWindows(windows.docIndex, opts.shardDocs);
+  const jobs = shards.map((s) =>
+    packBatches(windows.windows.slice(s.start, s.end), batchTokens).map((b) => ({ ...b, windowIndex: b.windowIndex.map((w) => w + s.start) })),
+  );
+  const total = jobs.reduce((n, j) => n + j.length, 0);
+  const finished = (k: number) => run.loadStateBytes(`stream-job-${k}`);
+  let batchesDone = jobs.reduce((n, j, k) => n + (finished(k) ? j.length : 0), 0);
+  const bar = opts.progress === false ? undefined : new ProgressBar('stages', 'batches');
+  const saveEveryMs = (opts.saveEverySeconds ?? 5) * 1000;
+  const tokensOf = (b: Batch) => b.batch * (b.seq - 1);
+  let tokensDone = 0;
+  jobs.forEach((j, k) => { if (finished(k)) tokensDone += j.reduce((n, b) => n + tokensOf(b), 0); });
+
+  for (const k of jobOrder(jobs.length, opts.jobOrder)) {
+    if (finished(k)) continue;
+    // The job runs from its payload bytes alone, as a worker would (src/runs/jobs.ts).
+    const sh = shards[k];
+    const payload = decodeJob<StreamJobPayload>(encodeJob({
+      kind: 'stages', shard: k, analyses: analyses.map((a) => a.name), batchTokens,
+      windows: packWindows(windows.windows.slice(sh.start, sh.end), windows.docIndex.slice(sh.start, sh.end)),
+      options: { includeBosAttention: opts.includeBosAttention, attentionWindows: opts.attentionWindows, repeatBlockLengths: opts.repeatBlockLengths, repeatDocs: opts.repeatDocs, cka: opts.cka },
+    }));
+    const data = unpackWindows(payload.windows);
+    // The analyses see the options of the payload only (as on a worker).
+    const jobCtx: StageContext = { ...ctx, opts: { ...payload.options } };
+    const batches = packBatches(data.windows, payload.batchTokens);
+    const partial = run.loadStateBytes(`stream-job-${k}-partial`);
+    const saved = partial ? decodeState<{ batchesDone: number; states: Uint8Array[] }>(partial) : undefined;
+    const states = analyses.map((a, i) => (saved ? a.decode(saved.states[i], jobCtx) : a.init(jobCtx)));
+    let next = saved?.batchesDone ?? 0;
+    if (next > 0) log(opts, `resuming at batch ${batchesDone + next + 1} of ${total}`);
+    for (let i = 0; i < next; i++) tokensDone += tokensOf(jobs[k][i]);
+    batchesDone += next;
+    let lastSave = Date.now();
+    for (; next < jobs[k].length; next++) {
+      const batch = batches[next];
+      streamBatch(jobCtx, analyses, states, { ids: batch.ids, batch: batch.batch, seq: batch.seq, docIds: batch.windowIndex.map((w) => data.docIndex[w]) });
+      tokensDone += tokensOf(batch);
+      batchesDone++;
+      if (next + 1 === jobs[k].length) {
+        analyses.forEach((a, i) => a.seal?.(states[i]));
+        run.saveStateBytes(`stream-job-${k}`, encodeState({ states: analyses.map((a, i) => a.encode(states[i])) }));
+      } else if (Date.now() - lastSave >= saveEveryMs) {
+        run.saveStateBytes(`stream-job-${k}-partial`, encodeState({ batchesDone: next + 1, states: analyses.map((a, i) => a.encode(states[i])) }));
+        lastSave = Date.now();
+      }
+      bar?.update({ done: batchesDone, total, detail: `${tokensDone.toLocaleString('en-US')} tokens` });
+      opts.onBatch?.(batchesDone, total);
+    }
+  }
+  // Merge in shard order (never in execution order), from the saved states: the same bytes wherever and
+  // whenever each job ran.
+  let merged: unknown[] | undefined;
+  for (let k = 0; k < jobs.length; k++) {
+    const saved = decodeState<{ states: Uint8Array[] }>(finished(k)!);
+    const states = analyses.map((a, i) => a.decode(saved.states[i], ctx));
+    merged = merged ? analyses.map((a, i) => a.merge(merged![i], states[i])) : states;
+  }
+  return merged!;
+}
+
+/** One batch through the model with every streaming analysis's hooks registered together. */
+function streamBatch(ctx: StageContext, analyses: StreamingAnalysis[], states: unknown[], batch: StreamBatch): void {
+  const L = ctx.model.config.nLayers;
+  const points: Float32Array[] = new Array(L + 1);
+  const hooks = analyses.flatMap((a, i) => a.hooks?.(states[i], batch) ?? []);
+  if (analyses.some((a) => a.needs.residuals)) {
+    // The residual arrays are fresh per block (the executor never reuses them), so references suffice.
+    hooks.push({ name: 'blocks.0.hook_resid_pre', fn: (t) => void (points[0] = t.data) });
+    hooks.push({ name: 'blocks.*.hook_resid_post', fn: (t, hc) => void (points[hc.slot! + 1] = t.data) });
+  }
+  const wantLogits = analyses.some((a) => a.needs.logits?.(batch, ctx));
+  const res = forward(ctx.model, { ids: batch.ids, batch: batch.batch, seq: batch.seq }, { hooks, skipLogits: !wantLogits });
+  const out: ForwardOutputs = { points, logits: res.logits?.data };
+  analyses.forEach((a, i) => a.add(states[i], batch, out, ctx));
+}
