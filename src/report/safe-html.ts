@@ -27,6 +27,10 @@ export class SafeHtml {
   toString(): string {
     return this.#html;
   }
+  /** Figures are compared and cached as JSON: a caption serializes as its markup. */
+  toJSON(): string {
+    return this.#html;
+  }
 }
 
 const mint = (markup: string) => new SafeHtml(TOKEN, markup);

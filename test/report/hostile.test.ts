@@ -21,6 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { buildReport, type ReportOutcome } from '../../src/report/build.js';
+import { loadRuns } from '../../src/report/load-runs.js';
 import { writeFixtureRun } from './fixtures.js';
 import { tempDir } from './helpers.js';
 import { chromiumOrReason, exerciseInteractions, figureStates, securityLog, withReportPage, type FigureState, type PageLog } from './page.js';
@@ -48,8 +49,11 @@ const PAYLOADS = [
   `=HYPERLINK("javascript:__pwn('T')")`,
 ];
 
-/** Strings the loader reads as structure: replacing them would only make the run unreadable. */
-const STRUCTURAL = new Set(['kind', 'requested', 'complete', 'analysis', 'status', 'files']);
+/**
+ * Strings the loader reads as structure: replacing them would only make the run unreadable. `format` is
+ * one of text|jsonl|parquet by the manifest's schema; a payload there is refused at load (tested below).
+ */
+const STRUCTURAL = new Set(['kind', 'requested', 'complete', 'analysis', 'status', 'files', 'format']);
 
 /** Fields given one fixed payload, so the test can look for their exact text on the page. */
 const FORMAT = `<img src=x onerror="__pwn('data.format')">`;
@@ -62,7 +66,6 @@ function poison(v: unknown, key: string, where: string, ctx: { n: number; model:
   if (typeof v === 'string') {
     if (STRUCTURAL.has(key)) return v;
     if (key === 'model') return ctx.model;
-    if (key === 'format') return FORMAT;
     if (key === 'file') return FILE;
     return PAYLOADS[ctx.n++ % PAYLOADS.length]!.replaceAll('T', `${where}#${ctx.n}`);
   }
@@ -251,13 +254,12 @@ describe('hostile run folders: the report never runs code from its data', { skip
     const d = noCsp.dom;
     assert.equal(d.title, `Stages of inference: ${MODEL_A} vs ${MODEL_B}`);
     assert.ok(d.headerText.includes(MODEL_A) && d.headerText.includes(MODEL_B), 'model names in the header');
-    assert.ok(d.headerText.includes(FORMAT), 'data format in the provenance table');
-    assert.ok(d.robustnessCaption.includes(`(${FORMAT};`), `data.format in the caption: ${d.robustnessCaption.slice(0, 2000)}`);
+    assert.ok(d.headerText.includes(FILE), 'data file name in the provenance table');
     assert.ok(d.robustnessCaption.includes(`<svg onload=__pwn('data.file')>.jsonl`), 'data file name in the caption');
     // the legend cuts long labels (labelLimit) with an ellipsis
     assert.ok(d.legendText.includes(MODEL_A) && d.legendText.includes(MODEL_B.slice(0, 30)), `model names in the chart legend (SVG text): ${d.legendText}`);
     assert.ok(d.tableText.includes(MODEL_A), 'model name in the table view');
-    assert.ok(d.manifestText.includes(`onerror=\\"__pwn('data.format')\\"`), 'manifest JSON shown as text');
+    assert.ok(d.manifestText.includes(`onload=__pwn('data.file')`), 'manifest JSON shown as text');
     for (const f of [withCsp, noCsp]) {
       assert.ok(f.tooltip.tooltipText.includes(MODEL_A) || f.tooltip.tooltipText.includes(MODEL_B), `tooltip shows the model: ${f.tooltip.tooltipText}`);
       assert.doesNotMatch(f.tooltip.tooltipHtml, /<(img|svg|script)/i, 'tooltip HTML holds no payload element');
@@ -295,4 +297,16 @@ describe('hostile run folders: the report never runs code from its data', { skip
     for (const line of csv.split('\n')) assert.doesNotMatch(line, /(^|,)[=+@]/, `no cell starts a formula: ${line.slice(0, 80)}`);
     assert.ok(noCsp.dom.csvHref.includes(quoted), 'the page\'s CSV download is the same text');
   });
+});
+
+test('a payload in data.format is refused at load with one line naming the manifest and the field', () => {
+  const dir = writeFixtureRun(join(root, 'format'), { layers: 4, model: 'fixture/format' });
+  const manifest = join(dir, 'manifest.json');
+  const m = JSON.parse(readFileSync(manifest, 'utf8'));
+  m.data.format = FORMAT;
+  writeFileSync(manifest, JSON.stringify(m));
+  assert.throws(
+    () => loadRuns([dir], { includeIncomplete: true }),
+    (e: Error) => e.message.includes('manifest.json') && e.message.includes('data.format') && !e.message.includes('\n'),
+  );
 });
