@@ -10,6 +10,7 @@ import type { InterventionSpec } from '../sweep/interventions.js';
 import { executeSweep } from '../sweep/run-sweep.js';
 import { LayerlabError } from '../util/errors.js';
 import { provenance } from '../util/provenance.js';
+import { CORPUS_FIX } from '../util/fix-hints.js';
 
 export interface PaperOptions {
   data: string;
@@ -35,6 +36,8 @@ export interface PaperOutcome {
   dir: string;
   report: string;
   warnings: string[];
+  /** The run's three findings, one sentence each (src/report/findings.ts). */
+  findings: string[];
 }
 
 /**
@@ -48,7 +51,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
   const L = model.config.nLayers;
   const specs = opts.interventions ?? [{ kind: 'delete' }, { kind: 'swap' }, { kind: 'repeat', k: Math.min(5, L) }];
   const dataHash = await sha256File(opts.data).catch(() => {
-    throw new LayerlabError('cannot read the data file', opts.data);
+    throw new LayerlabError(`cannot read the data file${CORPUS_FIX}`, opts.data);
   });
   const prov = provenance(model);
   const key = {
@@ -95,8 +98,10 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
 
   process.stderr.write('paper [3/3] report\n');
   const { buildReport } = await import('../report/build.js');
+  const { runFindings } = await import('../report/findings.js');
   const report = join(opts.out, 'report.html');
   const r = await buildReport({ dirs: [opts.out], out: report, png: opts.png, command: `layerlab ${command.join(' ')}` });
   opts.afterPhase?.('report');
-  return { dir: opts.out, report, warnings: r.warnings };
+  const run0 = r.runs.find((x) => x.plotted);
+  return { dir: opts.out, report, warnings: r.warnings, findings: run0 ? runFindings(run0) : [] };
 }

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { ANALYSIS_FILES } from '../results/schema.js';
 import { esc, fmtInt } from './captions.js';
 import { toCsv } from './csv.js';
+import { GUIDE_CSS, guideHtml, paperFoundHtml } from './guide.js';
 import { FONT, STAGE_NAMES } from './style.js';
 import type { Figure, LoadedRun } from './types.js';
 
@@ -230,6 +231,7 @@ export function reportHtml(input: ReportPageInput): string {
         `<section class="figure" id="${f.id}"><h2>Figure ${f.number}. ${esc(f.title)}</h2>` +
         `<div class="chart" id="chart-${f.id}" data-figure="${f.id}"></div>` +
         `<p class="caption"><b>Figure ${f.number}.</b> ${f.caption}</p>` +
+        paperFoundHtml(f.id) +
         `<div class="figtools"><a download="${f.id}.csv" href="${csv}">Download CSV</a>${stat}</div>` +
         tableHtml(f, maxRows) +
         `</section>`
@@ -269,7 +271,7 @@ export function reportHtml(input: ReportPageInput): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="layerlab ${esc(input.generated.layerlabVersion)}">
 <title>${esc(title)}</title>
-<style>${CSS}</style>
+<style>${CSS}${GUIDE_CSS}</style>
 ${bundles.map((b) => `<script data-bundle="${b.name}@${b.version}">${scriptSafe(b.code)}</script>`).join('\n')}
 </head>
 <body>
@@ -278,6 +280,7 @@ ${bundles.map((b) => `<script data-bundle="${b.name}@${b.version}">${scriptSafe(
 <h1>${esc(title)}</h1>
 <p class="subtitle">${names.length ? `Comparing ${names.map((n) => esc(n)).join(', ')} on relative depth (layer ÷ (L − 1)), after Lad et al., “The Remarkable Robustness of LLMs: Stages of Inference?” (arXiv:2406.19384).` : 'No run could be plotted.'}
  Built ${esc(input.generated.at)} by layerlab ${esc(input.generated.layerlabVersion)} (commit <span class="mono">${esc(input.generated.gitCommit.slice(0, 12))}</span>).</p>
+${guideHtml(plotted)}
 ${runBanners(runs, input.includeIncomplete)}
 ${noFigures}
 <h2>Runs</h2>
