@@ -14,7 +14,7 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 try {
   const page = await browser.newPage({ viewport: { width: 1000, height: 900 }, deviceScaleFactor: 1 });
   await page.goto(pathToFileURL(html).href);
-  await page.evaluate(() => window.layerlab.ready);
+  await page.evaluate(() => window.layerlab.ready.then(() => undefined));
   // Title, the run's findings and the first figure with the paper's finding under it; the rest of the
   // page (run tables, captions, other figures) is hidden for the picture.
   await page.addStyleTag({
