@@ -6,6 +6,8 @@ export { SafetensorsFile, writeSafetensors } from './load/safetensors.js';
 export { Checkpoint } from './load/checkpoint.js';
 export { loadTokenizer, type TextTokenizer } from './load/tokenizer.js';
 export { resolveModel } from './load/hub/resolve.js';
+export { loadModel } from './load/load-model.js';
+export { BUNDLED } from './load/bundled.js';
 export { loadModelDir, loadConfig, type Model } from './model/model.js';
 export type { ModelConfig } from './model/config.js';
 export type { ModelParams, Linear, BlockParams } from './model/params.js';

@@ -1,15 +1,14 @@
 import { getBackend } from '../backend/index.js';
-import { resolveModel } from '../load/hub/resolve.js';
-import { loadModelDir, type Model } from '../model/model.js';
+import { loadModel } from '../load/load-model.js';
+import type { Model } from '../model/model.js';
 
 /**
  * `--model` accepts a folder or ORG/NAME[@REVISION] (local Hugging Face cache first, then the Hub). Also
  * prints a warning once if the BLAS backend runs on a slow path.
  */
 export async function openModel(spec: string): Promise<Model> {
-  const where = await resolveModel(spec);
   const backend = getBackend();
   const warning = backend.info().warning;
   if (warning) process.stderr.write(`layerlab: warning: ${warning}\n`);
-  return loadModelDir(where.dir, { modelId: where.modelId, revision: where.revision, commit: where.commit }, backend);
+  return loadModel(spec, { backend });
 }

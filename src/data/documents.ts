@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { LayerlabError } from '../util/errors.js';
 import { sha256File } from './digest.js';
 import { readParquetColumn } from './parquet-docs.js';
+import { CORPUS_FIX } from '../util/fix-hints.js';
 
 export type DocumentFormat = 'text' | 'jsonl' | 'parquet';
 
@@ -151,7 +152,7 @@ async function* decodeUtf8Strictly(chunks: AsyncIterable<Buffer>, path: string):
 /** One line for an fs failure: the code users can act on, not a stack trace. */
 export function describeFsError(e: unknown, what: string): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return `${what} not found`;
+  if (code === 'ENOENT') return `${what} not found${what === 'corpus file' ? CORPUS_FIX : ''}`;
   if (code === 'EACCES' || code === 'EPERM') return `${what} is not readable (permission denied)`;
   if (code === 'EISDIR') return `is a directory, expected a ${what}`;
   return `cannot read ${what} (${e instanceof Error ? e.message : String(e)})`;

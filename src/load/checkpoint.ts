@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayerlabError } from '../util/errors.js';
 import { SafetensorsFile, type TensorEntry } from './safetensors.js';
+import { MODEL_FIX } from '../util/fix-hints.js';
 
 export interface CheckpointOptions {
   /** Called on every tensor read, as float32 (the loader's NaN/Inf scan); throws to reject it. */
@@ -24,7 +25,7 @@ export class Checkpoint {
     const single = join(dir, 'model.safetensors');
     if (existsSync(index)) ck.openSharded(index);
     else if (existsSync(single)) ck.addFile(single);
-    else throw new LayerlabError('no model.safetensors or model.safetensors.index.json (only safetensors checkpoints are supported)', dir);
+    else throw new LayerlabError(`no model.safetensors or model.safetensors.index.json (only safetensors checkpoints are supported)${MODEL_FIX}`, dir);
     return ck;
   }
 

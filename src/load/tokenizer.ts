@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { LayerlabError } from '../util/errors.js';
 import { validateTokenizerJson } from './tokenizer-check.js';
+import { TOKENIZER_FIX } from '../util/fix-hints.js';
 
 /** The text side of a model: what the CLI and analyses need, independent of the tokenizer library. */
 export interface TextTokenizer {
@@ -45,7 +46,7 @@ function tokenText(v: unknown): string | undefined {
 export function loadTokenizer(dir: string, modelConfig?: { bosTokenId?: number; eosTokenId?: number; vocabSize?: number }): TextTokenizer {
   const tokPath = join(dir, 'tokenizer.json');
   if (!existsSync(tokPath)) {
-    throw new LayerlabError('no tokenizer.json in this model folder; pass --input-ids to run without a tokenizer', dir);
+    throw new LayerlabError(`no tokenizer.json in this model folder (commands that take --input-ids run without one)${TOKENIZER_FIX}`, dir);
   }
   const tokJson = readJson(tokPath);
   validateTokenizerJson(tokJson, tokPath);

@@ -10,6 +10,7 @@ import type { ModelParams } from './params.js';
 import { checkMemoryFor } from './memory.js';
 import { checkConfigSizes, checkNoUnusedLayers } from './config-check.js';
 import { assertFiniteTensor } from './finite.js';
+import { MODEL_FIX } from '../util/fix-hints.js';
 
 export interface ModelSource {
   dir: string;
@@ -30,8 +31,8 @@ export interface Model {
 
 export function readConfigJson(dir: string): Record<string, unknown> {
   const file = join(dir, 'config.json');
-  if (!existsSync(dir)) throw new LayerlabError('model folder does not exist', dir);
-  if (!existsSync(file)) throw new LayerlabError('no config.json: not a Hugging Face model folder', dir);
+  if (!existsSync(dir)) throw new LayerlabError(`model folder does not exist${MODEL_FIX}`, dir);
+  if (!existsSync(file)) throw new LayerlabError(`no config.json: not a Hugging Face model folder${MODEL_FIX}`, dir);
   try {
     const raw = JSON.parse(readFileSync(file, 'utf8'));
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('not a JSON object');

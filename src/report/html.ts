@@ -16,6 +16,7 @@ import { fmtInt } from './captions.js';
 import { contentSecurityPolicy } from './csp.js';
 import { toCsv } from './csv.js';
 import { scriptText, vegaBundles, vegaStyles } from './page-assets.js';
+import { GUIDE_CSS, guideHtml, paperFoundHtml } from './guide.js';
 import { html, joinHtml, raw, scriptJson, type SafeHtml } from './safe-html.js';
 import { FONT, MODEL_COLORS, STAGE_NAMES } from './style.js';
 import type { Figure, LoadedRun } from './types.js';
@@ -245,6 +246,7 @@ export function reportHtml(input: ReportPageInput): string {
       return html`<section class="figure" id="${f.id}"><h2>Figure ${f.number}. ${f.title}</h2>\
 <div class="chart" id="chart-${f.id}" data-figure="${f.id}"></div>\
 <p class="caption"><b>Figure ${f.number}.</b> ${f.caption}</p>\
+${paperFoundHtml(f.id)}\
 <div class="figtools"><a download="${f.id}.csv" href="${csv}">Download CSV</a>${stat}</div>\
 ${tableHtml(f, maxRows)}</section>`;
     }),
@@ -253,7 +255,7 @@ ${tableHtml(f, maxRows)}</section>`;
   const skippedHtml = input.skipped.length ? html`<p class="skipped">Not drawn (no plotted run has the data): ${input.skipped.map((s) => `${s.key} (needs ${s.needs})`).join('; ')}.</p>` : '';
   const noFigures = figures.length === 0 ? html`<div class="banner incomplete" role="alert"><b>No figures:</b> no complete run with result files to plot.</div>` : '';
   const payload = figures.map((f) => ({ id: f.id, spec: f.spec, checks: f.checks }));
-  const css = `${CSS}\n/* Vega-Embed and vega-tooltip default styles (not injected at run time: see page-assets.ts) */\n${vegaStyles()}`;
+  const css = `${CSS}${GUIDE_CSS}\n/* Vega-Embed and vega-tooltip default styles (not injected at run time: see page-assets.ts) */\n${vegaStyles()}`;
   const init = scriptText(INIT_SCRIPT, 'report init script');
   const csp = contentSecurityPolicy({ scripts: [...bundles.map((b) => b.code), init], styles: [css] });
   const names = plotted.map((r) => r.label);
@@ -275,6 +277,7 @@ ${joinHtml(bundles.map((b) => html`<script data-bundle="${b.name}@${b.version}">
 <h1>${title}</h1>
 <p class="subtitle">${names.length ? html`Comparing ${names.join(', ')} on relative depth (layer ÷ (L − 1)), after Lad et al., “The Remarkable Robustness of LLMs: Stages of Inference?” (arXiv:2406.19384).` : 'No run could be plotted.'}
  Built ${input.generated.at} by layerlab ${input.generated.layerlabVersion} (commit <span class="mono">${input.generated.gitCommit.slice(0, 12)}</span>).</p>
+${guideHtml(plotted)}
 ${runBanners(runs, input.includeIncomplete)}
 ${noFigures}
 <h2>Runs</h2>

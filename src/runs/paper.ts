@@ -37,6 +37,8 @@ export interface PaperOutcome {
   dir: string;
   report: string;
   warnings: string[];
+  /** The run's three findings, one sentence each (src/report/findings.ts). */
+  findings: string[];
 }
 
 /**
@@ -98,8 +100,10 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
 
   process.stderr.write('paper [3/3] report\n');
   const { buildReport } = await import('../report/build.js');
+  const { runFindings } = await import('../report/findings.js');
   const report = join(opts.out, 'report.html');
   const r = await buildReport({ dirs: [opts.out], out: report, png: opts.png, command: `layerlab ${command.join(' ')}` });
   opts.afterPhase?.('report');
-  return { dir: opts.out, report, warnings: r.warnings };
+  const run0 = r.runs.find((x) => x.plotted);
+  return { dir: opts.out, report, warnings: r.warnings, findings: run0 ? runFindings(run0) : [] };
 }

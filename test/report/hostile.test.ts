@@ -136,7 +136,7 @@ async function inspectPage(page: Page, log: PageLog): Promise<PageFindings> {
       scripts: document.scripts.length,
       styles: document.querySelectorAll('style, link').length,
       embedded: [...document.querySelectorAll('img, iframe, object, embed, frame, base, form:not(.vega-bindings), meta[http-equiv="refresh"]')].map((e: any) => e.outerHTML.slice(0, 80)),
-      badLinks: [...document.querySelectorAll('a[href]')].map((a: any) => a.href as string).filter((h: string) => !/^(file:|data:text\/csv|about:invalid)/.test(h) && !h.includes('#')),
+      badLinks: [...document.querySelectorAll('a[href]')].map((a: any) => a.href as string).filter((h: string) => !/^(file:|data:text\/csv|about:invalid)/.test(h) && !h.includes('#') && h !== 'https://arxiv.org/abs/2406.19384'),
       strayImages: [...document.querySelectorAll('svg')].filter((s: any) => !s.closest('.chart')).length,
       title: document.title as string,
       headerText: document.querySelector('header').innerText as string,

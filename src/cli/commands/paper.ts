@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { runPaper } from '../../runs/paper.js';
+import { BUNDLED } from '../../load/bundled.js';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
 import { openModel } from '../open-model.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface PaperCliOptions {
-  model: string;
-  data: string;
+  model?: string;
+  data?: string;
   out: string;
   textField: string;
   maxTokens?: string;
@@ -23,10 +24,10 @@ export function registerPaper(program: Command): void {
   program
     .command('paper')
     .description("one command from a model to the paper's figures: robustness sweeps, every stage analysis, and the report")
-    .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id (local cache first, then the Hub)')
-    .requiredOption('--data <file>', 'corpus: plain text (documents separated by blank lines), .jsonl or .parquet with a text field')
+    .option('--model <dir|org/name>', `model folder or Hugging Face id (local cache first, then the Hub); default: the bundled ${BUNDLED.name} model`)
+    .option('--data <file>', 'corpus: plain text (documents separated by blank lines), .jsonl or .parquet with a text field; default: the bundled corpus')
     .requiredOption('--out <dir>', 'output folder: sweep/, stages/, report.html, report-figures/')
-    .option('--max-tokens <n>', 'stop after n corpus tokens (BOS not counted); the paper used about 1M')
+    .option('--max-tokens <n>', `stop after n corpus tokens (BOS not counted); the paper used about 1M; default with the bundled corpus: ${BUNDLED.maxTokens}`)
     .option('--max-docs <n>', 'use only the first n documents')
     .option('--seq-len <T>', "window length including BOS (default: the model's context, capped)")
     .option('--text-field <name>', 'JSONL field / parquet column with the text', 'text')
@@ -38,14 +39,21 @@ export function registerPaper(program: Command): void {
     .action(
       runCommand(async (o: PaperCliOptions) => {
         const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
-        const model = await openModel(o.model);
+        // Without --model / --data the bundled model and corpus run (a first look with nothing downloaded).
+        const data = o.data ?? BUNDLED.corpus;
+        const maxTokens = num(o.maxTokens, '--max-tokens') ?? (o.data === undefined ? BUNDLED.maxTokens : undefined);
+        if (o.model === undefined || o.data === undefined)
+          process.stderr.write(`paper: using the bundled ${[o.model === undefined ? `${BUNDLED.name} model` : '', o.data === undefined ? 'corpus (King James Bible, held-out chapters)' : ''].filter(Boolean).join(' and ')} (see assets/ASSETS.md)\n`);
+        const model = await openModel(o.model ?? BUNDLED.modelDir);
         const r = await runPaper(model, {
-          data: o.data, out: o.out, textField: o.textField, maxTokens: num(o.maxTokens, '--max-tokens'), maxDocs: num(o.maxDocs, '--max-docs'), shardDocs: num(o.shardDocs, '--shard-docs'),
+          data, out: o.out, textField: o.textField, maxTokens, maxDocs: num(o.maxDocs, '--max-docs'), shardDocs: num(o.shardDocs, '--shard-docs'),
           seqLen: num(o.seqLen, '--seq-len'), interventions: o.interventions ? parseInterventionSpecs(o.interventions) : undefined,
           wicDir: o.wic, png: o.png, fresh: o.fresh, command: process.argv.slice(2),
         });
         for (const w of r.warnings) process.stderr.write(`layerlab: warning: ${w}\n`);
-        process.stderr.write(`wrote ${r.report} (figures in ${r.report.replace(/\.html$/, '-figures')}/)\n`);
+        process.stderr.write(`figures in ${r.report.replace(/\.html$/, '-figures')}/\n`);
+        // The result a newcomer looks for: where the report is, and what it found.
+        process.stdout.write(`report: ${r.report}\n${r.findings.map((f) => `- ${f}\n`).join('')}`);
       }),
     );
 }

@@ -7,6 +7,7 @@ import { HttpStatusError, NetworkError } from './http.js';
 import { terminalProgress } from './progress.js';
 import { hubContext, type HubContext, type HubOptions } from './settings.js';
 import { isCommitHash, parseHubSpec } from './spec.js';
+import { MODEL_FIX } from '../../util/fix-hints.js';
 
 export type { HubOptions } from './settings.js';
 
@@ -151,7 +152,7 @@ export async function resolveModel(spec: string, opts: HubOptions = {}): Promise
   }
   const parsed = parseHubSpec(spec);
   if (!parsed) {
-    throw new LayerlabError(`no such folder, and '${spec}' is not a Hugging Face Hub id (ORG/NAME or ORG/NAME@REVISION)`, spec);
+    throw new LayerlabError(`no such folder, and '${spec}' is not a Hugging Face Hub id (ORG/NAME or ORG/NAME@REVISION)${MODEL_FIX}`, spec);
   }
   const ctx = hubContext({ ...opts, onProgress: opts.onProgress ?? terminalProgress() });
   const job: Job = { ctx, ...parsed, repoDir: repoCacheDir(ctx.cacheRoot, parsed.repoId) };
