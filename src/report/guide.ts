@@ -66,7 +66,7 @@ const TERMS: Array<[string, string]> = [
 export function guideHtml(plotted: LoadedRun[]): SafeHtml {
   const terms = joinHtml(TERMS.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`));
   const guide = html`<section class="guide" id="how-to-read"><h2>How to read this report</h2>\
-<p>This report repeats the experiments of Lad et al., <a href="${raw(PAPER_URL)}" rel="noreferrer">“The Remarkable Robustness of LLMs: Stages of Inference?”</a> (arXiv:2406.19384) on the model(s) below. \
+<p>This report repeats the experiments of Lad et al., ${raw(`<a href="${PAPER_URL}" rel="noreferrer">`)}“The Remarkable Robustness of LLMs: Stages of Inference?”</a> (arXiv:2406.19384) on the model(s) below. \
 Each layer is removed or swapped with its neighbour and the model’s predictions are compared with the original’s; the stage analyses then look for the four stages. \
 Under each figure, a blue box says what the paper found on that figure for its models.</p><dl>${terms}</dl></section>`;
   const findings = plotted.length
