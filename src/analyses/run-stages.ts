@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { forward } from '../model/forward.js';
 import type { Model } from '../model/model.js';
+import { modelFingerprint } from '../load/fingerprint.js';
 import type { TextTokenizer } from '../load/tokenizer.js';
 import { makeWindows, packBatches, type Batch } from '../data/windows.js';
 import type { DocumentSet } from '../data/documents.js';
@@ -148,7 +149,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
     probe: opts.probeFile ?? null,
     sweep: opts.sweepDir ?? null,
   };
-  const key = { model: model.source.modelId ?? model.source.dir, data: corpus.sha256, requested, choices };
+  const key = { model: model.source.modelId ?? model.source.dir, modelDigest: modelFingerprint(model.source.dir), data: corpus.sha256, requested, choices };
   const run = ResumableRun.open(outDir, key, { fresh: opts.fresh, reuseFinished: opts.reuseFinished });
   if (run.finishedBefore) {
     log(opts, `stages: ${outDir} is already complete for this command; kept as it is`);

@@ -58,15 +58,15 @@ describe('layerlab report', () => {
     assert.match(readFileSync(out, 'utf8'), /No figures:/);
   });
 
-  test('bad input is one line on stderr and exit status 1', () => {
+  test('bad input is one line on stderr and exit status 2', () => {
     const missing = layerlab('report', join(root, 'nope'), '--out', join(root, 'x.html'));
-    assert.equal(missing.code, 1);
+    assert.equal(missing.code, 2);
     assert.match(missing.stderr, /^layerlab: .*nope: run directory does not exist\n$/);
     const sigma = layerlab('report', join(root, 'a'), '--sigma', 'var');
-    assert.equal(sigma.code, 1);
+    assert.equal(sigma.code, 2);
     assert.match(sigma.stderr, /--sigma must be sem or std/);
     const labels = layerlab('report', join(root, 'a'), '--labels', 'x,y', '--out', join(root, 'x.html'));
-    assert.equal(labels.code, 1);
+    assert.equal(labels.code, 2);
     assert.match(labels.stderr, /--labels has 2 names for 1 directories/);
   });
 });

@@ -16,13 +16,15 @@ export function registerGenerate(program: Command): void {
     .action(
       runCommand(async (opts: { model: string; prompt: string; maxNewTokens: string; plan?: string }) => {
         const n = parsePositiveInt(opts.maxNewTokens, '--max-new-tokens');
+        if (opts.prompt.trim() === '') throw new LayerlabError('--prompt is empty; give the text to continue');
+        const plan = opts.plan === undefined ? undefined : parsePlanList(opts.plan);
         const model = await openModel(opts.model);
         const tok = loadTokenizer(model.source.dir, model.config);
         const ids = tok.encode(opts.prompt);
         const bos = model.config.bosTokenId ?? tok.bosTokenId;
         const prompt = bos === undefined ? ids : [bos, ...ids];
-        if (prompt.length === 0) throw new LayerlabError('--prompt is empty and the model has no BOS token to start from');
-        const out = greedyGenerate(model, prompt, n, { plan: opts.plan === undefined ? undefined : parsePlanList(opts.plan), stopAt: model.config.eosTokenId ?? tok.eosTokenId });
+        if (ids.length === 0) throw new LayerlabError('--prompt gives no tokens with this tokenizer');
+        const out = greedyGenerate(model, prompt, n, { plan, stopAt: model.config.eosTokenId ?? tok.eosTokenId });
         // Decode prompt and continuation together: decoders such as SentencePiece's strip a leading space
         // from the first token, which would glue the continuation to the prompt if decoded alone.
         const before = tok.decode(ids, { skipSpecialTokens: true });

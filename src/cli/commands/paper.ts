@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { runPaper } from '../../paper/run-paper.js';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
 import { openModel } from '../open-model.js';
+import { checkOutputs, type OutTarget } from '../out-path.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface PaperCliOptions {
@@ -36,10 +37,13 @@ export function registerPaper(program: Command): void {
     .action(
       runCommand(async (o: PaperCliOptions) => {
         const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
-        const model = await openModel(o.model);
+        const outs: OutTarget[] = [{ path: o.out, kind: 'dir' }];
+        checkOutputs(outs, [o.model, o.data, o.wic]);
+        const interventions = o.interventions === undefined ? undefined : parseInterventionSpecs(o.interventions);
+        const model = await openModel(o.model, outs);
         const r = await runPaper(model, {
           data: o.data, out: o.out, textField: o.textField, maxTokens: num(o.maxTokens, '--max-tokens'), maxDocs: num(o.maxDocs, '--max-docs'),
-          seqLen: num(o.seqLen, '--seq-len'), interventions: o.interventions ? parseInterventionSpecs(o.interventions) : undefined,
+          seqLen: num(o.seqLen, '--seq-len'), interventions,
           wicDir: o.wic, png: o.png, fresh: o.fresh, command: process.argv.slice(2),
         });
         for (const w of r.warnings) process.stderr.write(`layerlab: warning: ${w}\n`);

@@ -1,0 +1,94 @@
+import { accessSync, constants, existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { LayerlabError } from '../util/errors.js';
+import { isWithin, realpathLoose } from '../util/safe-path.js';
+
+/** What a command will write: a file or a folder, and the flag that named it. */
+export interface OutTarget {
+  path: string;
+  kind: 'file' | 'dir';
+  flag?: string;
+}
+
+function lexists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The nearest ancestor of `p` that exists (following symlinks), or undefined. */
+function nearestExisting(p: string): string | undefined {
+  for (let d = dirname(resolve(p)); ; d = dirname(d)) {
+    if (existsSync(d)) return d;
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+function checkShape(t: OutTarget): void {
+  const flag = t.flag ?? '--out';
+  if (t.path.trim() === '') throw new LayerlabError(`${flag} is empty`);
+  if (lexists(t.path) && !existsSync(t.path)) throw new LayerlabError(`${flag} ${t.path} is a dangling symlink; remove it or choose another path`);
+  if (existsSync(t.path)) {
+    const st = statSync(t.path);
+    if (t.kind === 'file' && st.isDirectory()) throw new LayerlabError(`${flag} ${t.path} is a folder; give a file path`);
+    if (t.kind === 'file' && !st.isFile()) throw new LayerlabError(`${flag} ${t.path} is not a regular file (a device or pipe such as /dev/null); give a file path`);
+    if (t.kind === 'dir' && !st.isDirectory()) throw new LayerlabError(`${flag} ${t.path} is ${st.isFile() ? 'a file' : 'not a folder (a device or pipe)'}; give a folder path`);
+    const writable = t.kind === 'dir' ? t.path : dirname(resolve(t.path));
+    try {
+      accessSync(writable, constants.W_OK);
+      if (t.kind === 'file') accessSync(t.path, constants.W_OK);
+    } catch {
+      throw new LayerlabError(`${flag} ${t.path} is not writable (permission denied)`);
+    }
+    return;
+  }
+  const parent = dirname(resolve(t.path));
+  if (t.kind === 'file' && !existsSync(parent)) throw new LayerlabError(`${flag} ${t.path}: folder ${parent} does not exist`);
+  const anchor = nearestExisting(t.path);
+  if (!anchor || !statSync(anchor).isDirectory()) throw new LayerlabError(`${flag} ${t.path}: ${anchor ?? parent} is not a folder`);
+  try {
+    accessSync(anchor, constants.W_OK);
+  } catch {
+    throw new LayerlabError(`${flag} ${t.path}: folder ${anchor} is not writable (permission denied)`);
+  }
+}
+
+/**
+ * Refuses an output that is, contains or sits inside one of the command's inputs, comparing real paths
+ * (symlinks resolved), so `forward --out MODEL/model.safetensors` cannot replace the checkpoint and
+ * `sweep --out DATA_DIR` cannot delete the corpus.
+ */
+export function checkApart(targets: OutTarget[], inputs: Array<string | undefined>): void {
+  for (const t of targets) {
+    const out = realpathLoose(t.path);
+    for (const input of inputs) {
+      if (input === undefined || !existsSync(input)) continue;
+      const real = realpathSync(input);
+      const what = statSync(real).isDirectory() ? 'input folder' : 'input file';
+      const flag = t.flag ?? '--out';
+      if (out === real) throw new LayerlabError(`${flag} ${t.path} is the ${what} ${input}; outputs never overwrite inputs`);
+      if (isWithin(out, real)) throw new LayerlabError(`${flag} ${t.path} contains the ${what} ${input}; outputs never overwrite inputs`);
+      if (isWithin(real, out)) throw new LayerlabError(`${flag} ${t.path} is inside the ${what} ${input}; write outputs elsewhere`);
+    }
+  }
+}
+
+/**
+ * The one check every command runs on its outputs before doing any work: each target has the right
+ * shape (a folder where a folder is expected, a creatable regular file where a file is expected, never
+ * /dev/null), its parent exists and is writable, and it is apart from every input.
+ */
+export function checkOutputs(targets: OutTarget[], inputs: Array<string | undefined>): void {
+  for (const t of targets) checkShape(t);
+  checkApart(targets, inputs);
+}
+
+/** The report's outputs: the HTML file and, unless --no-static, the `<name>-figures/` folder beside it. */
+export function reportTargets(out: string, staticFiles: boolean): OutTarget[] {
+  const html = resolve(out);
+  const figures = join(dirname(html), `${basename(html, extname(html))}-figures`);
+  return [{ path: out, kind: 'file' }, ...(staticFiles ? [{ path: figures, kind: 'dir' as const, flag: '--out (figures folder)' }] : [])];
+}
