@@ -62,16 +62,22 @@ function checkShape(t: OutTarget): void {
  * `sweep --out DATA_DIR` cannot delete the corpus.
  */
 export function checkApart(targets: OutTarget[], inputs: Array<string | undefined>): void {
+  const real = inputs.filter((i): i is string => i !== undefined && existsSync(i)).map((input) => {
+    const r = realpathSync(input);
+    return { input, real: r, what: statSync(r).isDirectory() ? 'input folder' : 'input file' };
+  });
   for (const t of targets) {
     const out = realpathLoose(t.path);
-    for (const input of inputs) {
-      if (input === undefined || !existsSync(input)) continue;
-      const real = realpathSync(input);
-      const what = statSync(real).isDirectory() ? 'input folder' : 'input file';
-      const flag = t.flag ?? '--out';
-      if (out === real) throw new LayerlabError(`${flag} ${t.path} is the ${what} ${input}; outputs never overwrite inputs`);
-      if (isWithin(out, real)) throw new LayerlabError(`${flag} ${t.path} contains the ${what} ${input}; outputs never overwrite inputs`);
-      if (isWithin(real, out)) throw new LayerlabError(`${flag} ${t.path} is inside the ${what} ${input}; write outputs elsewhere`);
+    const flag = t.flag ?? '--out';
+    // The most specific relation first: "is the model file" says more than "is inside the model folder".
+    const same = real.find((i) => i.real === out);
+    if (same) throw new LayerlabError(`${flag} ${t.path} is the ${same.what} ${same.input}; outputs never overwrite inputs`);
+    const inside = real.find((i) => isWithin(out, i.real));
+    if (inside) throw new LayerlabError(`${flag} ${t.path} contains the ${inside.what} ${inside.input}; outputs never overwrite inputs`);
+    const container = real.find((i) => isWithin(i.real, out));
+    if (container) {
+      const clobber = existsSync(t.path) ? ' and would overwrite what is there' : '';
+      throw new LayerlabError(`${flag} ${t.path} is inside the ${container.what} ${container.input}${clobber}; write outputs elsewhere`);
     }
   }
 }
