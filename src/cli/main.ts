@@ -18,6 +18,7 @@ program
   .name('layerlab')
   .description('Take decoder-only language models apart layer by layer (Lad et al., "The Remarkable Robustness of LLMs: Stages of Inference?")')
   .version(layerlabVersion)
+  .configureOutput({ outputError: (text, write) => write(`layerlab: ${text.replace(/^error: /, '')}`) })
   .showHelpAfterError('(layerlab <command> --help shows the options)')
   .exitOverride(); // usage errors exit with status 2 (runProgram), inherited by every command below
 
