@@ -41,6 +41,12 @@ export function parsePositiveIntList(text: string, flag: string): number[] {
   return values;
 }
 
+/** A parsed --plan checked against the model: the message names the flag, not just the plan. */
+export function checkPlanBlocks(plan: number[] | undefined, layers: number, flag = '--plan'): void {
+  const bad = plan?.find((b) => b >= layers);
+  if (bad !== undefined) throw new LayerlabError(`${flag} ${plan!.join(',')} names block ${bad}, but the model has blocks 0..${layers - 1}`);
+}
+
 /** A plain decimal number such as 2 or 1.5 (no sign, exponent, hex, Infinity or NaN). */
 export function parseDecimal(text: string, flag: string): number {
   const t = text.trim();

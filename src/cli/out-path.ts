@@ -1,5 +1,7 @@
-import { accessSync, constants, existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { RUN_FILE } from '../results/resumable-run.js';
+import { LOCK_FILE } from '../results/run-lock.js';
 import { LayerlabError } from '../util/errors.js';
 import { isWithin, realpathLoose } from '../util/safe-path.js';
 
@@ -30,12 +32,19 @@ function nearestExisting(p: string): string | undefined {
 function checkShape(t: OutTarget): void {
   const flag = t.flag ?? '--out';
   if (t.path.trim() === '') throw new LayerlabError(`${flag} is empty`);
+  if (t.path.startsWith('-')) throw new LayerlabError(`${flag} '${t.path}' starts with '-': probably a missing value (for such a name write ./${t.path})`);
+  // Writing through a symlinked file would change the file it points to, somewhere else.
+  if (t.kind === 'file' && lexists(t.path) && lstatSync(t.path).isSymbolicLink())
+    throw new LayerlabError(`${flag} ${t.path} is a symlink (to ${realpathLoose(t.path)}); give the path of the file itself`);
   if (lexists(t.path) && !existsSync(t.path)) throw new LayerlabError(`${flag} ${t.path} is a dangling symlink; remove it or choose another path`);
   if (existsSync(t.path)) {
     const st = statSync(t.path);
     if (t.kind === 'file' && st.isDirectory()) throw new LayerlabError(`${flag} ${t.path} is a folder; give a file path`);
     if (t.kind === 'file' && !st.isFile()) throw new LayerlabError(`${flag} ${t.path} is not a regular file (a device or pipe such as /dev/null); give a file path`);
     if (t.kind === 'dir' && !st.isDirectory()) throw new LayerlabError(`${flag} ${t.path} is ${st.isFile() ? 'a file' : 'not a folder (a device or pipe)'}; give a folder path`);
+    // A folder output is a run folder: only an empty one or one layerlab wrote may be taken over.
+    const foreign = t.kind === 'dir' && !existsSync(join(t.path, RUN_FILE)) && readdirSync(t.path).some((f) => !f.startsWith(LOCK_FILE));
+    if (foreign) throw new LayerlabError(`${flag} ${t.path} holds files layerlab did not write; choose an empty or new folder`);
     const writable = t.kind === 'dir' ? t.path : dirname(resolve(t.path));
     try {
       accessSync(writable, constants.W_OK);
@@ -45,14 +54,15 @@ function checkShape(t: OutTarget): void {
     }
     return;
   }
+  // The parent must exist, for folders too: a typo in it should not silently create a new tree.
   const parent = dirname(resolve(t.path));
-  if (t.kind === 'file' && !existsSync(parent)) throw new LayerlabError(`${flag} ${t.path}: folder ${parent} does not exist`);
   const anchor = nearestExisting(t.path);
-  if (!anchor || !statSync(anchor).isDirectory()) throw new LayerlabError(`${flag} ${t.path}: ${anchor ?? parent} is not a folder`);
+  if (anchor && !statSync(anchor).isDirectory()) throw new LayerlabError(`${flag} ${t.path}: ${anchor} is not a folder`);
+  if (!existsSync(parent)) throw new LayerlabError(`${flag} ${t.path}: folder ${parent} does not exist`);
   try {
-    accessSync(anchor, constants.W_OK);
+    accessSync(parent, constants.W_OK);
   } catch {
-    throw new LayerlabError(`${flag} ${t.path}: folder ${anchor} is not writable (permission denied)`);
+    throw new LayerlabError(`${flag} ${t.path}: folder ${parent} is not writable (permission denied)`);
   }
 }
 

@@ -106,11 +106,11 @@ export function generateInterventions(specs: InterventionSpec[], L: number): Int
     if (s.kind === 'delete') for (let l = 0; l < L; l++) out.push({ kind: 'delete', layer: l, plan: deletePlan(l, L), name: `delete_${l}` });
     else if (s.kind === 'swap') for (let l = 0; l + 1 < L; l++) out.push({ kind: 'swap', layer: l, plan: swapPlan(l, L), name: `swap_${l}` });
     else if (s.kind === 'repeat') {
-      if (s.k > L) throw new LayerlabError(`repeat:${s.k}: the model has only ${L} blocks`);
+      if (s.k > L) throw new LayerlabError(`--interventions repeat:${s.k}: the model has only ${L} blocks`);
       for (let st = 0; st + s.k <= L; st++) out.push({ kind: 'repeat', layer: st, plan: repeatPlan(st, s.k, L), name: `repeat${s.k}_${st}` });
     } else {
       for (const b of s.plan)
-        if (b >= L) throw new LayerlabError(`plan:${s.plan.join(',')} names block ${b}, but the model has blocks 0..${L - 1}`);
+        if (b >= L) throw new LayerlabError(`--interventions plan:${s.plan.join(',')} names block ${b}, but the model has blocks 0..${L - 1}`);
       out.push({ kind: 'plan', layer: firstTouched(s.plan, L), plan: [...s.plan], name: `plan_${s.plan.join('-') || 'empty'}` });
     }
   }

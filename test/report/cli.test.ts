@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { repoRoot } from '../helpers/shared.js';
@@ -9,6 +9,8 @@ import { tempDir } from './helpers.js';
 
 const root = tempDir();
 after(() => rmSync(root, { recursive: true, force: true }));
+// --out's folder must exist (a missing parent is a user mistake, exit 2)
+for (const d of ['out', 'out2', 'out3']) mkdirSync(join(root, d), { recursive: true });
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 function layerlab(...args: string[]) {

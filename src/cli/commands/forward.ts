@@ -6,7 +6,7 @@ import { writeSafetensors, type TensorToWrite } from '../../load/safetensors.js'
 import { LayerlabError } from '../../util/errors.js';
 import { provenance } from '../../util/provenance.js';
 import { openModel } from '../open-model.js';
-import { parseList } from '../args.js';
+import { checkPlanBlocks, parseList } from '../args.js';
 import { checkOutputs, type OutTarget } from '../out-path.js';
 import { parsePlanList, runCommand } from '../run-command.js';
 
@@ -40,6 +40,7 @@ export function registerForward(program: Command): void {
         const hooks = opts.hooks === undefined ? [] : parseList(opts.hooks, '--hooks', { unique: true });
         const rows = readInputIds(opts.inputIds);
         const model = await openModel(opts.model, outs);
+        checkPlanBlocks(plan, model.config.nLayers);
         const known = allHookNames((plan ?? []).length || model.config.nLayers);
         for (const h of hooks) {
           if (!known.some(hookMatcher(h))) throw new LayerlabError(`--hooks: '${h}' matches no hook point (e.g. blocks.0.hook_resid_post, blocks.*.attn.hook_pattern, ln_final.hook_normalized)`);

@@ -32,6 +32,8 @@ export function registerReport(program: Command): void {
     .option('--strict', 'exit with status 1 when a run is incomplete or a file could not be used')
     .action(
       runCommand(async (dirs: string[], opts: ReportFlags) => {
+        const blank = dirs.findIndex((d) => d.trim() === '');
+        if (blank >= 0) throw new LayerlabError(`run folder argument ${blank + 1} is empty`);
         if (opts.sigma !== 'sem' && opts.sigma !== 'std') throw new LayerlabError(`--sigma must be sem or std, got '${opts.sigma}'`);
         const scale = parseDecimal(opts.scale, '--scale');
         if (!(scale > 0 && scale <= 8)) throw new LayerlabError(`--scale must be a number in (0, 8], got '${opts.scale}'`);
