@@ -29,10 +29,14 @@ function nearestExisting(p: string): string | undefined {
   }
 }
 
-function checkShape(t: OutTarget): void {
+function checkValue(t: OutTarget): void {
   const flag = t.flag ?? '--out';
   if (t.path.trim() === '') throw new LayerlabError(`${flag} is empty`);
   if (t.path.startsWith('-')) throw new LayerlabError(`${flag} '${t.path}' starts with '-': probably a missing value (for such a name write ./${t.path})`);
+}
+
+function checkShape(t: OutTarget): void {
+  const flag = t.flag ?? '--out';
   // Writing through a symlinked file would change the file it points to, somewhere else.
   if (t.kind === 'file' && lexists(t.path) && lstatSync(t.path).isSymbolicLink())
     throw new LayerlabError(`${flag} ${t.path} is a symlink (to ${realpathLoose(t.path)}); give the path of the file itself`);
@@ -44,7 +48,7 @@ function checkShape(t: OutTarget): void {
     if (t.kind === 'dir' && !st.isDirectory()) throw new LayerlabError(`${flag} ${t.path} is ${st.isFile() ? 'a file' : 'not a folder (a device or pipe)'}; give a folder path`);
     // A folder output is a run folder: only an empty one or one layerlab wrote may be taken over.
     const foreign = t.kind === 'dir' && !existsSync(join(t.path, RUN_FILE)) && readdirSync(t.path).some((f) => !f.startsWith(LOCK_FILE));
-    if (foreign) throw new LayerlabError(`${flag} ${t.path} holds files layerlab did not write; choose an empty or new folder`);
+    if (foreign) throw new LayerlabError(`${flag} ${t.path} exists and was not written by layerlab; choose an empty or new folder`);
     const writable = t.kind === 'dir' ? t.path : dirname(resolve(t.path));
     try {
       accessSync(writable, constants.W_OK);
@@ -54,15 +58,17 @@ function checkShape(t: OutTarget): void {
     }
     return;
   }
-  // The parent must exist, for folders too: a typo in it should not silently create a new tree.
+  // A file's folder must exist; a run folder is created with its missing parents (runs/<model> is
+  // the usual layout), below the nearest existing ancestor, which must be a writable folder.
   const parent = dirname(resolve(t.path));
   const anchor = nearestExisting(t.path);
   if (anchor && !statSync(anchor).isDirectory()) throw new LayerlabError(`${flag} ${t.path}: ${anchor} is not a folder`);
-  if (!existsSync(parent)) throw new LayerlabError(`${flag} ${t.path}: folder ${parent} does not exist`);
+  if (t.kind === 'file' && !existsSync(parent)) throw new LayerlabError(`${flag} ${t.path}: folder ${parent} does not exist`);
+  const base = anchor ?? parent;
   try {
-    accessSync(parent, constants.W_OK);
+    accessSync(base, constants.W_OK);
   } catch {
-    throw new LayerlabError(`${flag} ${t.path}: folder ${parent} is not writable (permission denied)`);
+    throw new LayerlabError(`${flag} ${t.path}: folder ${base} is not writable (permission denied)`);
   }
 }
 
@@ -98,8 +104,9 @@ export function checkApart(targets: OutTarget[], inputs: Array<string | undefine
  * /dev/null), its parent exists and is writable, and it is apart from every input.
  */
 export function checkOutputs(targets: OutTarget[], inputs: Array<string | undefined>): void {
-  for (const t of targets) checkShape(t);
+  for (const t of targets) checkValue(t);
   checkApart(targets, inputs);
+  for (const t of targets) checkShape(t);
 }
 
 /** The report's outputs: the HTML file and, unless --no-static, the `<name>-figures/` folder beside it. */

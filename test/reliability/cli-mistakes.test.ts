@@ -50,6 +50,7 @@ test('--out of the wrong kind: a file for a folder, a folder for a file, /dev/nu
     [['report', aDir, '--out', join(root, 'missing', 'r.html')], /folder .*missing does not exist/],
     [fwd('--out', join(aFile, 'x.safetensors')), /folder .*a-file\.txt does not exist|is not a folder/],
     [swp('--out', join(aFile, 'sub', 'run')), /a-file\.txt is not a folder/],
+    [['paper', '--model', model, '--data', data, '--out', join('/dev/null', 'run')], /\/dev\/null is not a folder/],
   ]);
   assert.equal(existsSync('/dev/null-figures'), false, 'nothing is created next to /dev/null');
 });

@@ -120,9 +120,10 @@ test('--out never is, contains or sits inside an input (real paths, symlinks res
   const before = snapshotTree(root, (p) => p.includes('out-'));
   const cases: Array<[string[], RegExp]> = [
     [['forward', '--model', model, '--input-ids', ids, '--out', modelFile], /--out .*model\.safetensors is inside the input folder .* would overwrite/],
-    [['forward', '--model', model, '--input-ids', ids, '--out', linkToModel], /link-to-model\.safetensors is inside the input folder .* would overwrite/],
+    [['forward', '--model', model, '--input-ids', ids, '--out', linkToModel], /link-to-model\.safetensors is inside the input folder .*model and would overwrite/],
     [['forward', '--model', model, '--input-ids', ids, '--out', ids], /is the input file .*ids\.json/],
     [['forward', '--model', model, '--input-ids', ids, '--out', join(model, 'logits.safetensors')], /is inside the input folder/],
+    [['forward', '--model', join(root, 'dotdot', 'run'), '--input-ids', ids, '--out', linkToModel], /link-to-model\.safetensors is a symlink \(to .*model\/model\.safetensors\)/],
     [['sweep', '--model', model, '--data', join(dataDir, 'd.txt'), '--out', dataDir], /contains the input file/],
     [['sweep', '--model', model, '--data', data, '--out', model], /is the input folder/],
     [['sweep', '--model', model, '--data', data, '--out', root], /contains the input/],
