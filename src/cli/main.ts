@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { layerlabVersion } from '../util/package-root.js';
 import { registerForward } from './commands/forward.js';
@@ -8,13 +10,17 @@ import { registerPaper } from './commands/paper.js';
 import { registerReport } from './commands/report.js';
 import { registerStages } from './commands/stages.js';
 import { registerSweep } from './commands/sweep.js';
+import { runProgram } from './run-command.js';
 
-const program = new Command();
+/** The CLI; exported so tests can run it in-process (`runProgram(program, argv)`). */
+export const program = new Command();
 program
   .name('layerlab')
   .description('Take decoder-only language models apart layer by layer (Lad et al., "The Remarkable Robustness of LLMs: Stages of Inference?")')
   .version(layerlabVersion)
-  .showHelpAfterError();
+  .configureOutput({ outputError: (text, write) => write(`layerlab: ${text.replace(/^error: /, '')}`) })
+  .showHelpAfterError('(layerlab <command> --help shows the options)')
+  .exitOverride(); // usage errors exit with status 2 (runProgram), inherited by every command below
 
 registerInspect(program);
 registerForward(program);
@@ -24,4 +30,12 @@ registerStages(program);
 registerReport(program);
 registerPaper(program);
 
-await program.parseAsync(process.argv);
+// Run when executed (also through the npm bin symlink), not when imported.
+const real = (p: string) => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+};
+if (process.argv[1] && real(process.argv[1]) === real(fileURLToPath(import.meta.url))) process.exitCode = await runProgram(program, process.argv);

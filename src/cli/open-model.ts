@@ -1,14 +1,25 @@
 import { getBackend } from '../backend/index.js';
-import { loadModel } from '../load/load-model.js';
-import type { Model } from '../model/model.js';
+import { resolveModel, type ResolvedModel } from '../load/hub/resolve.js';
+import { LayerlabError } from '../util/errors.js';
+import { loadModelDir, type Model } from '../model/model.js';
+import { checkApart, type OutTarget } from './out-path.js';
 
 /**
  * `--model` accepts a folder or ORG/NAME[@REVISION] (local Hugging Face cache first, then the Hub). Also
- * prints a warning once if the BLAS backend runs on a slow path.
+ * prints a warning once if the BLAS backend runs on a slow path. `outs`: the command's outputs, refused
+ * when they overlap the resolved model folder (a Hub id resolves to a cache folder only here).
  */
-export async function openModel(spec: string): Promise<Model> {
+export async function openModel(spec: string, outs: OutTarget[] = []): Promise<Model> {
+  const where = await resolveModelFlag(spec);
+  checkApart(outs, [where.dir]);
   const backend = getBackend();
   const warning = backend.info().warning;
   if (warning) process.stderr.write(`layerlab: warning: ${warning}\n`);
-  return loadModel(spec, { backend });
+  return loadModelDir(where.dir, { modelId: where.modelId, revision: where.revision, commit: where.commit }, backend);
+}
+
+/** `--model` resolved to a folder; an empty value is named as the flag it is. */
+export async function resolveModelFlag(spec: string): Promise<ResolvedModel> {
+  if (spec.trim() === '') throw new LayerlabError('--model is empty; give a model folder or ORG/NAME');
+  return resolveModel(spec);
 }

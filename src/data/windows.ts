@@ -1,5 +1,6 @@
 import { LayerlabError } from '../util/errors.js';
 import { batchWindows, type Batch } from '../model/batches.js';
+import { encodeBounded } from './chunked-encode.js';
 
 /** Anything that turns text into token ids, without adding a BOS of its own. */
 export interface TokenEncoder {
@@ -54,7 +55,8 @@ export function makeWindows(docs: string[], tok: TokenEncoder, opts: WindowOptio
   let tokens = 0;
 
   for (let d = 0; d < nDocs && tokens < budget; d++) {
-    const ids = tok.encode(docs[d]);
+    // Only as much of the document as the remaining budget needs is tokenized (see chunked-encode.ts).
+    const ids = encodeBounded(tok, docs[d], budget - tokens);
     for (let k = 0; k < ids.length; k++) {
       const id = ids[k];
       // Int32Array would silently wrap or truncate a bad id into a valid-looking one.

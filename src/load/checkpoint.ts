@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayerlabError } from '../util/errors.js';
+import { resolveInside } from '../util/safe-path.js';
+import { cacheEntryRootOf } from './hub/cache.js';
 import { SafetensorsFile, type TensorEntry } from './safetensors.js';
 import { MODEL_FIX } from '../util/fix-hints.js';
 
@@ -48,8 +50,10 @@ export class Checkpoint {
     }
     if (!index.weight_map || typeof index.weight_map !== 'object') throw new LayerlabError('shard index has no weight_map', indexPath);
     const shards = new Set(Object.values(index.weight_map));
+    // A shard may be a symlink only within the folder, or into the blobs of the hub cache entry it is in.
+    const roots = [this.dir, ...cacheEntryRootOf(this.dir)];
     for (const shard of shards) {
-      const path = join(this.dir, shard);
+      const path = resolveInside(this.dir, shard, 'shard', indexPath, roots);
       if (!existsSync(path)) throw new LayerlabError(`shard '${shard}' is listed in model.safetensors.index.json but missing`, this.dir);
       this.addFile(path);
     }

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { runStages } from './stages.js';
 import { memoizedEncoder } from '../data/token-cache.js';
 import { readDocuments } from '../data/documents.js';
+import { modelFingerprint } from '../load/fingerprint.js';
 import { loadTokenizer, requireBos } from '../load/tokenizer.js';
 import type { Model } from '../model/model.js';
 import { ResumableRun } from '../results/resumable-run.js';
@@ -59,7 +60,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
   const encoder = memoizedEncoder(tokenizer);
   const prov = provenance(model);
   const key = {
-    command: 'paper', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, data: dataHash.sha256,
+    command: 'paper', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, modelDigest: modelFingerprint(model.source.dir), data: dataHash.sha256,
     textField: opts.textField ?? 'text', maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, ...(opts.shardDocs ? { shardDocs: opts.shardDocs } : {}), seqLen: opts.seqLen, specs, wic: opts.wicDir ? resolve(opts.wicDir) : null,
   };
   const run = ResumableRun.open(opts.out, key, { fresh: opts.fresh, reuseFinished: true });

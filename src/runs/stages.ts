@@ -15,6 +15,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { modelFingerprint } from '../load/fingerprint.js';
 import { resolveSeqLen } from '../model/context.js';
 import { forward } from '../model/forward.js';
 import type { Model } from '../model/model.js';
@@ -78,7 +79,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
     probe: opts.probeFile ?? null,
     sweep: opts.sweepDir ?? null,
   };
-  const key = { model: model.source.modelId ?? model.source.dir, data: corpus.sha256, requested, choices };
+  const key = { model: model.source.modelId ?? model.source.dir, modelDigest: modelFingerprint(model.source.dir), data: corpus.sha256, requested, choices };
   const run = ResumableRun.open(outDir, key, { fresh: opts.fresh, reuseFinished: opts.reuseFinished });
   if (run.finishedBefore) {
     log(opts, `stages: ${outDir} is already complete for this command; kept as it is`);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { readDocuments, type DocumentSet } from '../data/documents.js';
 import { makeWindows, type TokenEncoder } from '../data/windows.js';
+import { modelFingerprint } from '../load/fingerprint.js';
 import { loadTokenizer, requireBos } from '../load/tokenizer.js';
 import { defaultPlan } from '../model/forward.js';
 import type { Model } from '../model/model.js';
@@ -95,7 +96,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
   };
   const choices = sweepChoices({ seqLen, seqLenSource, bos, batchTokens, batches: batchCount, prefixCacheMb, batchMb, textField: opts.textField });
   const key = {
-    command: 'sweep', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, data: docs.sha256, textField: opts.textField,
+    command: 'sweep', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, modelDigest: modelFingerprint(model.source.dir), data: docs.sha256, textField: opts.textField,
     maxDocs, maxTokens, seqLen, batchTokens, shardDocs: opts.shardDocs ?? null, splitPlans: opts.splitPlans ?? false, plans,
   };
   const run = ResumableRun.open(opts.out, key, { fresh: opts.fresh, reuseFinished: opts.reuseFinished });

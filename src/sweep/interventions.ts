@@ -11,6 +11,7 @@
  */
 import type { InterventionKind } from '../results/schema.js';
 import { LayerlabError } from '../util/errors.js';
+import { parseStrictInt } from '../util/strict-int.js';
 
 export interface Intervention {
   kind: InterventionKind;
@@ -39,13 +40,11 @@ export function parseInterventionSpecs(text: string, flag = '--interventions'): 
   let current: { kind: 'plan'; plan: number[] } | undefined;
   const parts = text.split(/[,;]/).map((s) => s.trim());
   for (const part of parts) {
-    if (part === '') {
-      if (current) continue;
-      throw new LayerlabError(`${flag}: empty entry in '${text}'`);
-    }
+    // An empty entry ('delete,' or 'plan:0,1,,2') is a typo, never shorthand for anything.
+    if (part === '') throw new LayerlabError(`${flag}: empty entry in '${text}'`);
     if (/^\d+$/.test(part)) {
       if (!current) throw new LayerlabError(`${flag}: block index '${part}' outside a plan; write custom plans as plan:0,1,3,2`);
-      current.plan.push(Number(part));
+      current.plan.push(parseStrictInt(part, `${flag} (plan block)`));
       continue;
     }
     current = undefined;
@@ -56,15 +55,14 @@ export function parseInterventionSpecs(text: string, flag = '--interventions'): 
       if (arg !== undefined) throw new LayerlabError(`${flag}: '${part}' takes no argument`);
       specs.push({ kind: word === 'swap' ? 'swap' : 'delete' });
     } else if (word === 'repeat') {
-      const k = Number(arg);
-      if (arg === undefined || !Number.isInteger(k) || k < 1) throw new LayerlabError(`${flag}: '${part}' needs a block length, e.g. repeat:5`);
-      specs.push({ kind: 'repeat', k });
+      if (arg === undefined || !/^[0-9]+$/.test(arg) || Number(arg) < 1) throw new LayerlabError(`${flag}: '${part}' needs a block length in decimal digits, e.g. repeat:5`);
+      specs.push({ kind: 'repeat', k: parseStrictInt(arg, flag, 1) });
     } else if (word === 'plan') {
       const first = (arg ?? '').trim();
       const plan: number[] = [];
       if (first !== '' && first !== '[]') {
         if (!/^\d+$/.test(first)) throw new LayerlabError(`${flag}: '${part}' must be plan: followed by block indices, e.g. plan:0,1,3,2`);
-        plan.push(Number(first));
+        plan.push(parseStrictInt(first, `${flag} (plan block)`));
       }
       current = { kind: 'plan', plan };
       specs.push(current);
@@ -73,6 +71,10 @@ export function parseInterventionSpecs(text: string, flag = '--interventions'): 
     }
   }
   if (specs.length === 0) throw new LayerlabError(`${flag}: no interventions given`);
+  // The same intervention twice would run twice and give two identical rows in metrics.json.
+  const names = specs.map(specToString);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw new LayerlabError(`${flag}: '${dup}' is given twice`);
   return specs;
 }
 
@@ -104,11 +106,11 @@ export function generateInterventions(specs: InterventionSpec[], L: number): Int
     if (s.kind === 'delete') for (let l = 0; l < L; l++) out.push({ kind: 'delete', layer: l, plan: deletePlan(l, L), name: `delete_${l}` });
     else if (s.kind === 'swap') for (let l = 0; l + 1 < L; l++) out.push({ kind: 'swap', layer: l, plan: swapPlan(l, L), name: `swap_${l}` });
     else if (s.kind === 'repeat') {
-      if (s.k > L) throw new LayerlabError(`repeat:${s.k}: the model has only ${L} blocks`);
+      if (s.k > L) throw new LayerlabError(`--interventions repeat:${s.k}: the model has only ${L} blocks`);
       for (let st = 0; st + s.k <= L; st++) out.push({ kind: 'repeat', layer: st, plan: repeatPlan(st, s.k, L), name: `repeat${s.k}_${st}` });
     } else {
       for (const b of s.plan)
-        if (b >= L) throw new LayerlabError(`plan:${s.plan.join(',')} names block ${b}, but the model has blocks 0..${L - 1}`);
+        if (b >= L) throw new LayerlabError(`--interventions plan:${s.plan.join(',')} names block ${b}, but the model has blocks 0..${L - 1}`);
       out.push({ kind: 'plan', layer: firstTouched(s.plan, L), plan: [...s.plan], name: `plan_${s.plan.join('-') || 'empty'}` });
     }
   }

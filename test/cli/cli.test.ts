@@ -36,7 +36,7 @@ test('forward --input-ids writes logits and hooks for a plan, equal to the golde
   assert.equal(SafetensorsFile.open(out).entries.size, 1);
 });
 
-test('bad CLI input gives one clear line and exit code 1, never a stack trace', () => {
+test('bad CLI input gives one clear line and exit code 2, never a stack trace', () => {
   const g = openGolden('gpt2');
   const bad = join(tmp, 'bad.json');
   writeFileSync(bad, JSON.stringify([[1, 2, 500]]));
@@ -51,7 +51,7 @@ test('bad CLI input gives one clear line and exit code 1, never a stack trace', 
   cases.push([['forward', '--model', g.dir, '--input-ids', join(tmp, 'empty.json'), '--out', join(tmp, 'x.st')], /empty\.json: input is empty/]);
   for (const [args, pattern] of cases) {
     const r = layerlab(...args);
-    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, pattern);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
@@ -82,7 +82,7 @@ test('paper with a model that is neither a folder nor reachable says so and how 
   const data = join(tmp, 'corpus.txt');
   writeFileSync(data, 'One story.\n\nAnother story.\n');
   const r = layerlab('paper', '--model', 'openai-community/gpt2', '--data', data, '--out', join(tmp, 'paper'));
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.match(r.stderr, /not in the local Hugging Face cache .* offline mode is on .* point --model at a local folder/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { repoRoot } from '../helpers/shared.js';
@@ -9,6 +9,8 @@ import { tempDir } from './helpers.js';
 
 const root = tempDir();
 after(() => rmSync(root, { recursive: true, force: true }));
+// --out's folder must exist (a missing parent is a user mistake, exit 2)
+for (const d of ['out', 'out2', 'out3']) mkdirSync(join(root, d), { recursive: true });
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 function layerlab(...args: string[]) {
@@ -58,15 +60,15 @@ describe('layerlab report', () => {
     assert.match(readFileSync(out, 'utf8'), /No figures:/);
   });
 
-  test('bad input is one line on stderr and exit status 1', () => {
+  test('bad input is one line on stderr and exit status 2', () => {
     const missing = layerlab('report', join(root, 'nope'), '--out', join(root, 'x.html'));
-    assert.equal(missing.code, 1);
+    assert.equal(missing.code, 2);
     assert.match(missing.stderr, /^layerlab: .*nope: run directory does not exist\n$/);
     const sigma = layerlab('report', join(root, 'a'), '--sigma', 'var');
-    assert.equal(sigma.code, 1);
+    assert.equal(sigma.code, 2);
     assert.match(sigma.stderr, /--sigma must be sem or std/);
     const labels = layerlab('report', join(root, 'a'), '--labels', 'x,y', '--out', join(root, 'x.html'));
-    assert.equal(labels.code, 1);
+    assert.equal(labels.code, 2);
     assert.match(labels.stderr, /--labels has 2 names for 1 directories/);
   });
 });

@@ -115,6 +115,6 @@ test('CLI: layerlab stages on stories260k writes the manifest and the requested 
   assert.equal(readJ<ProbeResult>(out, 'wic.json').status, 'skipped');
   assert.ok(m.command.includes('stages'));
   const bad = spawnSync(process.execPath, [cli, 'stages', '--model', sharedPath('models', 'stories260k')!, '--data', textFile, '--analyses', 'nope', '--out', join(out, 'x')], { encoding: 'utf8' });
-  assert.equal(bad.status, 1);
+  assert.equal(bad.status, 2);
   assert.match(bad.stderr, /unknown analysis 'nope'/);
 });

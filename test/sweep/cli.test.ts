@@ -146,11 +146,11 @@ test('sweep CLI: unreadable, empty or wrong data and impossible plans are clear 
     [['--data', writeTemp(dir, 'ok2.txt', 'Once upon a time.'), '--interventions', 'delete,plan:0,1,9'], /plan:0,1,9 names block 9, but the model has blocks 0\.\.4/],
     [['--data', writeTemp(dir, 'ok3.txt', 'Once upon a time.'), '--interventions', 'shuffle'], /unknown intervention 'shuffle'/],
     [['--data', writeTemp(dir, 'ok4.txt', 'Once upon a time.'), '--interventions', 'repeat:6'], /repeat:6: the model has only 5 blocks/],
-    [['--data', dir], /is a directory/],
+    [['--data', mkdirSync(join(scratch, 'a-folder'), { recursive: true }) ?? join(scratch, 'a-folder')], /is a directory/],
   ];
   for (const [args, re] of cases) {
     const r = sweep([...args, '--out', out]);
-    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^layerlab: /);
     assert.match(r.stderr, re);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
@@ -158,6 +158,6 @@ test('sweep CLI: unreadable, empty or wrong data and impossible plans are clear 
   mkdirSync(join(dir, 'foreign'));
   writeTemp(join(dir, 'foreign'), 'x.txt', 'not ours');
   const r = sweep(['--data', join(dir, 'ok2.txt'), '--out', join(dir, 'foreign')]);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2);
   assert.match(r.stderr, /not written by layerlab/);
 });

@@ -7,6 +7,8 @@ import { writeSafetensors, type TensorToWrite } from '../../load/safetensors.js'
 import { LayerlabError } from '../../util/errors.js';
 import { provenance } from '../../util/provenance.js';
 import { openModel } from '../open-model.js';
+import { checkPlanBlocks, parseList } from '../args.js';
+import { checkOutputs, type OutTarget } from '../out-path.js';
 import { parsePlanList, runCommand } from '../run-command.js';
 
 function readInputIds(path: string): number[][] {
@@ -33,10 +35,13 @@ export function registerForward(program: Command): void {
     .requiredOption('--out <file.safetensors>', 'output file (overwritten)')
     .action(
       runCommand(async (opts: { model: string; inputIds: string; plan?: string; hooks?: string; out: string }) => {
-        const rows = readInputIds(opts.inputIds);
-        const model = await openModel(opts.model);
+        const outs: OutTarget[] = [{ path: opts.out, kind: 'file' }];
+        checkOutputs(outs, [opts.model, opts.inputIds]);
         const plan = opts.plan === undefined ? undefined : parsePlanList(opts.plan);
-        const hooks = opts.hooks ? opts.hooks.split(',').map((s) => s.trim()).filter(Boolean) : [];
+        const hooks = opts.hooks === undefined ? [] : parseList(opts.hooks, '--hooks', { unique: true });
+        const rows = readInputIds(opts.inputIds);
+        const model = await openModel(opts.model, outs);
+        checkPlanBlocks(plan, model.config.nLayers);
         const known = allHookNames((plan ?? []).length || model.config.nLayers);
         for (const h of hooks) {
           if (!known.some(hookMatcher(h))) throw new LayerlabError(`--hooks: '${h}' matches no hook point (e.g. blocks.0.hook_resid_post, blocks.*.attn.hook_pattern, ln_final.hook_normalized)`);

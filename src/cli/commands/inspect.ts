@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Checkpoint } from '../../load/checkpoint.js';
-import { resolveModel } from '../../load/hub/resolve.js';
 import { loadTokenizer } from '../../load/tokenizer.js';
 import { parameterCount } from '../../model/config.js';
 import { loadConfig } from '../../model/model.js';
+import { resolveModelFlag } from '../open-model.js';
 import { runCommand } from '../run-command.js';
 
 export function registerInspect(program: Command): void {
@@ -16,7 +16,7 @@ export function registerInspect(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       runCommand(async (opts: { model: string; json?: boolean }) => {
-        const where = await resolveModel(opts.model);
+        const where = await resolveModelFlag(opts.model);
         const c = loadConfig(where.dir);
         const ck = Checkpoint.open(where.dir);
         const sizes = ck.sizes();

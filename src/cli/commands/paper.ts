@@ -3,6 +3,7 @@ import { runPaper } from '../../runs/paper.js';
 import { BUNDLED } from '../../load/bundled.js';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
 import { openModel } from '../open-model.js';
+import { checkOutputs, type OutTarget } from '../out-path.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface PaperCliOptions {
@@ -42,12 +43,15 @@ export function registerPaper(program: Command): void {
         // Without --model / --data the bundled model and corpus run (a first look with nothing downloaded).
         const data = o.data ?? BUNDLED.corpus;
         const maxTokens = num(o.maxTokens, '--max-tokens') ?? (o.data === undefined ? BUNDLED.maxTokens : undefined);
+        const outs: OutTarget[] = [{ path: o.out, kind: 'dir' }];
+        checkOutputs(outs, [o.model, data, o.wic]);
+        const interventions = o.interventions === undefined ? undefined : parseInterventionSpecs(o.interventions);
         if (o.model === undefined || o.data === undefined)
           process.stderr.write(`paper: using the bundled ${[o.model === undefined ? `${BUNDLED.name} model` : '', o.data === undefined ? 'corpus (King James Bible, held-out chapters)' : ''].filter(Boolean).join(' and ')} (see assets/ASSETS.md)\n`);
-        const model = await openModel(o.model ?? BUNDLED.modelDir);
+        const model = await openModel(o.model ?? BUNDLED.modelDir, outs);
         const r = await runPaper(model, {
           data, out: o.out, textField: o.textField, maxTokens, maxDocs: num(o.maxDocs, '--max-docs'), shardDocs: num(o.shardDocs, '--shard-docs'),
-          seqLen: num(o.seqLen, '--seq-len'), interventions: o.interventions ? parseInterventionSpecs(o.interventions) : undefined,
+          seqLen: num(o.seqLen, '--seq-len'), interventions,
           wicDir: o.wic, png: o.png, fresh: o.fresh, command: process.argv.slice(2),
         });
         for (const w of r.warnings) process.stderr.write(`layerlab: warning: ${w}\n`);

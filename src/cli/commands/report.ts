@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { LayerlabError } from '../../util/errors.js';
+import { parseDecimal, parseList } from '../args.js';
+import { checkOutputs, reportTargets } from '../out-path.js';
 import { runCommand } from '../run-command.js';
 
 interface ReportFlags {
@@ -30,10 +32,13 @@ export function registerReport(program: Command): void {
     .option('--strict', 'exit with status 1 when a run is incomplete or a file could not be used')
     .action(
       runCommand(async (dirs: string[], opts: ReportFlags) => {
+        const blank = dirs.findIndex((d) => d.trim() === '');
+        if (blank >= 0) throw new LayerlabError(`run folder argument ${blank + 1} is empty`);
         if (opts.sigma !== 'sem' && opts.sigma !== 'std') throw new LayerlabError(`--sigma must be sem or std, got '${opts.sigma}'`);
-        const scale = Number(opts.scale);
+        const scale = parseDecimal(opts.scale, '--scale');
         if (!(scale > 0 && scale <= 8)) throw new LayerlabError(`--scale must be a number in (0, 8], got '${opts.scale}'`);
-        const labels = opts.labels?.split(',').map((s) => s.trim());
+        const labels = opts.labels === undefined ? undefined : parseList(opts.labels, '--labels', { unique: true });
+        checkOutputs(reportTargets(opts.out, opts.static), dirs);
         const t0 = Date.now();
         // loaded here, not at CLI start: vega and the PNG renderer are only needed by this command
         const { buildReport } = await import('../../report/build.js');

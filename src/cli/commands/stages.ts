@@ -4,6 +4,8 @@ import { loadTokenizer, requireBos } from '../../load/tokenizer.js';
 import { DEFAULT_ANALYSES, runStages, STAGE_ANALYSES, type StageAnalysis } from '../../runs/stages.js';
 import { LayerlabError } from '../../util/errors.js';
 import { openModel } from '../open-model.js';
+import { parseList, parsePositiveIntList } from '../args.js';
+import { checkOutputs, type OutTarget } from '../out-path.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface StagesCliOptions {
@@ -32,10 +34,6 @@ interface StagesCliOptions {
   ckaBatch?: string;
   ckaAllTokensBos?: boolean;
   fresh?: boolean;
-}
-
-function intList(text: string, flag: string): number[] {
-  return text.split(',').map((s) => parsePositiveInt(s.trim(), flag));
 }
 
 export function registerStages(program: Command): void {
@@ -69,11 +67,14 @@ export function registerStages(program: Command): void {
     .option('--fresh', 'start over even if --out holds an unfinished run of the same command')
     .action(
       runCommand(async (o: StagesCliOptions) => {
-        const analyses = o.analyses?.split(',').map((s) => s.trim()).filter(Boolean) as StageAnalysis[] | undefined;
+        const outs: OutTarget[] = [{ path: o.out, kind: 'dir' }];
+        checkOutputs(outs, [o.model, o.data, o.tokenizer, o.wic, o.probe, o.sweep]);
+        const analyses = o.analyses === undefined ? undefined : (parseList(o.analyses, '--analyses', { unique: true }) as StageAnalysis[]);
         for (const a of analyses ?? []) if (!STAGE_ANALYSES.includes(a)) throw new LayerlabError(`--analyses: unknown analysis '${a}' (known: ${STAGE_ANALYSES.join(', ')})`);
         if (o.neuronMode !== 'tl' && o.neuronMode !== 'raw') throw new LayerlabError(`--neuron-mode must be tl or raw, got '${o.neuronMode}'`);
         const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
-        const model = await openModel(o.model);
+        const repeatBlockLengths = o.repeatBlocks === undefined ? undefined : parsePositiveIntList(o.repeatBlocks, '--repeat-blocks');
+        const model = await openModel(o.model, outs);
         const tokenizer = loadTokenizer(o.tokenizer ?? model.source.dir, model.config);
         const bos = requireBos(tokenizer, model.source.dir);
         const maxDocs = num(o.maxDocs, '--max-docs');
@@ -90,7 +91,7 @@ export function registerStages(program: Command): void {
             includeBosAttention: o.attentionBos,
             neuronMode: o.neuronMode,
             repeatDocs: num(o.repeatDocs, '--repeat-docs'),
-            repeatBlockLengths: o.repeatBlocks ? intList(o.repeatBlocks, '--repeat-blocks') : undefined,
+            repeatBlockLengths,
             subword: { multiTokens: num(o.subwordTokens, '--subword-tokens'), maxExamples: num(o.subwordMaxExamples, '--subword-max-examples') },
             cka: { batchSize: num(o.ckaBatch, '--cka-batch'), allTokensIncludeBos: o.ckaAllTokensBos ?? false },
             wicDir: o.wic,

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
 import { BATCH_TOKENS_CAP, executeSweep, SEQ_LEN_CAP, type SweepRunOptions } from '../../runs/sweep.js';
-import { LayerlabError } from '../../util/errors.js';
 import { openModel } from '../open-model.js';
+import { parseStrictInt } from '../args.js';
+import { checkOutputs, type OutTarget } from '../out-path.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 export { SEQ_LEN_CAP, BATCH_TOKENS_CAP, sweepChoices } from '../../runs/sweep.js';
@@ -21,12 +22,6 @@ interface SweepOpts {
   prefixCacheMb: string;
   out: string;
   fresh?: boolean;
-}
-
-function nonNegativeMb(text: string, flag: string): number {
-  const v = Number(text);
-  if (!Number.isFinite(v) || v < 0) throw new LayerlabError(`${flag} must be a number of MiB >= 0, got '${text}'`);
-  return v;
 }
 
 export function registerSweep(program: Command): void {
@@ -50,6 +45,8 @@ export function registerSweep(program: Command): void {
 }
 
 async function sweepCommand(opts: SweepOpts): Promise<void> {
+  const outs: OutTarget[] = [{ path: opts.out, kind: 'dir' }];
+  checkOutputs(outs, [opts.model, opts.data]);
   const specs = parseInterventionSpecs(opts.interventions);
   const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
   const run: SweepRunOptions = {
@@ -61,10 +58,10 @@ async function sweepCommand(opts: SweepOpts): Promise<void> {
     seqLen: num(opts.seqLen, '--seq-len'),
     batchTokens: num(opts.batchTokens, '--batch-tokens'),
     shardDocs: num(opts.shardDocs, '--shard-docs'),
-    batchMb: nonNegativeMb(opts.batchMb, '--batch-mb'),
-    prefixCacheMb: nonNegativeMb(opts.prefixCacheMb, '--prefix-cache-mb'),
+    batchMb: parseStrictInt(opts.batchMb, '--batch-mb', 0),
+    prefixCacheMb: parseStrictInt(opts.prefixCacheMb, '--prefix-cache-mb', 0),
     out: opts.out,
     fresh: opts.fresh,
   };
-  await executeSweep(await openModel(opts.model), run);
+  await executeSweep(await openModel(opts.model, outs), run);
 }

@@ -1,5 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import { realpathLoose, resolveInside } from '../../util/safe-path.js';
 import { isCommitHash } from './spec.js';
 
 /*
@@ -13,8 +14,16 @@ export function repoCacheDir(root: string, repoId: string): string {
   return join(root, `models--${repoId.replace('/', '--')}`);
 }
 
+/** The blob of an ETag; an ETag (sent by the server) that would name a path outside blobs/ is refused. */
 export function blobPath(repoDir: string, etag: string): string {
-  return join(repoDir, 'blobs', etag);
+  return resolveInside(join(repoDir, 'blobs'), etag, 'blob name (ETag)', repoDir, [repoDir]);
+}
+
+/** The cache entry (models--org--name) a snapshot folder belongs to, as a list of zero or one root. */
+export function cacheEntryRootOf(dir: string): string[] {
+  const real = realpathLoose(dir);
+  const entry = dirname(dirname(real));
+  return basename(dirname(real)) === 'snapshots' && basename(entry).startsWith('models--') ? [entry] : [];
 }
 
 export function snapshotDir(repoDir: string, commit: string): string {
@@ -41,7 +50,7 @@ export function writeRef(repoDir: string, revision: string, commit: string): voi
 
 /** Points snapshots/{commit}/{file} at the blob; copies where symlinks are not allowed (Windows). */
 export function linkSnapshotFile(repoDir: string, commit: string, file: string, etag: string): string {
-  const target = join(snapshotDir(repoDir, commit), file);
+  const target = resolveInside(snapshotDir(repoDir, commit), file, 'file', repoDir, [repoDir]);
   mkdirSync(dirname(target), { recursive: true });
   const blob = blobPath(repoDir, etag);
   rmSync(target, { force: true });
@@ -72,7 +81,7 @@ export function snapshotIsComplete(dir: string): boolean {
   const index = join(dir, 'model.safetensors.index.json');
   if (!existsSync(index)) return false;
   const shards = shardsOfIndex(index);
-  return !!shards && shards.every((s) => existsSync(join(dir, s)));
+  return !!shards && shards.every((s) => existsSync(resolveInside(dir, s, 'shard', index, [dir, ...cacheEntryRootOf(dir)])));
 }
 
 /** The cached snapshot for a revision when it is complete, so no request is needed. */
