@@ -67,7 +67,7 @@ test('a malformed run file is a one-line error naming the file', () => {
   writeFileSync(join(dir, RUN_FILE), JSON.stringify({ key: 1, files: 'x' }));
   const r = spawnCli(['sweep', '--model', model, '--data', data, '--out', dir]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /\.layerlab-run\.json: malformed run file/);
+  assert.match(r.stderr, /\.layerlab-run\.json: not a valid \.layerlab-run\.json: key: /);
   writeFileSync(join(dir, RUN_FILE), '{not json');
   const r2 = spawnCli(['sweep', '--model', model, '--data', data, '--out', dir]);
   assert.equal(r2.code, 2);
