@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { layerlabVersion } from '../util/package-root.js';
+import { registerEvaluate } from './commands/evaluate.js';
 import { registerForward } from './commands/forward.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
@@ -23,5 +24,6 @@ registerSweep(program);
 registerStages(program);
 registerReport(program);
 registerPaper(program);
+registerEvaluate(program);
 
 await program.parseAsync(process.argv);

@@ -29,7 +29,7 @@ export interface DataProvenance {
 }
 
 export interface Manifest {
-  kind: 'sweep' | 'stages' | 'paper';
+  kind: 'sweep' | 'stages' | 'paper' | 'evaluate';
   provenance: Provenance;
   data?: DataProvenance;
   /** Every choice that changes numbers, in words and values (positions, pooling, KL direction, ...). */
