@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { EVALUATE_FILE, type EvaluateResult } from '../results/evaluate-schema.js';
 import { ANALYSIS_FILES, type AnalysisName, type Manifest, type SweepResult } from '../results/schema.js';
 import { LayerlabError } from '../util/errors.js';
 import type { LoadedRun, RunPart, StageFiles } from './types.js';
@@ -47,7 +48,7 @@ const isStat = (v: unknown): boolean => isObj(v) && isNum(v.count) && isNumOrNul
 /** Returns a reason the manifest is unusable, or undefined. */
 export function checkManifest(m: unknown): string | undefined {
   if (!isObj(m)) return 'not a JSON object';
-  if (!['sweep', 'stages', 'paper'].includes(m.kind as string)) return `kind must be sweep, stages or paper, got ${JSON.stringify(m.kind)}`;
+  if (!['sweep', 'stages', 'paper', 'evaluate'].includes(m.kind as string)) return `kind must be sweep, stages, paper or evaluate, got ${JSON.stringify(m.kind)}`;
   if (!Array.isArray(m.requested) || !Array.isArray(m.complete)) return 'requested and complete must be lists';
   if (!isObj(m.provenance)) return 'provenance missing';
   return undefined;
@@ -65,6 +66,22 @@ export function checkSweep(s: unknown): string | undefined {
     if (!Array.isArray(r.plan)) return `interventions[${i}].plan must be a list`;
     // NaN is written as null (no tokens, or a plan with no first touched layer): such rows are not drawn.
     for (const k of ['relative_depth', 'kl_mean', 'agreement'] as const) if (!isNumOrNull(r[k] ?? null)) return `interventions[${i}].${k} must be a number or null`;
+  }
+  return undefined;
+}
+
+/** Returns a reason evaluate.json is unusable, or undefined. */
+export function checkEvaluate(e: unknown): string | undefined {
+  if (!isObj(e)) return 'not a JSON object';
+  if (!Number.isInteger(e.layers) || (e.layers as number) < 1) return 'layers must be a positive integer';
+  if (!Array.isArray(e.rows)) return 'rows must be a list';
+  for (const [i, r] of (e.rows as unknown[]).entries()) {
+    if (!isObj(r)) return `rows[${i}] is not an object`;
+    if (typeof r.task !== 'string') return `rows[${i}].task must be a string`;
+    if (!['baseline', 'delete', 'swap', 'repeat', 'plan'].includes(r.kind as string)) return `rows[${i}].kind is ${JSON.stringify(r.kind)}`;
+    if (!Array.isArray(r.plan) || !isNum(r.n)) return `rows[${i}] needs plan and n`;
+    for (const k of ['layer', 'relative_depth', 'acc', 'acc_stderr', 'acc_norm', 'acc_norm_stderr', 'perplexity', 'perplexity_stderr'])
+      if (!isNumOrNull(r[k] ?? null)) return `rows[${i}].${k} must be a number or null`;
   }
   return undefined;
 }
@@ -161,7 +178,7 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
   if (!statSync(dir).isDirectory()) throw new LayerlabError('is not a directory (expected a run folder written by layerlab sweep, stages or paper)', dirArg);
 
   const parts: RunPart[] = [];
-  for (const sub of ['', 'sweep', 'stages'] as const) {
+  for (const sub of ['', 'sweep', 'stages', 'evaluate'] as const) {
     const d = sub ? join(dir, sub) : dir;
     if (sub && !(existsSync(d) && statSync(d).isDirectory())) continue;
     const part: RunPart = { dir: d, sub };
@@ -208,6 +225,22 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
         files.push(rel(sweepPath));
         const owner = parts.find((p) => p.dir === dirname(sweepPath));
         run.sweepChoices = run.sweep.choices ?? owner?.manifest?.choices ?? parts.find((p) => p.manifest?.kind === 'sweep')?.manifest?.choices;
+      }
+    } catch (e) {
+      problems.push(`${(e as Error).message} (not plotted)`);
+    }
+  }
+
+  // ---- benchmarks (layerlab evaluate) ----
+  const evalPath = locate(EVALUATE_FILE);
+  if (evalPath) {
+    try {
+      const e = readJsonFile(evalPath);
+      const why = checkEvaluate(e);
+      if (why) problems.push(`${rel(evalPath)}: ${why} (not plotted)`);
+      else {
+        run.evaluate = e as EvaluateResult;
+        files.push(rel(evalPath));
       }
     } catch (e) {
       problems.push(`${(e as Error).message} (not plotted)`);
@@ -262,16 +295,17 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
   for (const p of parts)
     for (const f of p.runFile?.files ?? [])
       if (f.endsWith('.json') && !existsSync(join(p.dir, f))) missing.push(`${p.sub ? p.sub + '/' : ''}${f} is missing (listed in ${RUN_FILE})`);
-  if (files.length === 0) missing.push('no result files (metrics.json or stage files)');
+  if (files.length === 0) missing.push('no result files (metrics.json, evaluate.json or stage files)');
   run.complete = missing.length === 0;
 
   // ---- provenance, data, layers ----
-  run.provenance = run.manifest?.provenance ?? run.sweep?.provenance ?? Object.values(run.stages).find((f) => f)?.provenance;
+  run.provenance = run.manifest?.provenance ?? run.sweep?.provenance ?? Object.values(run.stages).find((f) => f)?.provenance ?? run.evaluate?.provenance;
   run.data = parts.map((p) => p.manifest?.data).find((d) => d) ?? run.sweep?.data;
   const layerCounts = new Map<number, string[]>();
   const note = (n: number, what: string) => layerCounts.set(n, [...(layerCounts.get(n) ?? []), what]);
   if (run.sweep) note(Number.isInteger(run.sweep.layers) ? run.sweep.layers : run.sweep.baseline.plan.length, SWEEP_FILE);
   for (const [name, f] of Object.entries(run.stages)) if (f) note(f.layers, ANALYSIS_FILES[name as AnalysisName]);
+  if (run.evaluate) note(run.evaluate.layers, EVALUATE_FILE);
   if (layerCounts.size > 1)
     problems.push(`files disagree on the number of layers: ${[...layerCounts].map(([n, w]) => `${n} (${w.join(', ')})`).join('; ')}`);
   run.layers = [...layerCounts.entries()].sort((a, b) => b[1].length - a[1].length)[0]?.[0];
