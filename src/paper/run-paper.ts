@@ -8,6 +8,8 @@ import { ResumableRun } from '../results/resumable-run.js';
 import type { Manifest } from '../results/schema.js';
 import type { InterventionSpec } from '../sweep/interventions.js';
 import { executeSweep } from '../sweep/run-sweep.js';
+import { executeEvaluate } from '../evaluate/run-evaluate.js';
+import type { TaskDefinition } from '../evaluate/tasks/types.js';
 import { LayerlabError } from '../util/errors.js';
 import { provenance } from '../util/provenance.js';
 
@@ -27,8 +29,13 @@ export interface PaperOptions {
   /** Skip the PNG files of the report (SVG and CSV are still written). */
   png?: boolean;
   command?: string[];
-  /** Test hook: called after each of the three phases. */
-  afterPhase?: (phase: 'sweep' | 'stages' | 'report') => void;
+  /** Benchmarks under every plan (layerlab evaluate) into DIR/evaluate; omitted: no benchmarks. */
+  tasks?: TaskDefinition[];
+  taskDir?: string;
+  /** The first N documents of each task (quick runs); default all. */
+  taskLimit?: number;
+  /** Test hook: called after each phase. */
+  afterPhase?: (phase: 'sweep' | 'stages' | 'evaluate' | 'report') => void;
 }
 
 export interface PaperOutcome {
@@ -54,20 +61,24 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
   const key = {
     command: 'paper', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, data: dataHash.sha256,
     textField: opts.textField ?? 'text', maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, specs, wic: opts.wicDir ? resolve(opts.wicDir) : null,
+    ...(opts.tasks?.length ? { tasks: opts.tasks.map((t) => t.name), taskDir: resolve(opts.taskDir ?? ''), taskLimit: opts.taskLimit } : {}),
   };
   const run = ResumableRun.open(opts.out, key, { fresh: opts.fresh, reuseFinished: true });
   // A fresh top-level run recomputes its parts; a resumed one keeps the parts that finished.
   const reuse = run.resumed;
-  for (const f of ['sweep', 'stages', 'report.html', 'report-figures']) run.track(f);
+  for (const f of ['sweep', 'stages', 'evaluate', 'report.html', 'report-figures']) run.track(f);
+  const withTasks = !!opts.tasks?.length;
+  const steps = withTasks ? 4 : 3;
+  if (withTasks && !opts.taskDir) throw new LayerlabError('--tasks needs --task-dir DIR (the folder with the task files)');
   const command = opts.command ?? process.argv.slice(2);
   const manifest: Manifest = {
     kind: 'paper', provenance: prov, choices: { interventions: specs, parts: 'sweep/ (robustness sweep), stages/ (stage analyses), report.html' },
-    requested: ['sweep', 'stages'], complete: [], command,
+    requested: ['sweep', 'stages', ...(withTasks ? ['evaluate'] : [])], complete: [], command,
   };
 
   if (!run.finishedBefore) {
     run.writeResult('manifest.json', manifest);
-    process.stderr.write(`paper [1/3] sweep: ${specs.map((s) => s.kind).join(', ')} over every layer\n`);
+    process.stderr.write(`paper [1/${steps}] sweep: ${specs.map((s) => s.kind).join(', ')} over every layer\n`);
     await executeSweep(model, {
       data: opts.data, specs, textField: opts.textField ?? 'text', maxDocs: opts.maxDocs, maxTokens: opts.maxTokens, seqLen: opts.seqLen,
       batchMb: opts.batchMb ?? 1024, prefixCacheMb: opts.prefixCacheMb ?? 512, out: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse, command,
@@ -76,7 +87,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     run.writeResult('manifest.json', manifest);
     opts.afterPhase?.('sweep');
 
-    process.stderr.write('paper [2/3] stage analyses\n');
+    process.stderr.write(`paper [2/${steps}] stage analyses\n`);
     const tokenizer = loadTokenizer(model.source.dir, model.config);
     const bos = requireBos(tokenizer, model.source.dir);
     const corpus = await readDocuments(opts.data, { textField: opts.textField, maxDocs: opts.maxDocs });
@@ -85,15 +96,25 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
       { maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse },
     );
     manifest.complete.push('stages');
+    run.writeResult('manifest.json', manifest);
+    opts.afterPhase?.('stages');
+
+    if (withTasks) {
+      process.stderr.write(`paper [3/4] benchmarks: ${opts.tasks!.map((t) => t.name).join(', ')} under every plan\n`);
+      await executeEvaluate(model, {
+        tasks: opts.tasks!, taskDir: opts.taskDir!, limit: opts.taskLimit, specs, out: join(opts.out, 'evaluate'), fresh: !reuse, reuseFinished: reuse, command,
+      });
+      manifest.complete.push('evaluate');
+      opts.afterPhase?.('evaluate');
+    }
     manifest.finishedAt = new Date().toISOString();
     run.writeResult('manifest.json', manifest);
     run.finish();
-    opts.afterPhase?.('stages');
   } else {
     process.stderr.write(`paper: ${opts.out} already holds the finished results of this command (use --fresh to recompute); rebuilding the report\n`);
   }
 
-  process.stderr.write('paper [3/3] report\n');
+  process.stderr.write(`paper [${withTasks ? '4/4' : '3/3'}] report\n`);
   const { buildReport } = await import('../report/build.js');
   const report = join(opts.out, 'report.html');
   const r = await buildReport({ dirs: [opts.out], out: report, png: opts.png, command: `layerlab ${command.join(' ')}` });

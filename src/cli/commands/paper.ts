@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { runPaper } from '../../paper/run-paper.js';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
+import { parseTasks } from '../../evaluate/tasks/registry.js';
 import { openModel } from '../open-model.js';
+import { resolveTaskDir } from './evaluate.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface PaperCliOptions {
@@ -14,6 +16,9 @@ interface PaperCliOptions {
   seqLen?: string;
   interventions?: string;
   wic?: string;
+  tasks?: string;
+  taskDir?: string;
+  taskLimit?: string;
   png: boolean;
   fresh?: boolean;
 }
@@ -31,6 +36,9 @@ export function registerPaper(program: Command): void {
     .option('--text-field <name>', 'JSONL field / parquet column with the text', 'text')
     .option('--interventions <list>', 'sweep interventions (default delete,swap,repeat:5)')
     .option('--wic <dir>', 'WiC dataset folder for the WiC probe (without it the probe is recorded as skipped)')
+    .option('--tasks <list>', 'also score lm-eval benchmarks under every plan (lambada_openai,arc_easy,hellaswag) into DIR/evaluate (paper Figs. 15-16, 24)')
+    .option('--task-dir <dir>', 'folder with the task files for --tasks (see docs/evaluate.md); default $LAYERLAB_TASK_DIR')
+    .option('--task-limit <n>', 'score only the first n documents of each task (as lm-eval --limit)')
     .option('--no-png', 'skip the PNG files of the report')
     .option('--fresh', 'recompute everything even if --out holds results of the same command')
     .action(
@@ -40,7 +48,7 @@ export function registerPaper(program: Command): void {
         const r = await runPaper(model, {
           data: o.data, out: o.out, textField: o.textField, maxTokens: num(o.maxTokens, '--max-tokens'), maxDocs: num(o.maxDocs, '--max-docs'),
           seqLen: num(o.seqLen, '--seq-len'), interventions: o.interventions ? parseInterventionSpecs(o.interventions) : undefined,
-          wicDir: o.wic, png: o.png, fresh: o.fresh, command: process.argv.slice(2),
+          wicDir: o.wic, png: o.png, ...(o.tasks ? { tasks: parseTasks(o.tasks), taskDir: resolveTaskDir(o.taskDir), taskLimit: num(o.taskLimit, '--task-limit') } : {}), fresh: o.fresh, command: process.argv.slice(2),
         });
         for (const w of r.warnings) process.stderr.write(`layerlab: warning: ${w}\n`);
         process.stderr.write(`wrote ${r.report} (figures in ${r.report.replace(/\.html$/, '-figures')}/)\n`);
