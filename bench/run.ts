@@ -8,10 +8,11 @@ import { torchForward } from './torch-baseline.js';
 import { benchMemory } from './memory-bench.js';
 import { machineInfo } from './machine.js';
 import { benchSweep } from './sweep-bench.js';
+import { benchEvaluate } from './evaluate-bench.js';
 
 /**
  * `npm run bench`: forward throughput against bare sgemm on the same shapes, written to
- * bench/results.json. Select parts with BENCH=forward,sweep (default: all). Not a test: numbers vary
+ * bench/results.json. Select parts with BENCH=forward,sweep,memory,evaluate (default: all but evaluate). Not a test: numbers vary
  * with the machine's load.
  */
 const parts = new Set((process.env.BENCH ?? 'forward,sweep,memory').split(','));
@@ -53,6 +54,14 @@ if (parts.has('sweep')) {
   const s = benchSweep(backend, { log });
   log(`  sweep: sharing ${s.speedup.sharingVsRecompute}x faster than recomputation, ${s.speedup.sharingVsPaper}x faster than the paper's method (max metric difference ${s.maxAbsDiff.toExponential(1)})`);
   results.sweep = s;
+}
+
+if (parts.has('evaluate')) {
+  // ARC-Easy under all deletions and swaps of a random GPT-2-small: layerlab evaluate's shared scoring vs
+  // one full forward per (item, choice, plan).
+  const e = benchEvaluate(backend, { log });
+  log(`  evaluate: shared scoring ${e.speedup}x faster than one forward per (item, choice, plan) (max |ll| difference ${e.maxAbsDiffLl.toExponential(1)})`);
+  results.evaluate = e;
 }
 
 mkdirSync(join(packageRoot, 'bench'), { recursive: true });

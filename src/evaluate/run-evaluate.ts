@@ -120,12 +120,12 @@ export async function executeEvaluate(model: Model, opts: EvaluateOptions): Prom
   };
   run.writeResult('manifest.json', manifest);
 
-  const unitsOf = tasks.map((t) => evalUnits(t.requests, batchTokens));
+  const unitsOf = tasks.map((t) => evalUnits(t.requests, batchTokens, model.config));
   const total = tasks.reduce((s, t) => s + t.items.length, 0) * unique.length;
   let done = 0;
   const bar = opts.quiet ? undefined : new ProgressBar('evaluate', 'item x plan scores');
   const afterSave = killHook();
-  const stats = { blocks: 0, unembedRows: 0 };
+  const stats = { blocks: 0, blockTokens: 0, unembedRows: 0 };
   const rows: EvaluateRow[] = [];
   mkdirSync(join(opts.out, 'details'), { recursive: true });
   run.track('details');

@@ -71,25 +71,43 @@ function planList(L: number, spec: string): number[][] {
 
 test('units keep every item whole, longest first, within the token budget, deterministically', () => {
   const reqs = requests(40, 30, 1);
-  const units = evalUnits(reqs, 64);
+  const units = evalUnits(reqs, 64, tinyGpt2);
   assert.deepEqual(units.flat().sort((a, b) => a - b), reqs.map((_, i) => i), 'every request exactly once');
+  // Every item here packs into one row: context + each choice without its last token.
+  const packedLen = (it: number) => {
+    const rs = reqs.filter((r) => r.item === it);
+    return rs[0].contextTokens.length + rs.reduce((n, r) => n + r.continuationTokens.length - 1, 0);
+  };
   for (const u of units) {
-    const items = new Set(u.map((i) => reqs[i].item));
+    const items = [...new Set(u.map((i) => reqs[i].item))];
     for (const it of items) assert.equal(u.filter((i) => reqs[i].item === it).length, reqs.filter((r) => r.item === it).length, 'item whole');
-    const T = Math.max(...u.map((i) => reqs[i].input.length));
-    assert.ok(u.length * T <= 64 || items.size === 1);
+    assert.ok(items.length * Math.max(...items.map(packedLen)) <= 64 || items.length === 1);
   }
-  assert.deepEqual(evalUnits(reqs, 64), units);
+  assert.deepEqual(evalUnits(reqs, 64, tinyGpt2), units);
 });
 
 test('random GPT-2 model: trie = recompute bit for bit; ll = forward logits within 1e-5 (batch as the engine, and each request alone)', () => {
   const model = randomModel(tinyGpt2, 7);
   const reqs = requests(40, 6, 2);
   const plans = planList(5, 'delete,swap,repeat:2');
-  const stats = { blocks: 0, unembedRows: 0 };
+  const stats = { blocks: 0, blockTokens: 0, unembedRows: 0 };
   const trie = scoreUnit(model, plans, reqs, { strategy: 'trie', stats });
   const rec = scoreUnit(model, plans, reqs, { strategy: 'recompute' });
   assert.deepEqual(trie, rec);
+  // Packing: one row per item, the context computed once per item (not per choice); same numbers within float32 rounding.
+  const plainStats = { blocks: 0, blockTokens: 0, unembedRows: 0 };
+  const plain = scoreUnit(model, plans, reqs, { strategy: 'trie', pack: false, stats: plainStats });
+  assert.deepEqual(plain, scoreUnit(model, plans, reqs, { strategy: 'recompute', pack: false }));
+  assert.equal(stats.blocks, plainStats.blocks);
+  assert.equal(stats.blockTokens / stats.blocks, 6 * Math.max(...[...Array(6).keys()].map((it) => {
+    const rs = reqs.filter((r) => r.item === it);
+    return rs[0].contextTokens.length + rs.reduce((n, r) => n + r.continuationTokens.length - 1, 0);
+  })), 'a batch of 6 packed rows');
+  assert.ok(stats.blockTokens < plainStats.blockTokens / 1.5, `${stats.blockTokens} vs ${plainStats.blockTokens} token rows`);
+  plans.forEach((_, p) => reqs.forEach((_, i) => {
+    assert.ok(Math.abs(trie.ll[p][i] - plain.ll[p][i]) < 1e-5, `packed vs unpacked, plan ${p} request ${i}`);
+    assert.equal(trie.greedy[p][i], plain.greedy[p][i]);
+  }));
   const tight = scoreUnit(model, plans, reqs, { strategy: 'trie', prefixCacheBytes: 0, logitsChunkBytes: 1 });
   assert.deepEqual(tight, trie, 'no prefix cache and one logits row per chunk: same numbers');
   assert.ok(stats.blocks < plans.reduce((s, p) => s + p.length, 0), `trie ran ${stats.blocks} blocks`);
@@ -97,14 +115,15 @@ test('random GPT-2 model: trie = recompute bit for bit; ll = forward logits with
   plans.forEach((plan, p) =>
     reqs.forEach((r, i) => {
       const ref = fromForward(model, plan, reqs, i, true);
-      assert.ok(Math.abs(trie.ll[p][i] - ref.ll) < 1e-5, `plan ${p} request ${i}: ${trie.ll[p][i]} vs ${ref.ll}`);
+      assert.ok(Math.abs(plain.ll[p][i] - ref.ll) < 1e-5, `plan ${p} request ${i}: ${plain.ll[p][i]} vs ${ref.ll}`);
+      assert.ok(Math.abs(trie.ll[p][i] - ref.ll) < 1e-5, `packed, plan ${p} request ${i}: ${trie.ll[p][i]} vs ${ref.ll}`);
       assert.ok(Math.abs(naive.ll[p][i] - fromForward(model, plan, reqs, i, false).ll) < 1e-5);
-      assert.ok(Math.abs(naive.ll[p][i] - trie.ll[p][i]) < 1e-5, 'right-padding changes nothing beyond float32 rounding');
+      assert.ok(Math.abs(naive.ll[p][i] - trie.ll[p][i]) < 1e-5, 'packing and right-padding change nothing beyond float32 rounding');
     }),
   );
 });
 
-test('stories260k: trie = recompute; ll and greedy equal those from forward logits (1e-5 on the same batch; 1e-5 relative for each request alone (float32 rounding of other shapes))', needsShared('models', 'stories260k'), () => {
+test('stories260k (RoPE): trie = recompute; ll and greedy equal those from forward logits (1e-5 on the same unpacked batch; packed rows and each request alone within 1e-5 relative: float32 rounding of other shapes)', needsShared('models', 'stories260k'), () => {
   const model = loadModelDir(sharedPath('models', 'stories260k')!);
   const reqs = requests(model.config.vocabSize, 5, 3);
   // One item whose continuation is the model's own greedy output: its baseline greedy flag must be 1.
@@ -116,11 +135,13 @@ test('stories260k: trie = recompute; ll and greedy equal those from forward logi
   const trie = scoreUnit(model, plans, reqs);
   assert.equal(trie.greedy[0][reqs.length - 1], 1, 'the greedy continuation is greedy under the baseline');
   assert.deepEqual(trie, scoreUnit(model, plans, reqs, { strategy: 'recompute' }));
+  const plain = scoreUnit(model, plans, reqs, { pack: false });
   let greedyFlags = 0;
   plans.forEach((plan, p) =>
     reqs.forEach((r, i) => {
       const ref = fromForward(model, plan, reqs, i, true);
-      assert.ok(Math.abs(trie.ll[p][i] - ref.ll) < 1e-5, `plan ${p} request ${i}: ${trie.ll[p][i]} vs ${ref.ll}`);
+      assert.ok(Math.abs(plain.ll[p][i] - ref.ll) < 1e-5, `plan ${p} request ${i}: ${plain.ll[p][i]} vs ${ref.ll}`);
+      assert.equal(plain.greedy[p][i], ref.greedy);
       assert.equal(trie.greedy[p][i], ref.greedy);
       const alone = fromForward(model, plan, reqs, i, false);
       assert.ok(Math.abs(trie.ll[p][i] - alone.ll) <= 1e-5 * Math.abs(alone.ll), `alone: ${trie.ll[p][i]} vs ${alone.ll}`);
