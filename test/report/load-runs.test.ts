@@ -121,7 +121,7 @@ describe('loadRun', () => {
     const bad = join(root, 'badmanifest');
     mkdirSync(bad, { recursive: true });
     writeFileSync(join(bad, 'manifest.json'), '{"kind": "other"}');
-    assert.throws(() => loadRun(bad), /not a layerlab manifest: kind must be sweep, stages or paper/);
+    assert.throws(() => loadRun(bad), /not a layerlab manifest: kind must be sweep, stages, paper or evaluate/);
   });
 
   test('a run killed right after it started (only .layerlab-run.json) is incomplete, not an error', () => {
