@@ -59,28 +59,60 @@ export class PythonRandom {
     this.mti = N;
   }
 
+  /** Regenerates the 624 words of state. */
+  private twist(): void {
+    const mt = this.mt;
+    let kk = 0;
+    for (; kk < N - M; kk++) {
+      const y = (mt[kk] & 0x80000000) | (mt[kk + 1] & 0x7fffffff);
+      mt[kk] = mt[kk + M] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+    }
+    for (; kk < N - 1; kk++) {
+      const y = (mt[kk] & 0x80000000) | (mt[kk + 1] & 0x7fffffff);
+      mt[kk] = mt[kk + (M - N)] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+    }
+    const y = (mt[N - 1] & 0x80000000) | (mt[0] & 0x7fffffff);
+    mt[N - 1] = mt[M - 1] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
+    this.mti = 0;
+  }
+
   private genrand(): number {
     const mt = this.mt;
-    if (this.mti >= N) {
-      let kk = 0;
-      for (; kk < N - M; kk++) {
-        const y = (mt[kk] & 0x80000000) | (mt[kk + 1] & 0x7fffffff);
-        mt[kk] = mt[kk + M] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
-      }
-      for (; kk < N - 1; kk++) {
-        const y = (mt[kk] & 0x80000000) | (mt[kk + 1] & 0x7fffffff);
-        mt[kk] = mt[kk + (M - N)] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
-      }
-      const y = (mt[N - 1] & 0x80000000) | (mt[0] & 0x7fffffff);
-      mt[N - 1] = mt[M - 1] ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0);
-      this.mti = 0;
-    }
+    if (this.mti >= N) this.twist();
     let y = mt[this.mti++];
     y ^= y >>> 11;
     y ^= (y << 7) & 0x9d2c5680;
     y ^= (y << 15) & 0xefc60000;
     y ^= y >>> 18;
     return y >>> 0;
+  }
+
+  /**
+   * `out[j] = floor(random() * n)` for every j: the indices `choices(population, k=out.length)` draws
+   * from a population of n (CPython's unweighted `choices`). The same draws as calling random(), inlined
+   * (lm-eval's bootstrap makes hundreds of millions of them).
+   */
+  fillChoices(out: Int32Array, n: number): void {
+    const mt = this.mt;
+    let mti = this.mti;
+    const next = (): number => {
+      if (mti >= N) {
+        this.mti = mti;
+        this.twist();
+        mti = 0;
+      }
+      let y = mt[mti++];
+      y ^= y >>> 11;
+      y ^= (y << 7) & 0x9d2c5680;
+      y ^= (y << 15) & 0xefc60000;
+      y ^= y >>> 18;
+      return y >>> 0;
+    };
+    for (let j = 0; j < out.length; j++) {
+      const a = next() >>> 5, b = next() >>> 6;
+      out[j] = Math.floor((a * 67108864 + b) * (1 / 9007199254740992) * n);
+    }
+    this.mti = mti;
   }
 
   /** random.random(): a float in [0, 1) with 53 random bits. */

@@ -150,6 +150,8 @@ export async function executeEvaluate(model: Model, opts: EvaluateOptions): Prom
       done += new Set(unit.map((i) => t.requests[i].item)).size * unique.length;
       bar?.update({ done, total, detail: `${t.task.name} unit ${u + 1}/${units.length}` });
     });
+    if (t.task.kind === 'loglikelihood' && !opts.quiet)
+      process.stderr.write(`evaluate: ${t.task.name} perplexity stderr: lm-eval's bootstrap, ${(opts.bootstrapIters ?? 100_000).toLocaleString('en-US')} resamples of ${t.items.length} documents for ${unique.length} plans ...\n`);
     rows.push(...taskRows(t, scored, planOf, ll, greedy, L, opts.bootstrapIters));
     writeDetails(join(opts.out, 'details', `${t.task.name}.jsonl`), t, scored, planOf, ll, greedy, prov);
     run.track(join('details', `${t.task.name}.jsonl`));

@@ -68,19 +68,19 @@ export function perplexityStderrs(lists: ReadonlyArray<ArrayLike<number>>, iters
   if (n <= 1) return lists.map(() => null);
   const chunk = Math.min(1000, iters), chunks = Math.floor(iters / chunk);
   const reps = lists.map(() => new Float64Array(chunks * chunk));
-  const sums = new Float64Array(lists.length);
+  const values = lists.map((l) => Float64Array.from(l));
   const idx = new Int32Array(n);
   let r = 0;
   for (let i = 0; i < chunks; i++) {
     const rnd = new PythonRandom(i);
     for (let k = 0; k < chunk; k++, r++) {
-      for (let j = 0; j < n; j++) idx[j] = Math.floor(rnd.random() * n);
-      lists.forEach((l, p) => {
+      rnd.fillChoices(idx, n);
+      for (let p = 0; p < values.length; p++) {
+        const l = values[p];
         let s = 0;
         for (let j = 0; j < n; j++) s += l[idx[j]];
-        sums[p] = s;
-      });
-      for (let p = 0; p < lists.length; p++) reps[p][r] = Math.exp(-(sums[p] / n));
+        reps[p][r] = Math.exp(-(s / n));
+      }
     }
   }
   return reps.map((x) => sampleStddev(x));

@@ -19,6 +19,12 @@ test('PythonRandom reproduces CPython random.Random(seed).random()', () => {
     const r = new PythonRandom(seed);
     assert.deepEqual(xs.map(() => r.random()), xs, `seed ${seed}`);
   }
+  // fillChoices (the bootstrap's fast path) draws exactly floor(random() * n), across state regenerations.
+  const a = new PythonRandom(7), b = new PythonRandom(7);
+  const idx = new Int32Array(1500);
+  a.fillChoices(idx, 5153);
+  assert.deepEqual([...idx], Array.from({ length: 1500 }, () => Math.floor(b.random() * 5153)));
+  assert.equal(a.random(), b.random(), 'the state continues in step');
 });
 
 test('multiple choice: acc by summed ll, acc_norm by ll / code points, ties to the first choice', () => {
