@@ -61,7 +61,7 @@ if (parts.has('evaluate')) {
   // one full forward per (item, choice, plan).
   const e = benchEvaluate(backend, { log });
   log(`  evaluate: shared scoring ${e.speedup}x faster than one forward per (item, choice, plan) (max |ll| difference ${e.maxAbsDiffLl.toExponential(1)})`);
-  results.evaluate = e;
+  results.evaluate = { ...e, machine: machineInfo(backend) };
 }
 
 mkdirSync(join(packageRoot, 'bench'), { recursive: true });
