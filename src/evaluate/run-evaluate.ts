@@ -65,7 +65,13 @@ export interface EncodedTask extends TaskData {
 /** Every item's requests, in item order then continuation order (lm-eval's request list). */
 export function encodeTask(data: TaskData, encode: (t: string) => number[], prefixTokenId: number | undefined, s: EncodeSettings): EncodedTask {
   const requests: ScoredRequest[] = [];
-  data.items.forEach((it, i) => it.continuations.forEach((cont, k) => requests.push(encodeRequest(encode, prefixTokenId, it.context, cont, s, { item: i, choice: k }))));
+  // The choices of an item encode the same context: remember the last string (tokenizing is the slow part).
+  let last: { text: string; ids: number[] } | undefined;
+  const cached = (text: string) => {
+    if (last?.text !== text) last = { text, ids: encode(text) };
+    return last.ids;
+  };
+  data.items.forEach((it, i) => it.continuations.forEach((cont, k) => requests.push(encodeRequest(cached, prefixTokenId, it.context, cont, s, { item: i, choice: k }))));
   return { ...data, requests };
 }
 
