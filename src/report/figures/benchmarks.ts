@@ -4,7 +4,7 @@
  * bands ±1 standard error (`acc_stderr,none`), dotted lines the unmodified model's accuracy.
  */
 import type { EvaluateRow } from '../../results/evaluate-schema.js';
-import { captionTail, esc, num } from '../captions.js';
+import { absentSentence, choicesSentence, esc, num, stageSentence } from '../captions.js';
 import { FULL_WIDTH, HALF_WIDTH, modelColorEncoding, VL_CONFIG, VL_SCHEMA } from '../style.js';
 import type { FigureBuilder, LoadedRun, MarkCheck } from '../types.js';
 import { linePanel, type DepthRow } from './common.js';
@@ -24,6 +24,15 @@ function depthRow(r: LoadedRun, x: EvaluateRow, extra: Record<string, unknown>):
   if (x.acc === null || x.relative_depth === null) return undefined;
   const se = x.acc_stderr ?? 0;
   return { model: r.label, depth: x.relative_depth, y: x.acc, lo: Math.max(0, x.acc - se), hi: Math.min(1, x.acc + se), layer: x.layer, plan: x.plan.join(','), kind: x.kind, n: x.n, ...extra };
+}
+
+/** "Task data: arc_easy.jsonl (sha256 …, 2376 of 2376 documents), …", once when every run read the same. */
+function taskDataSentence(runs: LoadedRun[]): string {
+  const one = (r: LoadedRun) =>
+    r.evaluate!.tasks.map((t) => `<code>${esc(t.file.split(/[\\/]/).pop())}</code> (sha256 <code>${esc(t.sha256.slice(0, 12))}…</code>, ${t.items.toLocaleString('en-US')} of ${t.records.toLocaleString('en-US')} documents)`).join(', ');
+  const texts = runs.map(one);
+  if (new Set(texts).size === 1) return `Task data: ${texts[0]}.`;
+  return `Task data: ${runs.map((r, i) => `${esc(r.label)}: ${texts[i]}`).join('; ')}.`;
 }
 
 /** One figure of task panels for the given intervention kinds (null when no run has such rows). */
@@ -87,8 +96,12 @@ function benchmarkFigure(runs: LoadedRun[], kinds: string[], o: { id: string; ma
     .join('; ');
   const caption =
     `${o.intro} Bands: ±1 standard error (lm-eval's acc_stderr: sample std / √n); dotted lines: the unmodified model. ` +
-    `Scored exactly as lm-evaluation-harness (zero-shot): ${kindDomain.join(', ')}. Original accuracy — ${baselines}. ` +
-    captionTail(usable, (r) => r.evaluate?.choices && { harness: r.evaluate.choices.harness, bos_rule: r.evaluate.choices.bos_rule, limit: r.evaluate.choices.limit }, absent, 'evaluate.json with these interventions');
+    `Interventions: ${kindDomain.join(', ')}; every plan scored as lm-evaluation-harness scores a model (zero-shot). Original accuracy — ${baselines}. ` +
+    taskDataSentence(usable) +
+    ' ' +
+    choicesSentence(usable, (r) => r.evaluate?.choices && { harness: r.evaluate.choices.harness, bos_rule: r.evaluate.choices.bos_rule, limit: r.evaluate.choices.limit }) +
+    stageSentence(usable) +
+    absentSentence(absent, 'evaluate.json with these interventions');
   const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, concat: panels, columns: tasks.length === 1 ? 1 : 2, resolve: { scale: { color: 'shared', strokeDash: 'shared' }, legend: { fill: 'independent' } } };
   return {
     id: o.id,
