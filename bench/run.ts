@@ -9,10 +9,11 @@ import { benchMemory } from './memory-bench.js';
 import { machineInfo } from './machine.js';
 import { benchSweep } from './sweep-bench.js';
 import { benchFiniteCheck } from './finite-bench.js';
+import { benchEvaluate } from './evaluate-bench.js';
 
 /**
  * `npm run bench`: forward throughput against bare sgemm on the same shapes, written to
- * bench/results.json. Select parts with BENCH=forward,sweep (default: all). Not a test: numbers vary
+ * bench/results.json. Select parts with BENCH=forward,sweep,memory,evaluate (default: all but evaluate). Not a test: numbers vary
  * with the machine's load.
  */
 const parts = new Set((process.env.BENCH ?? 'forward,sweep,memory,finite').split(','));
@@ -61,6 +62,14 @@ if (parts.has('finite')) {
   const f = benchFiniteCheck(backend);
   log(`  native scans ${f.nativeScanMs} ms = ${f.nativeOverheadPercent}% of a ${f.forwardMs} ms forward (a JS loop: ${f.jsLoopScanMs} ms = ${f.jsLoopOverheadPercent}%)`);
   results.finite = f;
+}
+
+if (parts.has('evaluate')) {
+  // ARC-Easy under all deletions and swaps of a random GPT-2-small: layerlab evaluate's shared scoring vs
+  // one full forward per (item, choice, plan).
+  const e = benchEvaluate(backend, { log });
+  log(`  evaluate: shared scoring ${e.speedup}x faster than one forward per (item, choice, plan) (max |ll| difference ${e.maxAbsDiffLl.toExponential(1)})`);
+  results.evaluate = { ...e, machine: machineInfo(backend) };
 }
 
 mkdirSync(join(packageRoot, 'bench'), { recursive: true });

@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { layerlabVersion } from '../util/package-root.js';
+import { registerEvaluate } from './commands/evaluate.js';
 import { registerForward } from './commands/forward.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
@@ -29,6 +30,7 @@ registerSweep(program);
 registerStages(program);
 registerReport(program);
 registerPaper(program);
+registerEvaluate(program);
 
 // Run when executed (also through the npm bin symlink), not when imported.
 const real = (p: string) => {

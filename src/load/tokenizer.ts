@@ -9,6 +9,8 @@ import { TOKENIZER_FIX } from '../util/fix-hints.js';
 export interface TextTokenizer {
   /** ids without any special tokens added */
   encode(text: string): number[];
+  /** ids with the tokenizer's own special tokens (its post-processor, e.g. a Llama BOS), as HF's add_special_tokens=True */
+  encodeWithSpecialTokens?(text: string): number[];
   decode(ids: number[], opts?: { skipSpecialTokens?: boolean }): string;
   /** decode of a single id, as shown to a user (e.g. ' the') */
   tokenString(id: number): string;
@@ -125,6 +127,7 @@ export function loadTokenizer(dir: string, modelConfig?: { bosTokenId?: number; 
       }
       return ids;
     },
+    encodeWithSpecialTokens: (text) => library(() => tok.encode(text, { add_special_tokens: true }).ids),
     decode: (ids, opts) => decode(ids, opts?.skipSpecialTokens ?? false),
     tokenString,
     vocabSize,

@@ -16,6 +16,19 @@ export function checkTokenIds(ids: Int32Array, seq: number, vocabSize: number, f
   }
 }
 
+/**
+ * Several sequences packed into one row that share a prefix (a context and its continuations, scored
+ * together by `layerlab evaluate`): each token's position (learned embeddings, RoPE) and segment. A query
+ * sees an earlier key only when the key's segment is 0 (the shared prefix) or the query's own, so each
+ * segment computes exactly what it would after the prefix alone. Positions must not exceed the index.
+ */
+export interface TokenLayout {
+  /** [B*T] position of each token. */
+  positions: Int32Array;
+  /** [B*T] segment of each token (0 = shared prefix). */
+  segments: Int32Array;
+}
+
 export interface ModelLike {
   config: ModelConfig;
   params: ModelParams;
@@ -43,12 +56,14 @@ export class Executor {
     readonly batch: number,
     readonly seq: number,
     readonly hooks: HookRunner = new HookRunner({}, []),
+    readonly layout?: TokenLayout,
   ) {
     this.rows = batch * seq;
     const c = model.config;
     if (seq > c.nCtx && c.positional === 'learned')
       throw new LayerlabError(`sequence of ${seq} tokens is longer than the model's ${c.nCtx} learned positions`);
     if (c.rope) this.rope = ropeTables(c.rope, seq);
+    if (layout && (layout.positions.length !== this.rows || layout.segments.length !== this.rows)) throw new Error('token layout must give a position and a segment per token');
   }
 
   private buf(name: string, size: number): Float32Array {
@@ -73,12 +88,15 @@ export class Executor {
     let pos: Float32Array;
     if (this.hooks.wants('hook_pos_embed')) {
       pos = new Float32Array(this.rows * D);
-      for (let r = 0; r < this.rows; r++) pos.set(p.W_pos.subarray((r % T) * D, (r % T) * D + D), r * D);
+      for (let r = 0; r < this.rows; r++) {
+        const t = this.layout ? this.layout.positions[r] : r % T;
+        pos.set(p.W_pos.subarray(t * D, t * D + D), r * D);
+      }
       pos = this.hooks.run('hook_pos_embed', { data: pos, shape: [this.batch, T, D] }, undefined, false).data;
       for (let i = 0; i < tok.length; i++) tok[i] += pos[i];
     } else {
       for (let r = 0; r < this.rows; r++) {
-        const po = (r % T) * D, to = r * D;
+        const po = (this.layout ? this.layout.positions[r] : r % T) * D, to = r * D;
         for (let j = 0; j < D; j++) tok[to + j] += p.W_pos[po + j];
       }
     }
@@ -163,8 +181,8 @@ export class Executor {
 
     // q, k and v stay in the fused buffer: RoPE rotates them in place, attention reads them by stride.
     if (this.rope) {
-      applyRope(qkv, rows, T, qkvDim, 0, H, dh, this.rope);
-      applyRope(qkv, rows, T, qkvDim, H * dh, Hkv, dh, this.rope);
+      applyRope(qkv, rows, T, qkvDim, 0, H, dh, this.rope, this.layout?.positions);
+      applyRope(qkv, rows, T, qkvDim, H * dh, Hkv, dh, this.rope, this.layout?.positions);
       this.hookColumns(qkv, qkvDim, 0, [H, dh], 'attn.hook_rot_q', slot);
       this.hookColumns(qkv, qkvDim, H * dh, [Hkv, dh], 'attn.hook_rot_k', slot);
     }
@@ -175,11 +193,12 @@ export class Executor {
     const scoresName = `blocks.${slot}.attn.hook_attn_scores`, patternName = `blocks.${slot}.attn.hook_pattern`;
     const window = c.slidingWindow !== undefined && T > c.slidingWindow ? c.slidingWindow : undefined;
     const patternShape = [B, H, T, T];
-    if (this.hooks.wants(scoresName) || this.hooks.hooked(patternName) || window !== undefined) {
-      // Unfused path: only when a hook must see or change scores/pattern, or a sliding window applies.
+    if (this.hooks.wants(scoresName) || this.hooks.hooked(patternName) || window !== undefined || this.layout) {
+      // Unfused path: only when a hook must see or change scores/pattern, a sliding window or a packed layout applies.
       let scores: Float32Array = new Float32Array(B * H * T * T);
       be.attentionScores(view, scores, dims);
       if (window !== undefined) maskOutsideWindow(scores, B * H, T, window);
+      if (this.layout) maskOtherSegments(scores, B, H, T, this.layout.segments);
       scores = this.hook('attn.hook_attn_scores', scores, patternShape, slot, false);
       be.softmaxRows(scores, B * H * T, T);
       const pattern = this.hook('attn.hook_pattern', scores, patternShape, slot, false);
@@ -249,6 +268,19 @@ function activate(be: Backend, act: ModelConfig['act'], x: Float32Array, out: Fl
   if (act === 'gelu_new' || act === 'gelu') return be.gelu(x, out, act === 'gelu');
   if (act === 'relu') for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
   else for (let i = 0; i < x.length; i++) out[i] = x[i] / (1 + Math.exp(-x[i]));
+}
+
+/** Packed rows: query i sees key j < i only when segment[j] is 0 (shared) or segment[i]. */
+function maskOtherSegments(scores: Float32Array, B: number, H: number, T: number, seg: Int32Array): void {
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < T; i++) {
+      const si = seg[b * T + i];
+      if (si === 0) continue;
+      for (let j = 0; j < i; j++) {
+        const sj = seg[b * T + j];
+        if (sj !== 0 && sj !== si) for (let h = 0; h < H; h++) scores[((b * H + h) * T + i) * T + j] = -Infinity;
+      }
+    }
 }
 
 /** Sliding-window attention (Mistral): query i sees keys j with i - j < window. */

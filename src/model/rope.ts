@@ -50,10 +50,10 @@ export function ropeTables(rope: RopeConfig, seq: number): RopeTables {
  * (rotate_half convention): in each head the pair (x[j], x[j+rd/2]) turns by angle p·inv_freq[j], p being
  * the row's position (row % seq); dimensions >= rd are left alone.
  */
-export function applyRope(x: Float32Array, rows: number, seq: number, ld: number, col: number, heads: number, dh: number, t: RopeTables): void {
+export function applyRope(x: Float32Array, rows: number, seq: number, ld: number, col: number, heads: number, dh: number, t: RopeTables, positions?: Int32Array): void {
   const { cos, sin, half } = t;
   for (let r = 0; r < rows; r++) {
-    const c = (r % seq) * half;
+    const c = (positions ? positions[r] : r % seq) * half;
     for (let h = 0; h < heads; h++) {
       const o = r * ld + col + h * dh;
       for (let j = 0; j < half; j++) {

@@ -10,6 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ANALYSIS_FILES, checkResult, MANIFEST_FILE, METRICS_JSON, readJsonFile, RUN_FILE, type AnalysisName } from '../results/run-files.js';
 import type { Manifest, RunFile, SweepResult } from '../results/schema.js';
+import { EVALUATE_FILE, type EvaluateResult } from '../results/evaluate-schema.js';
 import { LayerlabError } from '../util/errors.js';
 import type { LoadedRun, RunPart, StageFiles } from './types.js';
 import { modelColor } from './style.js';
@@ -33,6 +34,12 @@ export function checkManifest(m: unknown): string | undefined {
 /** Returns a reason the sweep result is unusable, or undefined. */
 export function checkSweep(s: unknown): string | undefined {
   return checkResult(METRICS_JSON, s);
+
+}
+
+/** Returns a reason evaluate.json is unusable, or undefined (its schema: src/results/evaluate-schema.ts). */
+export function checkEvaluate(e: unknown): string | undefined {
+  return checkResult(EVALUATE_FILE, e);
 }
 
 /** Returns a reason the stage file is unusable, or undefined. */
@@ -53,7 +60,7 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
   if (!statSync(dir).isDirectory()) throw new LayerlabError('is not a directory (expected a run folder written by layerlab sweep, stages or paper)', dirArg);
 
   const parts: RunPart[] = [];
-  for (const sub of ['', 'sweep', 'stages'] as const) {
+  for (const sub of ['', 'sweep', 'stages', 'evaluate'] as const) {
     const d = sub ? join(dir, sub) : dir;
     if (sub && !(existsSync(d) && statSync(d).isDirectory())) continue;
     const part: RunPart = { dir: d, sub };
@@ -100,6 +107,22 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
         files.push(rel(sweepPath));
         const owner = parts.find((p) => p.dir === dirname(sweepPath));
         run.sweepChoices = run.sweep.choices ?? owner?.manifest?.choices ?? parts.find((p) => p.manifest?.kind === 'sweep')?.manifest?.choices;
+      }
+    } catch (e) {
+      problems.push(`${(e as Error).message} (not plotted)`);
+    }
+  }
+
+  // ---- benchmarks (layerlab evaluate) ----
+  const evalPath = locate(EVALUATE_FILE);
+  if (evalPath) {
+    try {
+      const e = readJsonFile(evalPath);
+      const why = checkEvaluate(e);
+      if (why) problems.push(`${rel(evalPath)}: ${why} (not plotted)`);
+      else {
+        run.evaluate = e as EvaluateResult;
+        files.push(rel(evalPath));
       }
     } catch (e) {
       problems.push(`${(e as Error).message} (not plotted)`);
@@ -154,16 +177,17 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
   for (const p of parts)
     for (const f of p.runFile?.files ?? [])
       if (f.endsWith('.json') && !existsSync(join(p.dir, f))) missing.push(`${p.sub ? p.sub + '/' : ''}${f} is missing (listed in ${RUN_FILE})`);
-  if (files.length === 0) missing.push('no result files (metrics.json or stage files)');
+  if (files.length === 0) missing.push('no result files (metrics.json, evaluate.json or stage files)');
   run.complete = missing.length === 0;
 
   // ---- provenance, data, layers ----
-  run.provenance = run.manifest?.provenance ?? run.sweep?.provenance ?? Object.values(run.stages).find((f) => f)?.provenance;
+  run.provenance = run.manifest?.provenance ?? run.sweep?.provenance ?? Object.values(run.stages).find((f) => f)?.provenance ?? run.evaluate?.provenance;
   run.data = parts.map((p) => p.manifest?.data).find((d) => d) ?? run.sweep?.data;
   const layerCounts = new Map<number, string[]>();
   const note = (n: number, what: string) => layerCounts.set(n, [...(layerCounts.get(n) ?? []), what]);
   if (run.sweep) note(Number.isInteger(run.sweep.layers) ? run.sweep.layers : run.sweep.baseline.plan.length, SWEEP_FILE);
   for (const [name, f] of Object.entries(run.stages)) if (f) note(f.layers, ANALYSIS_FILES[name as AnalysisName]);
+  if (run.evaluate) note(run.evaluate.layers, EVALUATE_FILE);
   if (layerCounts.size > 1)
     problems.push(`files disagree on the number of layers: ${[...layerCounts].map(([n, w]) => `${n} (${w.join(', ')})`).join('; ')}`);
   run.layers = [...layerCounts.entries()].sort((a, b) => b[1].length - a[1].length)[0]?.[0];

@@ -14,6 +14,7 @@ import type {
   SubwordHeadsResult,
   SweepResult,
 } from '../results/schema.js';
+import type { EvaluateResult } from '../results/evaluate-schema.js';
 import type { Provenance } from '../util/provenance.js';
 import type { SafeHtml } from './safe-html.js';
 
@@ -43,7 +44,7 @@ export interface RunFileInfo {
 export interface RunPart {
   dir: string;
   /** '' for the run folder, else the subfolder name. */
-  sub: '' | 'sweep' | 'stages';
+  sub: '' | 'sweep' | 'stages' | 'evaluate';
   manifest?: Manifest;
   runFile?: RunFileInfo;
 }
@@ -68,6 +69,8 @@ export interface LoadedRun {
   /** Manifest choices of the sweep (the folder holding metrics.json). */
   sweepChoices?: Record<string, unknown>;
   stages: StageFiles;
+  /** Benchmarks under every plan (layerlab evaluate). */
+  evaluate?: EvaluateResult;
   /** Result files read, relative to `dir`. */
   files: string[];
   /** False when the run was interrupted or misses requested results. */

@@ -19,6 +19,7 @@ import {
   type CkaResult, type LocalAttentionResult, type LogitLensResult, type Manifest, type MlpNormResult, type NeuronsResult, type ProbeResult,
   type RepeatResult, type RunFile, type StageBoundariesResult, type SubwordHeadsResult, type SweepResult,
 } from './schema.js';
+import { EVALUATE_FILE, EvaluateResultSchema, type EvaluateResult } from './evaluate-schema.js';
 
 /** Which run wrote the folder, its options key, whether it finished, the files it owns (ResumableRun). */
 export const RUN_FILE = '.layerlab-run.json';
@@ -61,6 +62,7 @@ export interface ResultFiles {
   'wic.json': ProbeResult;
   'probe.json': ProbeResult;
   'stages.json': StageBoundariesResult;
+  [EVALUATE_FILE]: EvaluateResult;
 }
 export type ResultFileName = keyof ResultFiles;
 
@@ -79,6 +81,7 @@ export const RESULT_SCHEMAS: { [F in ResultFileName]: z.ZodType } = {
   'wic.json': WicResultSchema,
   'probe.json': SpanProbeResultSchema,
   'stages.json': StageBoundariesResultSchema,
+  [EVALUATE_FILE]: EvaluateResultSchema,
 };
 
 /** The file and validator of a stage analysis. */

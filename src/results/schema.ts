@@ -39,7 +39,7 @@ export const DataProvenanceSchema = z.object({
 export type DataProvenance = z.infer<typeof DataProvenanceSchema>;
 
 export const ManifestSchema = z.looseObject({
-  kind: z.enum(['sweep', 'stages', 'paper']),
+  kind: z.enum(['sweep', 'stages', 'paper', 'evaluate']),
   provenance: ProvenanceSchema,
   data: DataProvenanceSchema.optional(),
   /** Every choice that changes numbers, in words and values (positions, pooling, KL direction, ...). */

@@ -10,6 +10,9 @@ import type { Manifest } from '../results/schema.js';
 import { MANIFEST_FILE } from '../results/run-files.js';
 import type { InterventionSpec } from '../sweep/interventions.js';
 import { executeSweep } from './sweep.js';
+import { executeEvaluate } from '../evaluate/run-evaluate.js';
+import type { TaskDefinition } from '../evaluate/tasks/types.js';
+import { LayerlabError } from '../util/errors.js';
 import { provenance } from '../util/provenance.js';
 
 export interface PaperOptions {
@@ -30,8 +33,13 @@ export interface PaperOptions {
   /** Skip the PNG files of the report (SVG and CSV are still written). */
   png?: boolean;
   command?: string[];
-  /** Test hook: called after each of the three phases. */
-  afterPhase?: (phase: 'sweep' | 'stages' | 'report') => void;
+  /** Benchmarks under every plan (layerlab evaluate) into DIR/evaluate; omitted: no benchmarks. */
+  tasks?: TaskDefinition[];
+  taskDir?: string;
+  /** The first N documents of each task (quick runs); default all. */
+  taskLimit?: number;
+  /** Test hook: called after each phase. */
+  afterPhase?: (phase: 'sweep' | 'stages' | 'evaluate' | 'report') => void;
 }
 
 export interface PaperOutcome {
@@ -62,20 +70,24 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
   const key = {
     command: 'paper', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, modelDigest: modelFingerprint(model.source.dir), data: dataHash.sha256,
     textField: opts.textField ?? 'text', maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, ...(opts.shardDocs ? { shardDocs: opts.shardDocs } : {}), seqLen: opts.seqLen, specs, wic: opts.wicDir ? resolve(opts.wicDir) : null,
+    ...(opts.tasks?.length ? { tasks: opts.tasks.map((t) => t.name), taskDir: resolve(opts.taskDir ?? ''), taskLimit: opts.taskLimit } : {}),
   };
   const run = ResumableRun.open(opts.out, key, { fresh: opts.fresh, reuseFinished: true });
   // A fresh top-level run recomputes its parts; a resumed one keeps the parts that finished.
   const reuse = run.resumed;
-  for (const f of ['sweep', 'stages', 'report.html', 'report-figures']) run.track(f);
+  for (const f of ['sweep', 'stages', 'evaluate', 'report.html', 'report-figures']) run.track(f);
+  const withTasks = !!opts.tasks?.length;
+  const steps = withTasks ? 4 : 3;
+  if (withTasks && !opts.taskDir) throw new LayerlabError('--tasks needs --task-dir DIR (the folder with the task files)');
   const command = opts.command ?? process.argv.slice(2);
   const manifest: Manifest = {
     kind: 'paper', provenance: prov, choices: { interventions: specs, parts: 'sweep/ (robustness sweep), stages/ (stage analyses), report.html' },
-    requested: ['sweep', 'stages'], complete: [], command,
+    requested: ['sweep', 'stages', ...(withTasks ? ['evaluate'] : [])], complete: [], command,
   };
 
   if (!run.finishedBefore) {
     run.writeResult(MANIFEST_FILE, manifest);
-    process.stderr.write(`paper [1/3] sweep: ${specs.map((s) => s.kind).join(', ')} over every layer\n`);
+    process.stderr.write(`paper [1/${steps}] sweep: ${specs.map((s) => s.kind).join(', ')} over every layer\n`);
     await executeSweep(model, {
       data: opts.data, specs, textField: opts.textField ?? 'text', maxDocs: opts.maxDocs, maxTokens: opts.maxTokens, seqLen: opts.seqLen, shardDocs: opts.shardDocs,
       batchMb: opts.batchMb ?? 1024, prefixCacheMb: opts.prefixCacheMb ?? 512, out: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse, command,
@@ -85,21 +97,31 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     run.writeResult(MANIFEST_FILE, manifest);
     opts.afterPhase?.('sweep');
 
-    process.stderr.write('paper [2/3] stage analyses\n');
+    process.stderr.write(`paper [2/${steps}] stage analyses\n`);
     await runStages(
       { model, tokenizer, bos, corpus, dataFile: opts.data, outDir: join(opts.out, 'stages'), command, encoder },
       { maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, shardDocs: opts.shardDocs, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse },
     );
     manifest.complete.push('stages');
+    run.writeResult(MANIFEST_FILE, manifest);
+    opts.afterPhase?.('stages');
+
+    if (withTasks) {
+      process.stderr.write(`paper [3/4] benchmarks: ${opts.tasks!.map((t) => t.name).join(', ')} under every plan\n`);
+      await executeEvaluate(model, {
+        tasks: opts.tasks!, taskDir: opts.taskDir!, limit: opts.taskLimit, specs, out: join(opts.out, 'evaluate'), fresh: !reuse, reuseFinished: reuse, command,
+      });
+      manifest.complete.push('evaluate');
+      opts.afterPhase?.('evaluate');
+    }
     manifest.finishedAt = new Date().toISOString();
     run.writeResult(MANIFEST_FILE, manifest);
     run.finish();
-    opts.afterPhase?.('stages');
   } else {
     process.stderr.write(`paper: ${opts.out} already holds the finished results of this command (use --fresh to recompute); rebuilding the report\n`);
   }
 
-  process.stderr.write('paper [3/3] report\n');
+  process.stderr.write(`paper [${withTasks ? '4/4' : '3/3'}] report\n`);
   const { buildReport } = await import('../report/build.js');
   const { runFindings } = await import('../report/findings.js');
   const report = join(opts.out, 'report.html');

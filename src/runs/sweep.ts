@@ -57,7 +57,7 @@ export interface SweepRunOptions {
  * Test-only: LAYERLAB_TEST_KILL_AFTER_UNITS=n makes the process SIGKILL itself right after its n-th
  * saved batch state, so tests can check resumption deterministically. Never set it otherwise.
  */
-function killHook(): () => void {
+export function killHook(): () => void {
   const n = Number(process.env.LAYERLAB_TEST_KILL_AFTER_UNITS ?? 0);
   let saved = 0;
   return () => {

@@ -189,7 +189,7 @@ export function runSweep(model: ModelLike, plans: readonly (readonly number[])[]
     };
 
     if (strategy === 'trie') {
-      runTrieBatch(new PlanTrie(unique, baselinePlan), ex, batch.ids, opts.prefixCacheBytes ?? 512 * 2 ** 20, block, (node, resid, base) => {
+      runTrieBatch<BaselineBatch>(new PlanTrie(unique, baselinePlan), ex, batch.ids, opts.prefixCacheBytes ?? 512 * 2 ** 20, block, (node, resid, base) => {
         if (base) {
           evaluate(resid, base, node.terminals);
           return base;
@@ -235,23 +235,24 @@ export function runSweep(model: ModelLike, plans: readonly (readonly number[])[]
 /**
  * One batch through the trie, depth first. `onNode` evaluates the plans ending at a node given its
  * residual stream; at the baseline node it is called with `base` undefined and returns the baseline
- * (every other call gets it). The walk visits the baseline path first (executionOrder).
+ * (every other call gets it; the sweep's is the baseline logits, `layerlab evaluate` needs none). The
+ * walk visits the baseline path first (executionOrder).
  *
  * Memory: a node's residual is kept (in `cache`, bounded by `cacheBytes`) only while the node has work
  * left after the current child; otherwise it is dropped and, if needed again, recomputed from the
  * nearest cached ancestor (or the embedding). Live residuals: the cache plus at most two working ones.
  */
-function runTrieBatch(
+export function runTrieBatch<Base>(
   trie: PlanTrie,
   ex: Executor,
   ids: Int32Array,
   cacheBytes: number,
   block: BlockFn,
-  onNode: (node: TrieNode, resid: Float32Array, base: BaselineBatch | undefined) => BaselineBatch,
+  onNode: (node: TrieNode, resid: Float32Array, base: Base | undefined) => Base,
 ): void {
   const capacity = Math.floor(cacheBytes / (ex.rows * ex.model.config.dModel * 4));
   const cache = new Map<number, Float32Array>();
-  let base: BaselineBatch | undefined;
+  let base: Base | undefined;
   /** A node's residual: its plan prefix run from the nearest cached ancestor (or the embedding). */
   const residOf = (node: TrieNode): Float32Array => {
     const path: number[] = [];

@@ -149,7 +149,7 @@ describe('loadRun', () => {
     const bad = join(root, 'badmanifest');
     mkdirSync(bad, { recursive: true });
     writeFileSync(join(bad, 'manifest.json'), '{"kind": "other"}');
-    assert.throws(() => loadRun(bad), /not a layerlab manifest: kind: .*"sweep"\|"stages"\|"paper"/);
+    assert.throws(() => loadRun(bad), /not a layerlab manifest: kind: .*"sweep"\|"stages"\|"paper"\|"evaluate"/);
   });
 
   test('a run killed right after it started (only .layerlab-run.json) is incomplete, not an error', () => {

@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { runPaper } from '../../runs/paper.js';
 import { BUNDLED } from '../../load/bundled.js';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
+import { parseTasks } from '../../evaluate/tasks/registry.js';
 import { openModel } from '../open-model.js';
 import { checkOutputs, type OutTarget } from '../out-path.js';
+import { resolveTaskDir } from './evaluate.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface PaperCliOptions {
@@ -17,6 +19,9 @@ interface PaperCliOptions {
   seqLen?: string;
   interventions?: string;
   wic?: string;
+  tasks?: string;
+  taskDir?: string;
+  taskLimit?: string;
   png: boolean;
   fresh?: boolean;
 }
@@ -34,6 +39,9 @@ export function registerPaper(program: Command): void {
     .option('--text-field <name>', 'JSONL field / parquet column with the text', 'text')
     .option('--interventions <list>', 'sweep interventions (default delete,swap,repeat:5)')
     .option('--wic <dir>', 'WiC dataset folder for the WiC probe (without it the probe is recorded as skipped)')
+    .option('--tasks <list>', 'also score lm-eval benchmarks under every plan (lambada_openai,arc_easy,hellaswag) into DIR/evaluate (paper Figs. 15-16, 24)')
+    .option('--task-dir <dir>', 'folder with the task files for --tasks (see docs/evaluate.md); default $LAYERLAB_TASK_DIR')
+    .option('--task-limit <n>', 'score only the first n documents of each task (as lm-eval --limit)')
     .option('--no-png', 'skip the PNG files of the report')
     .option('--shard-docs <n>', 'documents per data shard, one job each (default: the whole corpus is one shard); results are merged in shard order')
     .option('--fresh', 'recompute everything even if --out holds results of the same command')
@@ -44,7 +52,7 @@ export function registerPaper(program: Command): void {
         const data = o.data ?? BUNDLED.corpus;
         const maxTokens = num(o.maxTokens, '--max-tokens') ?? (o.data === undefined ? BUNDLED.maxTokens : undefined);
         const outs: OutTarget[] = [{ path: o.out, kind: 'dir' }];
-        checkOutputs(outs, [o.model, data, o.wic]);
+        checkOutputs(outs, [o.model, data, o.wic, o.taskDir]);
         const interventions = o.interventions === undefined ? undefined : parseInterventionSpecs(o.interventions);
         if (o.model === undefined || o.data === undefined)
           process.stderr.write(`paper: using the bundled ${[o.model === undefined ? `${BUNDLED.name} model` : '', o.data === undefined ? 'corpus (King James Bible, held-out chapters)' : ''].filter(Boolean).join(' and ')} (see assets/ASSETS.md)\n`);
@@ -52,7 +60,7 @@ export function registerPaper(program: Command): void {
         const r = await runPaper(model, {
           data, out: o.out, textField: o.textField, maxTokens, maxDocs: num(o.maxDocs, '--max-docs'), shardDocs: num(o.shardDocs, '--shard-docs'),
           seqLen: num(o.seqLen, '--seq-len'), interventions,
-          wicDir: o.wic, png: o.png, fresh: o.fresh, command: process.argv.slice(2),
+          wicDir: o.wic, png: o.png, ...(o.tasks ? { tasks: parseTasks(o.tasks), taskDir: resolveTaskDir(o.taskDir), taskLimit: num(o.taskLimit, '--task-limit') } : {}), fresh: o.fresh, command: process.argv.slice(2),
         });
         for (const w of r.warnings) process.stderr.write(`layerlab: warning: ${w}\n`);
         process.stderr.write(`figures in ${r.report.replace(/\.html$/, '-figures')}/\n`);

@@ -19,7 +19,7 @@ interface ReportFlags {
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('build one self-contained HTML report (plus SVG/PNG/CSV per figure) comparing run folders of sweep, stages or paper on relative depth')
+    .description('build one self-contained HTML report (plus SVG/PNG/CSV per figure) comparing run folders of sweep, stages, evaluate or paper on relative depth')
     .argument('<dirs...>', 'run folders (flat, or a paper folder with sweep/ and stages/ subfolders)')
     .option('--out <file>', 'output HTML file', 'report.html')
     .option('--labels <a,b,...>', 'legend names, one per folder (default: the model names)')

@@ -1,5 +1,6 @@
 /** The report's figures, in order. Builders return nothing when no plotted run has their data. */
 import type { Figure, FigureBuilder, FigureContext, LoadedRun } from '../types.js';
+import { benchmarkRepeat, benchmarks } from './benchmarks.js';
 import { ckaHeatmaps } from './cka.js';
 import { localAttention } from './local-attention.js';
 import { logitLens } from './logit-lens.js';
@@ -20,6 +21,8 @@ export const FIGURE_BUILDERS: Array<{ key: string; build: FigureBuilder; needs: 
   { key: 'logit-lens', build: logitLens, needs: 'logit-lens.json or neurons.json' },
   { key: 'mlp-norm', build: mlpNorm, needs: 'mlp-norm.json' },
   { key: 'repeat', build: layerRepeat, needs: 'repeat.json' },
+  { key: 'benchmarks', build: benchmarks, needs: 'evaluate.json (delete / swap rows)' },
+  { key: 'benchmark-repeat', build: benchmarkRepeat, needs: 'evaluate.json (repeat rows)' },
 ];
 
 /** Builds every figure that has data among the plotted runs, numbered 1.. in order. */
