@@ -37,6 +37,9 @@ export const PAPER_FOUND: Record<string, string> = {
     'Figs. 7b and 8: logit-lens entropy stays high early and falls from about mid-depth, often rising again in the last layer(s); prediction neurons appear mid-depth and peak near 85% of depth, and suppression neurons rise sharply in the final layers.',
   'mlp-norm': 'App. H, all 18 models: the norm of the MLP output grows with depth and peaks in the final layers.',
   repeat: 'Fig. 11, §5.4: repeating a block of 5 layers once in the later half lowers the final-layer entropy; repeats at 80–90% of depth even improved HellaSwag accuracy for Qwen.',
+  benchmarks:
+    'App. D, Figs. 15–16: HellaSwag, ARC-Easy and LAMBADA accuracy after deleting or swapping a layer follows the KL: catastrophic at the first and last layers, close to the dotted baseline in between.',
+  'benchmark-repeat': 'App. J, Fig. 24, Qwen on HellaSwag: repeating a 5-layer block placed at 80–90% of depth improved accuracy over the original model.',
 };
 
 /** The figure builder's id of a numbered figure id ('fig02-robustness' → 'robustness'). */

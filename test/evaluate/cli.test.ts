@@ -98,12 +98,12 @@ test('missing or malformed task data: one line naming the file and the expected 
   const dir = join(scratch, 'tasks');
   mkdirSync(join(dir, 'arc_easy'), { recursive: true });
   const r = evaluate(['--model', modelDir!, '--task-dir', dir, '--tasks', 'hellaswag', '--out', join(scratch, 'x')]);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2);
   assert.match(r.stderr, /^layerlab: .*tasks: no data for task hellaswag: expected hellaswag\/hellaswag_val\.jsonl or .*format: JSONL.*"ctx_a"/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   writeTemp(join(dir, 'arc_easy'), 'arc_easy.jsonl', '{"query": "Question: q", "choices": ["a", "b"], "gold": 1}\n{"question": 3}\n');
   const bad = evaluate(['--model', modelDir!, '--task-dir', dir, '--tasks', 'arc_easy', '--out', join(scratch, 'y')]);
-  assert.equal(bad.status, 1);
+  assert.equal(bad.status, 2);
   assert.match(bad.stderr, /arc_easy\.jsonl: line 2: field "question" must be a string; expected JSONL/);
   const none = evaluate(['--model', modelDir!, '--tasks', 'arc_easy', '--out', join(scratch, 'z')], { LAYERLAB_TASK_DIR: '' });
   assert.match(none.stderr, /--task-dir DIR is required/);
