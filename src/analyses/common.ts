@@ -3,6 +3,7 @@
  * relative depth, applying the final norm to arbitrary residual rows and unembedding them.
  */
 import type { ModelLike } from '../model/executor.js';
+import { unembedInto } from '../model/weights.js';
 import type { Stat } from '../results/schema.js';
 import { GroupedStats, RunningStats } from './math/running-stats.js';
 import { mulberry32 } from './math/prng.js';
@@ -36,12 +37,9 @@ export function applyFinalNorm(model: ModelLike, x: Float32Array, rows: number, 
   return out;
 }
 
-/** logits [rows, V] = normed W_Uᵀ (+ b_U). */
+/** logits [rows, V] = normed W_Uᵀ (+ b_U), in the model's weight dtype. */
 export function unembedRows(model: ModelLike, normed: Float32Array, rows: number, out = new Float32Array(rows * model.config.vocabSize)): Float32Array {
-  const c = model.config, p = model.params, V = c.vocabSize;
-  if (p.b_U) for (let r = 0; r < rows; r++) out.set(p.b_U, r * V);
-  model.backend.gemm({ transA: false, transB: true, m: rows, n: V, k: c.dModel, a: normed, b: p.W_U, beta: p.b_U ? 1 : 0, c: out });
-  return out;
+  return unembedInto(model, normed, rows, out);
 }
 
 /** Rows of at most this many logits are processed at once (bounds memory for large vocabularies). */

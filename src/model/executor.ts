@@ -1,14 +1,18 @@
-import type { Backend } from '../backend/index.js';
+import type { Backend, WeightDtype } from '../backend/index.js';
+import { bf16ToF32 } from '../load/dtype.js';
 import { LayerlabError } from '../util/errors.js';
 import type { ModelConfig } from './config.js';
 import { HookRunner } from './hooks.js';
 import type { Linear, ModelParams, NormParams } from './params.js';
 import { applyRope, ropeTables, type RopeTables } from './rope.js';
+import { preparedLinear, unembedInto } from './weights.js';
 
 export interface ModelLike {
   config: ModelConfig;
   params: ModelParams;
   backend: Backend;
+  /** Weight precision (default f32); see Model.dtype. */
+  dtype?: WeightDtype;
 }
 
 /**
@@ -56,7 +60,9 @@ export class Executor {
         throw new LayerlabError(`token id ${id} at position ${i % T} of row ${Math.floor(i / T)} is outside the vocabulary (size ${c.vocabSize})`);
     }
     let tok: Float32Array = new Float32Array(this.rows * D);
-    for (let r = 0; r < this.rows; r++) tok.set(p.W_E.subarray(ids[r] * D, ids[r] * D + D), r * D);
+    const W_E = p.W_E;
+    if (W_E instanceof Uint16Array) for (let r = 0; r < this.rows; r++) bf16ToF32(W_E.subarray(ids[r] * D, ids[r] * D + D), tok.subarray(r * D, r * D + D));
+    else for (let r = 0; r < this.rows; r++) tok.set(W_E.subarray(ids[r] * D, ids[r] * D + D), r * D);
     tok = this.hooks.run('hook_embed', { data: tok, shape: [this.batch, T, D] }, undefined, false).data;
     if (!p.W_pos) return tok;
     let pos: Float32Array;
@@ -81,12 +87,9 @@ export class Executor {
     return out;
   }
 
-  /** y = x W (+ b) for x [rows, in]. */
+  /** y = x W (+ b) for x [rows, in], in the model's weight dtype. */
   private linear(x: Float32Array, l: Linear, out: Float32Array): Float32Array {
-    this.model.backend.gemm({
-      transA: false, transB: l.layout === 'out_in', m: this.rows, n: l.outDim, k: l.inDim,
-      a: x, lda: l.inDim, b: l.w, ldb: l.layout === 'out_in' ? l.inDim : l.outDim, c: out, ldc: l.outDim,
-    });
+    this.model.backend.matmul(x, preparedLinear(this.model, l), this.rows, out);
     if (l.b) this.model.backend.addBias(out, this.rows, l.b);
     return out;
   }
@@ -212,12 +215,7 @@ export class Executor {
 
   /** Logits [rows, V] for normalized states of `rows` positions (default: the whole batch). */
   unembed(normed: Float32Array, rows = this.rows, out?: Float32Array): Float32Array {
-    const c = this.model.config, p = this.model.params;
-    const V = c.vocabSize;
-    const logits = out ?? new Float32Array(rows * V);
-    this.model.backend.gemm({ transA: false, transB: true, m: rows, n: V, k: c.dModel, a: normed, b: p.W_U, c: logits });
-    if (p.b_U) this.model.backend.addBias(logits, rows, p.b_U);
-    return logits;
+    return unembedInto(this.model, normed, rows, out ?? new Float32Array(rows * this.model.config.vocabSize));
   }
 }
 
