@@ -27,16 +27,19 @@ export class NativeBackend implements Backend {
   private readonly bf16Native: boolean;
   private bf16Kernel?: string;
 
-  private constructor(private readonly addon: NativeAddon) {
+  private constructor(private readonly addon: NativeAddon, bf16: 'auto' | 'via-f32') {
     // Every library gets an explicit thread count: OpenBLAS, oneDNN's OpenMP and our own kernels.
     this.threads = Math.max(1, Number(process.env.LAYERLAB_THREADS ?? 0) || availableParallelism());
     addon.setThreads(this.threads);
-    // LAYERLAB_BF16=via-f32 forces the path CPUs without bf16 instructions take (tests use it).
-    this.bf16Native = process.env.LAYERLAB_BF16 !== 'via-f32' && cpuHasBf16() && BF16_ISAS.test(addon.info().dnnlIsa);
+    this.bf16Native = bf16 === 'auto' && cpuHasBf16() && BF16_ISAS.test(addon.info().dnnlIsa);
   }
 
-  static load(): NativeBackend {
-    return new NativeBackend(requireNativeAddon());
+  /**
+   * bf16 'via-f32' (or LAYERLAB_BF16=via-f32) takes the path of a CPU without bf16 instructions even where
+   * they exist: tests and benchmarks use it to check that path.
+   */
+  static load(opts: { bf16?: 'auto' | 'via-f32' } = {}): NativeBackend {
+    return new NativeBackend(requireNativeAddon(), opts.bf16 ?? (process.env.LAYERLAB_BF16 === 'via-f32' ? 'via-f32' : 'auto'));
   }
 
   /** The fp32 GEMM for weight products, decided on first use (see f32-kernel.ts). */
