@@ -66,7 +66,7 @@ export class NativeBackend implements Backend {
       config: i.config,
       threads: i.blasThreads,
       warning: slowCoreWarning(i.coreName),
-      kernels: { f32: this.f32Choice?.kernel ?? 'openblas|onednn (chosen at first use)', bf16 },
+      kernels: { f32: this.f32Kernel().kernel, bf16 },
       onednn: { isa: i.dnnlIsa, version: i.dnnlVersion },
       bf16Native: this.bf16Native,
       threadsByLibrary: { openblas: i.blasThreads, onednn_openmp: i.dnnlThreads, layerlab_kernels: i.kernelThreads },

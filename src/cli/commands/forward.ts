@@ -6,6 +6,7 @@ import { writeSafetensors, type TensorToWrite } from '../../load/safetensors.js'
 import { LayerlabError } from '../../util/errors.js';
 import { provenance } from '../../util/provenance.js';
 import { openModel } from '../open-model.js';
+import { dtypeOption } from '../dtype-option.js';
 import { parsePlanList, runCommand } from '../run-command.js';
 
 function readInputIds(path: string): number[][] {
@@ -22,8 +23,8 @@ function readInputIds(path: string): number[][] {
 }
 
 export function registerForward(program: Command): void {
-  program
-    .command('forward')
+  dtypeOption(program
+    .command('forward'))
     .description('run a forward pass along a layer plan and save logits and hooked activations')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--input-ids <file.json>', 'JSON [[id, ...], ...]: rows of equal length')
@@ -31,9 +32,9 @@ export function registerForward(program: Command): void {
     .option('--hooks <names>', 'comma-separated hook names to save; * matches one name part (blocks.*.hook_resid_post)')
     .requiredOption('--out <file.safetensors>', 'output file (overwritten)')
     .action(
-      runCommand(async (opts: { model: string; inputIds: string; plan?: string; hooks?: string; out: string }) => {
+      runCommand(async (opts: { model: string; inputIds: string; plan?: string; hooks?: string; out: string; dtype: string }) => {
         const rows = readInputIds(opts.inputIds);
-        const model = await openModel(opts.model);
+        const model = await openModel(opts.model, { dtype: opts.dtype });
         const plan = opts.plan === undefined ? undefined : parsePlanList(opts.plan);
         const hooks = opts.hooks ? opts.hooks.split(',').map((s) => s.trim()).filter(Boolean) : [];
         const known = allHookNames((plan ?? []).length || model.config.nLayers);

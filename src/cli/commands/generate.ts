@@ -3,20 +3,21 @@ import { loadTokenizer } from '../../load/tokenizer.js';
 import { greedyGenerate } from '../../model/generate.js';
 import { LayerlabError } from '../../util/errors.js';
 import { openModel } from '../open-model.js';
+import { dtypeOption } from '../dtype-option.js';
 import { parsePlanList, parsePositiveInt, runCommand } from '../run-command.js';
 
 export function registerGenerate(program: Command): void {
-  program
-    .command('generate')
+  dtypeOption(program
+    .command('generate'))
     .description('greedy continuation of a prompt (optionally along a layer plan)')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--prompt <text>', 'prompt text (BOS is prepended when the model has one)')
     .option('--max-new-tokens <n>', 'tokens to generate', '32')
     .option('--plan <blocks>', 'block indices in execution order')
     .action(
-      runCommand(async (opts: { model: string; prompt: string; maxNewTokens: string; plan?: string }) => {
+      runCommand(async (opts: { model: string; prompt: string; maxNewTokens: string; plan?: string; dtype: string }) => {
         const n = parsePositiveInt(opts.maxNewTokens, '--max-new-tokens');
-        const model = await openModel(opts.model);
+        const model = await openModel(opts.model, { dtype: opts.dtype });
         const tok = loadTokenizer(model.source.dir, model.config);
         const ids = tok.encode(opts.prompt);
         const bos = model.config.bosTokenId ?? tok.bosTokenId;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { runPaper } from '../../paper/run-paper.js';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
 import { openModel } from '../open-model.js';
+import { dtypeOption } from '../dtype-option.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface PaperCliOptions {
@@ -16,11 +17,12 @@ interface PaperCliOptions {
   wic?: string;
   png: boolean;
   fresh?: boolean;
+  dtype: string;
 }
 
 export function registerPaper(program: Command): void {
-  program
-    .command('paper')
+  dtypeOption(program
+    .command('paper'))
     .description("one command from a model to the paper's figures: robustness sweeps, every stage analysis, and the report")
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id (local cache first, then the Hub)')
     .requiredOption('--data <file>', 'corpus: plain text (documents separated by blank lines), .jsonl or .parquet with a text field')
@@ -36,7 +38,7 @@ export function registerPaper(program: Command): void {
     .action(
       runCommand(async (o: PaperCliOptions) => {
         const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
-        const model = await openModel(o.model);
+        const model = await openModel(o.model, { dtype: o.dtype });
         const r = await runPaper(model, {
           data: o.data, out: o.out, textField: o.textField, maxTokens: num(o.maxTokens, '--max-tokens'), maxDocs: num(o.maxDocs, '--max-docs'),
           seqLen: num(o.seqLen, '--seq-len'), interventions: o.interventions ? parseInterventionSpecs(o.interventions) : undefined,

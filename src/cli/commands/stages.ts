@@ -4,6 +4,7 @@ import { loadTokenizer, requireBos } from '../../load/tokenizer.js';
 import { DEFAULT_ANALYSES, runStages, STAGE_ANALYSES, type StageAnalysis } from '../../analyses/run-stages.js';
 import { LayerlabError } from '../../util/errors.js';
 import { openModel } from '../open-model.js';
+import { dtypeOption } from '../dtype-option.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface StagesCliOptions {
@@ -31,6 +32,7 @@ interface StagesCliOptions {
   ckaBatch?: string;
   ckaAllTokensBos?: boolean;
   fresh?: boolean;
+  dtype: string;
 }
 
 function intList(text: string, flag: string): number[] {
@@ -38,8 +40,8 @@ function intList(text: string, flag: string): number[] {
 }
 
 export function registerStages(program: Command): void {
-  program
-    .command('stages')
+  dtypeOption(program
+    .command('stages'))
     .description('the stage analyses of Lad et al. per layer: local attention, sub-word heads, logit lens, prediction/suppression neurons, MLP norm, layer repeat, CKA, WiC probe, stage boundaries')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--data <file>', 'corpus: plain text (blank-line separated), JSONL or parquet')
@@ -71,7 +73,7 @@ export function registerStages(program: Command): void {
         for (const a of analyses ?? []) if (!STAGE_ANALYSES.includes(a)) throw new LayerlabError(`--analyses: unknown analysis '${a}' (known: ${STAGE_ANALYSES.join(', ')})`);
         if (o.neuronMode !== 'tl' && o.neuronMode !== 'raw') throw new LayerlabError(`--neuron-mode must be tl or raw, got '${o.neuronMode}'`);
         const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
-        const model = await openModel(o.model);
+        const model = await openModel(o.model, { dtype: o.dtype });
         const tokenizer = loadTokenizer(o.tokenizer ?? model.source.dir, model.config);
         const bos = requireBos(tokenizer, model.source.dir);
         const maxDocs = num(o.maxDocs, '--max-docs');

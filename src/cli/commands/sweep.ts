@@ -3,6 +3,7 @@ import { parseInterventionSpecs } from '../../sweep/interventions.js';
 import { BATCH_TOKENS_CAP, executeSweep, SEQ_LEN_CAP, type SweepRunOptions } from '../../sweep/run-sweep.js';
 import { LayerlabError } from '../../util/errors.js';
 import { openModel } from '../open-model.js';
+import { dtypeOption } from '../dtype-option.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 export { SEQ_LEN_CAP, BATCH_TOKENS_CAP, sweepChoices } from '../../sweep/run-sweep.js';
@@ -20,6 +21,7 @@ interface SweepOpts {
   prefixCacheMb: string;
   out: string;
   fresh?: boolean;
+  dtype: string;
 }
 
 function nonNegativeMb(text: string, flag: string): number {
@@ -29,8 +31,8 @@ function nonNegativeMb(text: string, flag: string): number {
 }
 
 export function registerSweep(program: Command): void {
-  program
-    .command('sweep')
+  dtypeOption(program
+    .command('sweep'))
     .description('robustness sweep: delete / swap / repeat every layer and measure KL, top-1 agreement, loss and entropy against the original model')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--data <file>', 'corpus: plain text (documents separated by blank lines), .jsonl or .parquet')
@@ -63,5 +65,5 @@ async function sweepCommand(opts: SweepOpts): Promise<void> {
     out: opts.out,
     fresh: opts.fresh,
   };
-  await executeSweep(await openModel(opts.model), run);
+  await executeSweep(await openModel(opts.model, { dtype: opts.dtype }), run);
 }
