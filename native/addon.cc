@@ -363,14 +363,14 @@ napi_value Bf16Describe(napi_env env, napi_callback_info info) {
   });
 }
 
-// bf16Matmul(handle, x, rows, K, N, out): out [rows, N] = x [rows, K] . W (K and N must match the handle)
+// bf16Matmul(handle, x, rows, K, N, out, ldOut): out [rows, N] (rows ldOut apart) = x [rows, K] . W
 napi_value Bf16Matmul(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
     PackedBf16* p = a.packed(0);
-    int64_t rows = a.integer(2), k = a.integer(3), n = a.integer(4);
+    int64_t rows = a.integer(2), k = a.integer(3), n = a.integer(4), ldc = a.integer(6);
     bf16_check_dims(p, k, n);
-    bf16_matmul(p, a.f32(1, rows * k), rows, a.f32(5, rows * n));
+    bf16_matmul(p, a.f32(1, rows * k), rows, a.f32(5, extent(rows, n, ldc)), ldc);
     return undefined(env);
   });
 }
@@ -387,12 +387,12 @@ napi_value Bf16Unpack(napi_env env, napi_callback_info info) {
   });
 }
 
-// bf16MatmulViaF32(w: Uint16Array, outIn, K, N, x, rows, out)
+// bf16MatmulViaF32(w: Uint16Array, outIn, K, N, x, rows, out, ldOut)
 napi_value Bf16MatmulViaF32(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
-    int64_t k = a.integer(2), n = a.integer(3), rows = a.integer(5);
-    bf16_matmul_via_f32(a.u16(0, k * n), a.boolean(1), k, n, a.f32(4, rows * k), rows, a.f32(6, rows * n));
+    int64_t k = a.integer(2), n = a.integer(3), rows = a.integer(5), ldc = a.integer(7);
+    bf16_matmul_via_f32(a.u16(0, k * n), a.boolean(1), k, n, a.f32(4, rows * k), rows, a.f32(6, extent(rows, n, ldc)), ldc);
     return undefined(env);
   });
 }

@@ -5,6 +5,7 @@
 // of weight rows, then sgemm): same weights, activations not rounded, slower.
 #include <oneapi/dnnl/dnnl.hpp>
 #include <omp.h>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,25 @@ std::vector<uint16_t>& src_scratch() {
   return s;
 }
 
+// One scratchpad for every bf16 matmul (user mode), grown to the largest any primitive asks for: with
+// oneDNN's default each primitive would keep its own, and there are several per layer.
+struct Scratchpad {
+  void* data = nullptr;
+  size_t size = 0;
+  void* get(size_t need) {
+    if (need > size) {
+      std::free(data);
+      data = std::aligned_alloc(64, (need + 63) / 64 * 64);
+      size = need;
+    }
+    return data;
+  }
+};
+Scratchpad& scratchpad() {
+  static Scratchpad s;
+  return s;
+}
+
 }  // namespace
 
 void f32_to_bf16(const float* src, uint16_t* dst, int64_t n) {
@@ -66,12 +86,19 @@ struct PackedBf16 {
   dnnl::memory::desc packed_desc;
   dnnl::memory packed;
   std::string impl;
-  std::unordered_map<int64_t, dnnl::matmul> by_rows;
+  struct Prim { dnnl::matmul prim; size_t scratch; };
+  std::unordered_map<uint64_t, Prim> by_shape;  // key: rows, ldc
 };
 
-static dnnl::matmul::primitive_desc matmul_pd(int64_t m, int64_t k, int64_t n, const dnnl::memory::desc& wei) {
-  dnnl::memory::desc src({m, k}, dt::bf16, tag::ab), dst({m, n}, dt::f32, tag::ab);
-  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), engine());
+static dnnl::memory::desc dst_desc(int64_t m, int64_t n, int64_t ldc) {
+  return dnnl::memory::desc({m, n}, dt::f32, dnnl::memory::dims{ldc, 1});
+}
+
+static dnnl::matmul::primitive_desc matmul_pd(int64_t m, int64_t k, int64_t n, const dnnl::memory::desc& wei, int64_t ldc) {
+  dnnl::memory::desc src({m, k}, dt::bf16, tag::ab);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst_desc(m, n, ldc)), attr, engine());
 }
 
 // The user's plain matrix as a oneDNN memory: [K, N] viewed from [in, out] (ab) or [out, in] (ba).
@@ -82,7 +109,7 @@ static dnnl::memory::desc plain_desc(int64_t k, int64_t n, bool out_in, dt type)
 PackedBf16* bf16_pack(const void* w, bool w_is_bf16, bool out_in, int64_t k, int64_t n) {
   auto* p = new PackedBf16{k, n, out_in, {}, {}, {}, {}};
   dnnl::memory::desc any({k, n}, dt::bf16, tag::any);
-  auto pd = matmul_pd(kLayoutRows, k, n, any);
+  auto pd = matmul_pd(kLayoutRows, k, n, any, n);
   p->packed_desc = pd.weights_desc();
   p->impl = pd.impl_info_str();
   p->packed = dnnl::memory(p->packed_desc, engine());
@@ -97,21 +124,43 @@ bool bf16_dims_match(const PackedBf16* p, int64_t k, int64_t n) { return p->k ==
 const char* bf16_impl(const PackedBf16* p) { return p->impl.c_str(); }
 int64_t bf16_packed_bytes(const PackedBf16* p) { return int64_t(p->packed_desc.get_size()); }
 
-void bf16_matmul(PackedBf16* p, const float* x, int64_t rows, float* out) {
+static void bf16_matmul_dense(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc);
+
+// oneDNN 2.6's brgemm kernels need a dense output (ldc == N; a strided one falls back to a far slower
+// implementation), so a column block of a wider output goes through a small dense buffer, 256 rows at a time.
+void bf16_matmul(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc) {
+  if (ldc == p->n) return bf16_matmul_dense(p, x, rows, out, ldc);
+  constexpr int64_t kRows = 256;
+  static std::vector<float> dense;
+  if (int64_t(dense.size()) < kRows * p->n) dense.resize(size_t(kRows * p->n));
+  for (int64_t r0 = 0; r0 < rows; r0 += kRows) {
+    int64_t nr = std::min(kRows, rows - r0);
+    bf16_matmul_dense(p, x + r0 * p->k, nr, dense.data(), p->n);
+    parallel_for(nr, 16, [&](int64_t a, int64_t b) {
+      for (int64_t r = a; r < b; ++r) std::memcpy(out + (r0 + r) * ldc, dense.data() + r * p->n, size_t(p->n) * 4);
+    });
+  }
+}
+
+static void bf16_matmul_dense(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc) {
   if (rows == 0) return;
-  auto it = p->by_rows.find(rows);
-  if (it == p->by_rows.end()) {
-    auto pd = matmul_pd(rows, p->k, p->n, p->packed_desc);
-    it = p->by_rows.emplace(rows, dnnl::matmul(pd)).first;
+  const uint64_t key = (uint64_t(rows) << 32) | uint64_t(ldc);
+  auto it = p->by_shape.find(key);
+  if (it == p->by_shape.end()) {
     // A small cache: sweeps and forwards use a handful of row counts.
-    if (p->by_rows.size() > 16) { p->by_rows.clear(); it = p->by_rows.emplace(rows, dnnl::matmul(pd)).first; }
+    if (p->by_shape.size() >= 16) p->by_shape.clear();
+    auto pd = matmul_pd(rows, p->k, p->n, p->packed_desc, ldc);
+    it = p->by_shape.emplace(key, PackedBf16::Prim{dnnl::matmul(pd), pd.scratchpad_desc().get_size()}).first;
   }
   auto& scratch = src_scratch();
   if (int64_t(scratch.size()) < rows * p->k) scratch.resize(size_t(rows * p->k));
   f32_to_bf16(x, scratch.data(), rows * p->k);
   dnnl::memory src({{rows, p->k}, dt::bf16, tag::ab}, engine(), scratch.data());
-  dnnl::memory dst({{rows, p->n}, dt::f32, tag::ab}, engine(), out);
-  it->second.execute(stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p->packed}, {DNNL_ARG_DST, dst}});
+  dnnl::memory dst(dst_desc(rows, p->n, ldc), engine(), out);
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p->packed}, {DNNL_ARG_DST, dst}};
+  if (it->second.scratch)
+    args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory({{int64_t(it->second.scratch)}, dt::u8, tag::a}, engine(), scratchpad().get(it->second.scratch)));
+  it->second.prim.execute(stream(), args);
   stream().wait();
 }
 
@@ -124,7 +173,7 @@ void bf16_unpack(const PackedBf16* p, uint16_t* dst) {
 }
 
 // bf16 weights through f32 (no bf16 instructions): weight rows are widened a block at a time.
-void bf16_matmul_via_f32(const uint16_t* w, bool out_in, int64_t k, int64_t n, const float* x, int64_t rows, float* out) {
+void bf16_matmul_via_f32(const uint16_t* w, bool out_in, int64_t k, int64_t n, const float* x, int64_t rows, float* out, int64_t ldc) {
   if (rows == 0) return;
   const int64_t block = std::max<int64_t>(1, (int64_t(1) << 20) / std::max<int64_t>(1, k));  // ~4 MB of f32 weights
   std::vector<float> wf(size_t(std::min(block, n) * k));
@@ -132,10 +181,10 @@ void bf16_matmul_via_f32(const uint16_t* w, bool out_in, int64_t k, int64_t n, c
     int64_t nb = std::min(block, n - c0);
     if (out_in) {
       bf16_to_f32(w + c0 * k, wf.data(), nb * k);  // rows c0.. of [out, in]
-      sgemm(false, true, int(rows), int(nb), int(k), 1.0f, x, int(k), wf.data(), int(k), 0.0f, out + c0, int(n));
+      sgemm(false, true, int(rows), int(nb), int(k), 1.0f, x, int(k), wf.data(), int(k), 0.0f, out + c0, int(ldc));
     } else {
       for (int64_t r = 0; r < k; ++r) bf16_to_f32(w + r * n + c0, wf.data() + r * nb, nb);  // columns c0.. of [in, out]
-      sgemm(false, false, int(rows), int(nb), int(k), 1.0f, x, int(k), wf.data(), int(nb), 0.0f, out + c0, int(n));
+      sgemm(false, false, int(rows), int(nb), int(k), 1.0f, x, int(k), wf.data(), int(nb), 0.0f, out + c0, int(ldc));
     }
   }
 }

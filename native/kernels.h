@@ -62,9 +62,10 @@ void bf16_free(PackedBf16* p);
 bool bf16_dims_match(const PackedBf16* p, int64_t k, int64_t n);
 const char* bf16_impl(const PackedBf16* p);
 int64_t bf16_packed_bytes(const PackedBf16* p);
-void bf16_matmul(PackedBf16* p, const float* x, int64_t rows, float* out);
+// out rows are ldc apart (ldc >= N): a column block of a wider output.
+void bf16_matmul(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc);
 void bf16_unpack(const PackedBf16* p, uint16_t* dst);
-void bf16_matmul_via_f32(const uint16_t* w, bool out_in, int64_t k, int64_t n, const float* x, int64_t rows, float* out);
+void bf16_matmul_via_f32(const uint16_t* w, bool out_in, int64_t k, int64_t n, const float* x, int64_t rows, float* out, int64_t ldc);
 void f32_to_bf16(const float* src, uint16_t* dst, int64_t n);
 void bf16_to_f32(const uint16_t* src, float* dst, int64_t n);
 // oneDNN's fp32 GEMM (row-major, same contract as sgemm) and its OpenMP threads and ISA.

@@ -15,9 +15,9 @@ export interface NativeAddon {
   info(): { coreName: string; config: string; blasThreads: number; kernelThreads: number; dnnlIsa: string; dnnlVersion: string; dnnlThreads: number };
   bf16Pack(w: Float32Array | Uint16Array, outIn: boolean, k: number, n: number): PackedHandle;
   bf16Describe(h: PackedHandle): { impl: string; bytes: number };
-  bf16Matmul(h: PackedHandle, x: Float32Array, rows: number, k: number, n: number, out: Float32Array): void;
+  bf16Matmul(h: PackedHandle, x: Float32Array, rows: number, k: number, n: number, out: Float32Array, ldOut: number): void;
   bf16Unpack(h: PackedHandle, k: number, n: number, dst: Uint16Array): void;
-  bf16MatmulViaF32(w: Uint16Array, outIn: boolean, k: number, n: number, x: Float32Array, rows: number, out: Float32Array): void;
+  bf16MatmulViaF32(w: Uint16Array, outIn: boolean, k: number, n: number, x: Float32Array, rows: number, out: Float32Array, ldOut: number): void;
   f32ToBf16(src: Float32Array, dst: Uint16Array, n: number): void;
   bf16ToF32(src: Uint16Array, dst: Float32Array, n: number): void;
   mapFile(path: string): ArrayBuffer;

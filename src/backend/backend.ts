@@ -99,8 +99,11 @@ export interface Backend {
   gemm(args: GemmArgs): void;
   /** Readies a weight matrix for matmul in `dtype` (f32: used as given, no copy; bf16: converted/packed once). */
   prepareWeight(w: WeightMatrix, dtype: WeightDtype): PreparedWeight;
-  /** out [rows, outDim] = x [rows, inDim] · W, accumulated in float32. */
-  matmul(x: Float32Array, w: PreparedWeight, rows: number, out: Float32Array): void;
+  /**
+   * out [rows, outDim] = x [rows, inDim] · W, accumulated in float32. Output rows are ldOut apart (default
+   * outDim), so a weight can fill a column block of a wider output (pass out.subarray(firstColumn)).
+   */
+  matmul(x: Float32Array, w: PreparedWeight, rows: number, out: Float32Array, ldOut?: number): void;
   /** The values a prepared weight multiplies with, in its layout (bf16: the rounded values, unpacked: a copy). */
   weightValues(w: PreparedWeight): WeightData;
   layerNorm(x: Float32Array, out: Float32Array, rows: number, cols: number, w: Float32Array, b: Float32Array | undefined, eps: number): void;

@@ -28,7 +28,7 @@ export class JsBackend implements Backend {
    * f32: x·W in float64. bf16: what a bf16 kernel computes, exactly up to summation order: activations
    * rounded to bf16, products of two bf16 values (exact), sums in float64.
    */
-  matmul(x: Float32Array, w: PreparedWeight, rows: number, out: Float32Array): void {
+  matmul(x: Float32Array, w: PreparedWeight, rows: number, out: Float32Array, ldOut?: number): void {
     if (!(w instanceof JsWeight)) throw new TypeError('weight was prepared by another backend');
     let a = x.subarray(0, rows * w.inDim);
     if (w.dtype === 'bf16') {
@@ -38,7 +38,7 @@ export class JsBackend implements Backend {
       bf16ToF32(bits, a);
     }
     const b = weightsAsF32(w.data), outIn = w.layout === 'out_in';
-    this.gemm({ transA: false, transB: outIn, m: rows, n: w.outDim, k: w.inDim, a, b, ldb: outIn ? w.inDim : w.outDim, c: out });
+    this.gemm({ transA: false, transB: outIn, m: rows, n: w.outDim, k: w.inDim, a, b, ldb: outIn ? w.inDim : w.outDim, c: out, ldc: ldOut ?? w.outDim });
   }
 
   weightValues(w: PreparedWeight): WeightData {

@@ -104,12 +104,13 @@ export class NativeBackend implements Backend {
     return new NativeWeight('bf16', layout, inDim, outDim, 'bf16 via f32', undefined, undefined, bf16);
   }
 
-  matmul(x: Float32Array, w: PreparedWeight, rows: number, out: Float32Array): void {
+  matmul(x: Float32Array, w: PreparedWeight, rows: number, out: Float32Array, ldOut?: number): void {
     const nw = this.own(w);
-    if (nw.packed) return this.addon.bf16Matmul(nw.packed, x, rows, nw.inDim, nw.outDim, out);
-    if (nw.bf16) return this.addon.bf16MatmulViaF32(nw.bf16, nw.layout === 'out_in', nw.inDim, nw.outDim, x, rows, out);
+    const ldc = ldOut ?? nw.outDim;
+    if (nw.packed) return this.addon.bf16Matmul(nw.packed, x, rows, nw.inDim, nw.outDim, out, ldc);
+    if (nw.bf16) return this.addon.bf16MatmulViaF32(nw.bf16, nw.layout === 'out_in', nw.inDim, nw.outDim, x, rows, out, ldc);
     const outIn = nw.layout === 'out_in';
-    this.gemm({ transA: false, transB: outIn, m: rows, n: nw.outDim, k: nw.inDim, a: x, lda: nw.inDim, b: nw.f32!, ldb: outIn ? nw.inDim : nw.outDim, c: out, ldc: nw.outDim });
+    this.gemm({ transA: false, transB: outIn, m: rows, n: nw.outDim, k: nw.inDim, a: x, lda: nw.inDim, b: nw.f32!, ldb: outIn ? nw.inDim : nw.outDim, c: out, ldc });
   }
 
   weightValues(w: PreparedWeight): WeightData {

@@ -1,5 +1,6 @@
-import type { Backend, WeightDtype } from '../backend/index.js';
+import type { Backend, WeightData, WeightDtype } from '../backend/index.js';
 import { bf16ToF32 } from '../load/dtype.js';
+import { readMapped } from '../load/mmap.js';
 import { LayerlabError } from '../util/errors.js';
 import type { ModelConfig } from './config.js';
 import { HookRunner } from './hooks.js';
@@ -60,9 +61,7 @@ export class Executor {
         throw new LayerlabError(`token id ${id} at position ${i % T} of row ${Math.floor(i / T)} is outside the vocabulary (size ${c.vocabSize})`);
     }
     let tok: Float32Array = new Float32Array(this.rows * D);
-    const W_E = p.W_E;
-    if (W_E instanceof Uint16Array) for (let r = 0; r < this.rows; r++) bf16ToF32(W_E.subarray(ids[r] * D, ids[r] * D + D), tok.subarray(r * D, r * D + D));
-    else for (let r = 0; r < this.rows; r++) tok.set(W_E.subarray(ids[r] * D, ids[r] * D + D), r * D);
+    embeddingRows(p.W_E, ids, D, tok);
     tok = this.hooks.run('hook_embed', { data: tok, shape: [this.batch, T, D] }, undefined, false).data;
     if (!p.W_pos) return tok;
     let pos: Float32Array;
@@ -223,6 +222,20 @@ function activate(be: Backend, act: ModelConfig['act'], x: Float32Array, out: Fl
   if (act === 'gelu_new' || act === 'gelu') return be.gelu(x, out, act === 'gelu');
   if (act === 'relu') for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
   else for (let i = 0; i < x.length; i++) out[i] = x[i] / (1 + Math.exp(-x[i]));
+}
+
+/** out[r] = row ids[r] of the embedding (float32 or bf16 bits; rows of a mapped file are read, not faulted in). */
+function embeddingRows(W_E: WeightData, ids: Int32Array, D: number, out: Float32Array): void {
+  const bits = W_E instanceof Uint16Array ? new Uint16Array(D) : undefined;
+  for (let r = 0; r < ids.length; r++) {
+    const dst = out.subarray(r * D, r * D + D);
+    if (bits) {
+      if (!readMapped(W_E, ids[r] * D, D, new Uint8Array(bits.buffer))) bits.set(W_E.subarray(ids[r] * D, ids[r] * D + D));
+      bf16ToF32(bits, dst);
+    } else if (!readMapped(W_E, ids[r] * D, D, new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength))) {
+      dst.set((W_E as Float32Array).subarray(ids[r] * D, ids[r] * D + D));
+    }
+  }
 }
 
 /** Sliding-window attention (Mistral): query i sees keys j with i - j < window. */
