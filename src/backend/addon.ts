@@ -63,6 +63,9 @@ export function nativeAddon(): NativeAddon | undefined {
         const core = preferredCoreType();
         if (core) process.env.OPENBLAS_CORETYPE = core;
       }
+      // oneDNN runs on OpenMP, whose idle workers spin by default: they would take the cores our own
+      // threads (attention, norms) need right after each matmul. Read by libgomp when it loads.
+      process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
       loaded = createRequire(import.meta.url)(path) as NativeAddon;
     }
   }
