@@ -13,6 +13,9 @@ export interface F32KernelChoice {
   gflops?: Record<F32Kernel, number>;
 }
 
+/** How much faster oneDNN's fp32 GEMM must measure to replace OpenBLAS (see chooseF32Kernel). */
+export const ONEDNN_MARGIN = 1.15;
+
 /** One probe: a [rows, k] x [k, n] weight product, the kind a forward pass runs (weights stored [out, in]). */
 export type GemmProbe = (kernel: F32Kernel, m: number, n: number, k: number) => number;
 
@@ -25,7 +28,9 @@ function cacheFile(): string {
  * machines measured so far (docs/bf16.md), so the choice is measured, not assumed: two weight-matmul
  * shapes, best of 3 interleaved runs each (about 0.1 s), once per machine; the result is cached under
  * ~/.cache/layerlab so every later run on the machine uses the same kernel (same numbers run to run).
- * LAYERLAB_F32_KERNEL=openblas|onednn overrides.
+ * oneDNN must win by ONEDNN_MARGIN: its sgemm picks kernels by row count, so a row's result depends on how
+ * many rows were multiplied with it (to ~1e-7), and prefix-shared sweeps then equal recomputation only to
+ * that precision instead of bit for bit; OpenBLAS's do not. LAYERLAB_F32_KERNEL=openblas|onednn overrides.
  */
 export function chooseF32Kernel(probe: GemmProbe, threads: number, identity: string): F32KernelChoice {
   const env = process.env.LAYERLAB_F32_KERNEL;
@@ -53,7 +58,7 @@ export function chooseF32Kernel(probe: GemmProbe, threads: number, identity: str
       best[kernel] = Math.max(best[kernel], flops / ms / 1e6);
     }
   const choice: F32KernelChoice = {
-    kernel: best.onednn > best.openblas ? 'onednn' : 'openblas',
+    kernel: best.onednn > ONEDNN_MARGIN * best.openblas ? 'onednn' : 'openblas',
     how: 'measured',
     gflops: { openblas: +best.openblas.toFixed(1), onednn: +best.onednn.toFixed(1) },
   };

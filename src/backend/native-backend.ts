@@ -81,9 +81,8 @@ export class NativeBackend implements Backend {
 
   gemm(g: GemmArgs): void {
     const lda = g.lda ?? (g.transA ? g.m : g.k), ldb = g.ldb ?? (g.transB ? g.k : g.n), ldc = g.ldc ?? g.n;
-    // Small products (analyses, tests) stay on OpenBLAS; the choice matters for weight-sized ones.
-    const big = g.m * g.n * g.k >= 1 << 22;
-    const fn = big && this.f32Kernel().kernel === 'onednn' ? this.addon.sgemmDnnl : this.addon.sgemm;
+    // Every product goes to the chosen GEMM, whatever its size: the kernel never depends on the batch shape.
+    const fn = this.f32Kernel().kernel === 'onednn' ? this.addon.sgemmDnnl : this.addon.sgemm;
     fn(g.transA, g.transB, g.m, g.n, g.k, g.alpha ?? 1, g.a, g.aOffset ?? 0, lda, g.b, g.bOffset ?? 0, ldb, g.beta ?? 0, g.c, g.cOffset ?? 0, ldc);
   }
 

@@ -118,6 +118,7 @@ test('the fp32 kernel is measured once per machine and thread count, cached, and
     delete process.env.LAYERLAB_F32_KERNEL;
     let calls = 0;
     // A fake probe where oneDNN takes half the time: it must win, and the cache must answer the second time.
+    assert.equal(chooseF32Kernel((k) => (k === 'onednn' ? 1 : 1.1), 3, 'test').kernel, 'openblas', 'a 10% lead is within noise');
     const probe = (kernel: string) => { calls++; return kernel === 'onednn' ? 1 : 2; };
     const first = chooseF32Kernel(probe, 2, 'test');
     assert.equal(first.kernel, 'onednn');

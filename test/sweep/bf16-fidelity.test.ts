@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile } from '../../src/load/safetensors.js';
 import { loadModelDir } from '../../src/model/model.js';
+import type { ModelConfig } from '../../src/model/config.js';
+import { randomModel, SeededRandom } from '../../src/model/random.js';
 import { runSweep, type SweepData } from '../../src/sweep/engine.js';
 import { generateInterventions, parseInterventionSpecs } from '../../src/sweep/interventions.js';
 import { needsShared, sharedPath } from '../helpers/shared.js';
@@ -52,4 +54,23 @@ test('stories260k: bf16 delete+swap sweep metrics agree with f32 (0.5 pp agreeme
   assert.deepEqual(rank(b), rank(a));
   // bf16 really ran in bf16: the numbers are close, not identical.
   assert.notEqual(lossB0, lossA0);
+});
+
+test('bf16 sweeps share prefixes exactly: trie = recompute bit for bit, with tight caches and logit chunks', () => {
+  const tiny: ModelConfig = {
+    family: 'gpt2', modelType: 'gpt2', nLayers: 6, dModel: 32, nHeads: 2, nKvHeads: 2, dHead: 16, dMlp: 64, vocabSize: 40,
+    nCtx: 32, norm: 'layernorm', normEps: 1e-5, positional: 'learned', block: 'sequential', gatedMlp: false, act: 'gelu_new',
+    attnBias: true, attnOutBias: true, mlpBias: true, unembedBias: false, tiedEmbeddings: true, bosTokenId: 0,
+  };
+  const model = randomModel(tiny, 3, undefined, 'bf16');
+  const rng = new SeededRandom(9);
+  const windows = [9, 9, 5, 17, 9, 2].map((n) => Int32Array.from({ length: n }, (_, i) => (i === 0 ? 0 : 1 + Math.floor(rng.uniform() * 39))));
+  const data = { windows, docIndex: [0, 0, 1, 2, 3, 3] };
+  const plans = generateInterventions(parseInterventionSpecs('delete,swap,repeat:2'), 6).map((i) => i.plan);
+  const json = (accs: { toJSON(): unknown }[]) => JSON.stringify(accs.map((a) => a.toJSON()));
+  const recompute = runSweep(model, plans, data, { maxBatchTokens: 20, strategy: 'recompute' });
+  for (const bytes of [0, 32 * 18 * 4, undefined]) {
+    const trie = runSweep(model, plans, data, { maxBatchTokens: 20, prefixCacheBytes: bytes, logitsChunkBytes: 7 * 40 * 4 });
+    assert.equal(json(trie.plans), json(recompute.plans), `cache ${bytes}`);
+  }
 });
