@@ -2,7 +2,7 @@ import type { Backend } from './backend.js';
 import { JsBackend } from './js-backend.js';
 import { NativeBackend } from './native-backend.js';
 
-export type { Backend, BackendInfo, GemmArgs, AttentionDims, QkvView } from './backend.js';
+export type { Backend, BackendInfo, GemmArgs, AttentionDims, QkvView, PreparedWeight, WeightData, WeightDtype, WeightMatrix } from './backend.js';
 export { JsBackend } from './js-backend.js';
 
 let current: Backend | undefined;
