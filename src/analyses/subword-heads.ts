@@ -31,6 +31,7 @@ import { RunningStats } from '../stats/running-stats.js';
 import { statOfValues } from '../stats/stat.js';
 import type { WholeAnalysis } from './contract.js';
 import { resultFileOf } from '../results/run-files.js';
+import { textPieces, TOKENIZE_CHUNK_CHARS } from '../data/chunked-encode.js';
 
 const BAD_CHARS = /[\d()[\]{}.,;:!?\-/\\"'`~@#$%^&*_+=|<>]/;
 const CONTEXT_WORDS = 16;
@@ -100,7 +101,9 @@ export function buildSubwordDataset(docs: string[], tok: TextTokenizer, bos: num
   // Multi-token candidates of 2..max(4, wanted) tokens, sliding windows.
   const maxM = Math.max(4, wanted);
   const byCount = new Map<number, SubwordExample[]>();
-  const wordsOf = docs.map((d, i) => (i < Math.max(multiDocs, singleDocs) ? keptWords(d) : []));
+  // Words come from at most the first TOKENIZE_CHUNK_CHARS of a document (cut where a word starts): a
+  // huge one-line document would otherwise cost time and memory in proportion to its length.
+  const wordsOf = docs.map((d, i) => (i < Math.max(multiDocs, singleDocs) ? keptWords(textPieces(d).next().value ?? '') : []));
   for (let d = 0; d < Math.min(docs.length, multiDocs); d++) {
     const w = wordsOf[d];
     for (let i = CONTEXT_WORDS; i < w.length; i++) {
@@ -154,6 +157,7 @@ export function buildSubwordDataset(docs: string[], tok: TextTokenizer, bos: num
     single: singleOut,
     multiTokenCounts: counts,
     choices: {
+      longDocuments: `words from the first ${TOKENIZE_CHUNK_CHARS} characters of a document (cut before a word)`,
       wordFilter: 'whitespace words without digits or ()[]{}.,;:!?-/\\"\'`~@#$%^&*_+=|<>, not all upper-case',
       window: `${CONTEXT_WORDS} kept context words + a lowercase ASCII target word; BOS prepended`,
       multiTokens: wanted,

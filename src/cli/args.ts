@@ -12,11 +12,6 @@ export function parsePositiveInt(text: string, flag: string): number {
   return parseStrictInt(text, flag, 1);
 }
 
-/** An optional positive integer flag. */
-export function optionalPositiveInt(text: string | undefined, flag: string): number | undefined {
-  return text === undefined ? undefined : parsePositiveInt(text, flag);
-}
-
 /**
  * A comma-separated list: items trimmed, none empty ('a,,b' and 'a,' are mistakes, not shorthand), the
  * list itself not empty; `unique` refuses an item given twice.

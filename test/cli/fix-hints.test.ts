@@ -34,7 +34,7 @@ test('missing model folder / not a model / no weights: the error ends with a com
   copyFileSync(join(BUNDLED.modelDir, 'config.json'), join(noWeights, 'config.json'));
   for (const model of [join(tmp, 'nope'), 'not a hub id', tmp, noWeights]) {
     const r = layerlab('inspect', '--model', model);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.equal(fixCommand(r.stderr), 'layerlab paper --out runs/demo', r.stderr);
     assert.match(r.stderr, /`layerlab inspect --model openai-community\/gpt2`/);
   }
@@ -42,7 +42,7 @@ test('missing model folder / not a model / no weights: the error ends with a com
 
 test('missing corpus: the error ends with a --data flag naming the bundled corpus, which works', () => {
   const r = layerlab('sweep', '--model', BUNDLED.modelDir, '--data', join(tmp, 'missing.jsonl'), '--out', join(tmp, 's'));
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   const fix = fixCommand(r.stderr);
   assert.equal(fix, `--data ${BUNDLED.corpus}`);
   const ok = layerlab('sweep', '--model', BUNDLED.modelDir, ...fix.split(' '), '--max-tokens', '200', '--interventions', 'delete', '--out', join(tmp, 's'));
@@ -54,7 +54,7 @@ test('missing tokenizer: the error ends with the command that downloads model an
   mkdirSync(dir);
   for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(BUNDLED.modelDir, f), join(dir, f));
   const r = layerlab('sweep', '--model', dir, '--data', BUNDLED.corpus, '--max-tokens', '100', '--out', join(tmp, 't'));
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.equal(fixCommand(r.stderr), 'layerlab inspect --model ORG/NAME');
   assert.match(r.stderr, /no tokenizer\.json/);
 });

@@ -75,7 +75,7 @@ for (const [name, parts] of [['GPT-2 byte-level BPE', ['tokenizers', 'gpt2']], [
   });
 }
 
-test('CLI: sweep on a 50 MB one-line file with --max-tokens 2000 finishes with 2000 tokens', () => {
+test('CLI: sweep and stages on a 50 MB one-line file with --max-tokens 2000 finish with 2000 tokens', () => {
   const dir = tempDir('layerlab-rel-big-');
   const model = writeTinyModel(join(dir, 'model'));
   const data = join(dir, 'big.txt');
@@ -84,4 +84,8 @@ test('CLI: sweep on a 50 MB one-line file with --max-tokens 2000 finishes with 2
   const r = spawnCli(['sweep', '--model', model, '--data', data, '--max-tokens', '2000', '--interventions', 'delete', '--out', join(dir, 'run')], { NODE_OPTIONS: '--max-old-space-size=256' });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(readFileSync(join(dir, 'run', 'metrics.json'), 'utf8')).data.tokens, 2000);
+  // stages too, sub-word heads included (their word list is read from a bounded prefix as well)
+  const st = spawnCli(['stages', '--model', model, '--data', data, '--max-tokens', '2000', '--analyses', 'subword-heads,logit-lens', '--out', join(dir, 'stages')], { NODE_OPTIONS: '--max-old-space-size=256' });
+  assert.equal(st.code, 0, st.stderr);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'stages', 'manifest.json'), 'utf8')).data.tokens, 2000);
 });

@@ -67,11 +67,11 @@ test('a malformed run file is a one-line error naming the file', () => {
   writeFileSync(join(dir, RUN_FILE), JSON.stringify({ key: 1, files: 'x' }));
   const r = spawnCli(['sweep', '--model', model, '--data', data, '--out', dir]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /\.layerlab-run\.json: malformed run file/);
+  assert.match(r.stderr, /\.layerlab-run\.json: not a valid \.layerlab-run\.json: key: /);
   writeFileSync(join(dir, RUN_FILE), '{not json');
   const r2 = spawnCli(['sweep', '--model', model, '--data', data, '--out', dir]);
   assert.equal(r2.code, 2);
-  assert.match(r2.stderr, /\.layerlab-run\.json: cannot read/);
+  assert.match(r2.stderr, /\.layerlab-run\.json: is not valid JSON/);
   assert.ok(isOneLineError(r2.stderr), r2.stderr);
 });
 

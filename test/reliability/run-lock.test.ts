@@ -111,10 +111,11 @@ test('state saved under another key is never resumed: the run starts that part o
   const out = join(root, 'mixed');
   const killedB = spawnCli(sweepArgs(dataB, out), { LAYERLAB_TEST_KILL_AFTER_UNITS: '1' });
   assert.equal(killedB.signal, 'SIGKILL');
-  copyFileSync(join(dirA, '.state', 'sweep.json'), join(out, '.state', 'sweep.json'));
+  // A job's partial state: the first (and only) shard and plan group.
+  copyFileSync(join(dirA, '.state', 'sweep-job-0-0-partial.json'), join(out, '.state', 'sweep-job-0-0-partial.json'));
   const r = spawnCli(sweepArgs(dataB, out));
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /ignoring .*sweep\.json: saved by a run with other data, model or options/);
+  assert.match(r.stderr, /ignoring .*sweep-job-0-0-partial\.json: saved by a run with other data, model or options/);
   assert.doesNotMatch(r.stderr, /resuming/);
   assert.deepEqual(metrics(out), metrics(refB));
 

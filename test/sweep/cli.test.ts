@@ -110,7 +110,7 @@ test('sweep CLI: killed with SIGKILL after saved batches, the same command resum
   const k1 = sweep(['--data', data, ...common, '--out', run], { LAYERLAB_TEST_KILL_AFTER_UNITS: '2' });
   assert.equal(k1.signal, 'SIGKILL', k1.stderr);
   assert.ok(!existsSync(join(run, 'metrics.json')));
-  const saved = readJsonFile(join(run, '.state', 'sweep-job-0-0-partial.json'));
+  const saved = readJsonFile(join(run, '.state', 'sweep-job-0-0-partial.json')).state;
   assert.equal(saved.batchesDone, 2);
   assert.ok(saved.batches > 3);
 
@@ -118,7 +118,7 @@ test('sweep CLI: killed with SIGKILL after saved batches, the same command resum
   const k2 = sweep(['--data', data, ...common, '--out', run], { LAYERLAB_TEST_KILL_AFTER_UNITS: '1' });
   assert.equal(k2.signal, 'SIGKILL');
   assert.match(k2.stderr, /resuming .*: 2 of \d+ batches done/);
-  assert.equal(readJsonFile(join(run, '.state', 'sweep-job-0-0-partial.json')).batchesDone, 3);
+  assert.equal(readJsonFile(join(run, '.state', 'sweep-job-0-0-partial.json')).state.batchesDone, 3);
 
   const done = sweep(['--data', data, ...common, '--out', run]);
   assert.equal(done.status, 0, done.stderr);
