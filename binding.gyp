@@ -5,15 +5,17 @@
       "sources": [
         "native/addon.cc",
         "native/gemm.cc",
+        "native/bf16.cc",
+        "native/mmap.cc",
         "native/elementwise.cc",
         "native/attention.cc",
         "native/rowstats.cc",
         "native/finite.cc"
       ],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/x86_64-linux-gnu"],
-      "libraries": ["-lopenblas", "-lpthread"],
-      "cflags_cc": ["-O3", "-fno-math-errno", "-std=c++17"],
-      "cflags_cc!": ["-std=gnu++17", "-O2", "-O0", "-fno-exceptions"],
+      "libraries": ["-lopenblas", "-ldnnl", "-fopenmp", "-lpthread"],
+      "cflags_cc": ["-O3", "-fno-math-errno", "-std=c++17", "-fopenmp"],
+      "cflags_cc!": ["-std=gnu++17", "-O2", "-O0", "-fno-exceptions", "-fno-rtti"],
       "cflags!": ["-O2", "-O0"]
     }
   ]

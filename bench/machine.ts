@@ -1,6 +1,7 @@
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import type { Backend } from '../src/backend/index.js';
 import { gitCommit } from '../src/util/provenance.js';
+import { cpuFeatures } from '../src/backend/cpu.js';
 import { layerlabVersion } from '../src/util/package-root.js';
 
 export function machineInfo(backend: Backend) {
@@ -14,6 +15,12 @@ export function machineInfo(backend: Backend) {
     blasCore: info.core,
     blasConfig: info.config,
     threads: info.threads,
+    threadsByLibrary: info.threadsByLibrary,
+    cpuFeatures: cpuFeatures(),
+    onednn: info.onednn,
+    kernels: info.kernels,
+    /** Load average when the run started: on a shared machine, timings are noisy; compare ratios. */
+    loadAverage: loadavg().map((x) => +x.toFixed(2)),
     layerlab: layerlabVersion,
     gitCommit: gitCommit(),
     date: new Date().toISOString(),

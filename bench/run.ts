@@ -10,13 +10,17 @@ import { machineInfo } from './machine.js';
 import { benchSweep } from './sweep-bench.js';
 import { benchFiniteCheck } from './finite-bench.js';
 import { benchEvaluate } from './evaluate-bench.js';
+import { benchForwardDtype, benchSweepDtype } from './dtype-bench.js';
+import { benchMemoryDtype } from './memory-dtype-bench.js';
 
 /**
  * `npm run bench`: forward throughput against bare sgemm on the same shapes, written to
- * bench/results.json. Select parts with BENCH=forward,sweep,memory,evaluate (default: all but evaluate). Not a test: numbers vary
- * with the machine's load.
+ * bench/results.json. Select parts with BENCH=forward,sweep,memory,finite,forward-dtype,memory-dtype,evaluate
+ * (default: all but evaluate). Not a test: numbers vary with the machine's load. BENCH=forward-dtype: f32 vs
+ * bf16, layerlab vs PyTorch, forward and a delete+swap sweep (knobs in bench/dtype-bench.ts);
+ * BENCH=memory-dtype: peak RSS f32 vs bf16; BENCH=evaluate: shared scoring vs one forward per item and plan.
  */
-const parts = new Set((process.env.BENCH ?? 'forward,sweep,memory,finite').split(','));
+const parts = new Set((process.env.BENCH ?? 'forward,sweep,memory,finite,forward-dtype,memory-dtype').split(','));
 const backend = getBackend();
 // Parts not run this time keep their previous numbers (each part records its own machine info).
 const resultsPath = join(packageRoot, 'bench', 'results.json');
@@ -70,6 +74,20 @@ if (parts.has('evaluate')) {
   const e = benchEvaluate(backend, { log });
   log(`  evaluate: shared scoring ${e.speedup}x faster than one forward per (item, choice, plan) (max |ll| difference ${e.maxAbsDiffLl.toExponential(1)})`);
   results.evaluate = { ...e, machine: machineInfo(backend) };
+}
+
+if (parts.has('forward-dtype')) {
+  const forwardRows = benchForwardDtype(backend, log);
+  for (const r of forwardRows) log(`  ${r.model}: bf16 ${r.speedup.bf16VsLayerlabF32}x layerlab f32, ${r.speedup.bf16VsTorchBf16}x PyTorch bf16; f32 ${r.speedup.f32VsTorchF32}x PyTorch f32`);
+  const sweepRows = benchSweepDtype(backend, log);
+  results.forwardDtype = { machine: results.machine, forward: forwardRows, sweep: sweepRows };
+}
+
+if (parts.has('memory-dtype')) {
+  log('memory-dtype: random GPT-2-medium, F32 checkpoint in f32 vs BF16 checkpoint in bf16 ...');
+  const m = benchMemoryDtype();
+  log(`  peak RSS f32 ${m.f32.peakRssMiB} MiB, bf16 ${m.bf16.peakRssMiB} MiB (ratio ${m.peakRatio}, aim <= 0.55)`);
+  results.memoryDtype = m;
 }
 
 mkdirSync(join(packageRoot, 'bench'), { recursive: true });

@@ -3,6 +3,7 @@
 #include <node_api.h>
 #include <cstdio>
 #include <string>
+#include <oneapi/dnnl/dnnl.hpp>
 #include "kernels.h"
 
 using namespace layerlab;
@@ -65,6 +66,33 @@ struct Args {
     if (need > int64_t(len)) throw ArgError{"argument " + std::to_string(i) + ": Float64Array too short", true};
     return p;
   }
+  uint16_t* u16(size_t i, int64_t need) const {
+    size_t len;
+    uint16_t* p = typed<uint16_t>(i, napi_uint16_array, "Uint16Array", &len);
+    if (need > int64_t(len)) throw ArgError{"argument " + std::to_string(i) + ": Uint16Array too short", true};
+    return p;
+  }
+  // A Float32Array or a Uint16Array of bf16 bit patterns; *is_bf16 says which.
+  void* f32_or_bf16(size_t i, int64_t need, bool* is_bf16) const {
+    bool is;
+    napi_is_typedarray(env, at(i), &is);
+    napi_typedarray_type type = napi_float32_array;
+    if (is) { size_t len; void* d; napi_value ab; size_t off; napi_get_typedarray_info(env, at(i), &type, &len, &d, &ab, &off); }
+    *is_bf16 = type == napi_uint16_array;
+    return *is_bf16 ? static_cast<void*>(u16(i, need)) : static_cast<void*>(f32(i, need));
+  }
+  std::string string(size_t i) const {
+    size_t len;
+    if (napi_get_value_string_utf8(env, at(i), nullptr, 0, &len) != napi_ok) throw ArgError{"argument " + std::to_string(i) + " must be a string", false};
+    std::string out(len, '\0');
+    napi_get_value_string_utf8(env, at(i), out.data(), len + 1, &len);
+    return out;
+  }
+  PackedBf16* packed(size_t i) const {
+    void* p = nullptr;
+    if (napi_get_value_external(env, at(i), &p) != napi_ok || !p) throw ArgError{"argument " + std::to_string(i) + " must be a packed bf16 weight", false};
+    return static_cast<PackedBf16*>(p);
+  }
   int32_t* i32(size_t i, int64_t need) const {
     size_t len;
     int32_t* p = typed<int32_t>(i, napi_int32_array, "Int32Array", &len);
@@ -80,6 +108,10 @@ napi_value guarded(napi_env env, F&& f) {
   } catch (const ArgError& e) {
     if (e.range) napi_throw_range_error(env, nullptr, e.message.c_str());
     else napi_throw_type_error(env, nullptr, e.message.c_str());
+  } catch (const dnnl::error& e) {
+    napi_throw_error(env, nullptr, (std::string("oneDNN: ") + e.what()).c_str());
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
   }
   return nullptr;
 }
@@ -93,8 +125,9 @@ int64_t extent(int64_t rows, int64_t cols, int64_t ld) {
   return (rows - 1) * ld + cols;
 }
 
-// sgemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc)
-napi_value Sgemm(napi_env env, napi_callback_info info) {
+// sgemm(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc), on OpenBLAS or oneDNN.
+template <bool kDnnl>
+napi_value SgemmOn(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
     bool ta = a.boolean(0), tb = a.boolean(1);
@@ -106,7 +139,7 @@ napi_value Sgemm(napi_env env, napi_callback_info info) {
     const float* A = a.f32(6, aoff + extent(ta ? k : m, ta ? m : k, lda));
     const float* B = a.f32(9, boff + extent(tb ? n : k, tb ? k : n, ldb));
     float* C = a.f32(13, coff + extent(m, n, ldc));
-    if (m && n) sgemm(ta, tb, int(m), int(n), int(k), alpha, A + aoff, int(lda), B + boff, int(ldb), beta, C + coff, int(ldc));
+    if (m && n) (kDnnl ? sgemm_dnnl : sgemm)(ta, tb, int(m), int(n), int(k), alpha, A + aoff, int(lda), B + boff, int(ldb), beta, C + coff, int(ldc));
     return undefined(env);
   });
 }
@@ -117,6 +150,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
     int n = int(a.integer(0));
     set_blas_threads(n);
     set_kernel_threads(n);
+    set_dnnl_threads(n);
     return undefined(env);
   });
 }
@@ -132,6 +166,12 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "blasThreads", v);
   napi_create_int32(env, kernel_threads(), &v);
   napi_set_named_property(env, obj, "kernelThreads", v);
+  napi_create_string_utf8(env, dnnl_isa(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "dnnlIsa", v);
+  napi_create_string_utf8(env, dnnl_version_string(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "dnnlVersion", v);
+  napi_create_int32(env, dnnl_threads(), &v);
+  napi_set_named_property(env, obj, "dnnlThreads", v);
   return obj;
 }
 
@@ -292,9 +332,151 @@ napi_value FirstNonFinite(napi_env env, napi_callback_info info) {
   });
 }
 
+void bf16_check_dims(const PackedBf16* p, int64_t k, int64_t n) {
+  if (!bf16_dims_match(p, k, n)) throw ArgError{"bf16 matmul: K x N does not match the packed weight", true};
+}
+
+// bf16Pack(w: Float32Array | Uint16Array, outIn, K, N) -> external handle (freed with the JS object).
+napi_value Bf16Pack(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    bool out_in = a.boolean(1);
+    int64_t k = a.integer(2), n = a.integer(3);
+    if (k == 0 || n == 0) throw ArgError{"bf16Pack: empty matrix", true};
+    bool is_bf16;
+    void* w = a.f32_or_bf16(0, k * n, &is_bf16);
+    PackedBf16* p = bf16_pack(w, is_bf16, out_in, k, n);
+    int64_t bytes = bf16_packed_bytes(p);
+    int64_t adjusted;
+    napi_adjust_external_memory(env, bytes, &adjusted);
+    napi_value ext;
+    napi_create_external(env, p, [](napi_env e, void* data, void* hint) {
+      int64_t adj;
+      napi_adjust_external_memory(e, -reinterpret_cast<int64_t>(hint), &adj);
+      bf16_free(static_cast<PackedBf16*>(data));
+    }, reinterpret_cast<void*>(bytes), &ext);
+    return ext;
+  });
+}
+
+// bf16Describe(handle) -> { impl, bytes }
+napi_value Bf16Describe(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    PackedBf16* p = a.packed(0);
+    napi_value obj, v;
+    napi_create_object(env, &obj);
+    napi_create_string_utf8(env, bf16_impl(p), NAPI_AUTO_LENGTH, &v);
+    napi_set_named_property(env, obj, "impl", v);
+    napi_create_double(env, double(bf16_packed_bytes(p)), &v);
+    napi_set_named_property(env, obj, "bytes", v);
+    return obj;
+  });
+}
+
+// bf16Matmul(handle, x, rows, K, N, out, ldOut): out [rows, N] (rows ldOut apart) = x [rows, K] . W
+napi_value Bf16Matmul(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    PackedBf16* p = a.packed(0);
+    int64_t rows = a.integer(2), k = a.integer(3), n = a.integer(4), ldc = a.integer(6);
+    bf16_check_dims(p, k, n);
+    bf16_matmul(p, a.f32(1, rows * k), rows, a.f32(5, extent(rows, n, ldc)), ldc);
+    return undefined(env);
+  });
+}
+
+// bf16Unpack(handle, K, N, dst: Uint16Array of K*N) in the layout the weight was packed from
+napi_value Bf16Unpack(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    PackedBf16* p = a.packed(0);
+    int64_t k = a.integer(1), n = a.integer(2);
+    bf16_check_dims(p, k, n);
+    bf16_unpack(p, a.u16(3, k * n));
+    return undefined(env);
+  });
+}
+
+// bf16MatmulViaF32(w: Uint16Array, outIn, K, N, x, rows, out, ldOut)
+napi_value Bf16MatmulViaF32(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t k = a.integer(2), n = a.integer(3), rows = a.integer(5), ldc = a.integer(7);
+    bf16_matmul_via_f32(a.u16(0, k * n), a.boolean(1), k, n, a.f32(4, rows * k), rows, a.f32(6, extent(rows, n, ldc)), ldc);
+    return undefined(env);
+  });
+}
+
+// f32ToBf16(src: Float32Array, dst: Uint16Array, n) (round to nearest even); bf16ToF32(src, dst, n)
+napi_value F32ToBf16(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t n = a.integer(2);
+    f32_to_bf16(a.f32(0, n), a.u16(1, n), n);
+    return undefined(env);
+  });
+}
+napi_value Bf16ToF32(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t n = a.integer(2);
+    bf16_to_f32(a.u16(0, n), a.f32(1, n), n);
+    return undefined(env);
+  });
+}
+
+// mapFile(path) -> ArrayBuffer over a private memory map of the whole file (unmapped when collected)
+napi_value MapFile(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    std::string path = a.string(0), error;
+    int64_t size = 0;
+    void* p = map_file(path.c_str(), &size, &error);
+    napi_value ab;
+    if (!p) {
+      if (size == 0 && error.empty()) { void* d; napi_create_arraybuffer(env, 0, &d, &ab); return ab; }
+      throw ArgError{"cannot map " + path + ": " + error, false};
+    }
+    napi_status st = napi_create_external_arraybuffer(env, p, size_t(size), [](napi_env, void* data, void* hint) {
+      unmap_file(data, reinterpret_cast<int64_t>(hint));
+    }, reinterpret_cast<void*>(size), &ab);
+    if (st != napi_ok) { unmap_file(p, size); throw ArgError{"external ArrayBuffers are not available in this Node", false}; }
+    return ab;
+  });
+}
+
+// releasePages(view: any TypedArray): drop the whole pages under the view from this process
+napi_value ReleasePages(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    bool is;
+    napi_is_typedarray(env, a.at(0), &is);
+    if (!is) throw ArgError{"argument 0 must be a typed array", false};
+    napi_typedarray_type type; size_t len; void* data; napi_value ab; size_t off;
+    napi_get_typedarray_info(env, a.at(0), &type, &len, &data, &ab, &off);
+    size_t bytes = 0;
+    napi_get_arraybuffer_info(env, ab, nullptr, &bytes);
+    size_t elem = type == napi_float32_array ? 4 : type == napi_uint16_array ? 2 : 1;
+    if (off + len * elem > bytes) throw ArgError{"view runs past its buffer", true};
+    release_pages(data, int64_t(len * elem));
+    return undefined(env);
+  });
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"sgemm", nullptr, Sgemm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgemm", nullptr, SgemmOn<false>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgemmDnnl", nullptr, SgemmOn<true>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bf16Pack", nullptr, Bf16Pack, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bf16Describe", nullptr, Bf16Describe, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bf16Matmul", nullptr, Bf16Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bf16Unpack", nullptr, Bf16Unpack, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bf16MatmulViaF32", nullptr, Bf16MatmulViaF32, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"f32ToBf16", nullptr, F32ToBf16, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bf16ToF32", nullptr, Bf16ToF32, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"mapFile", nullptr, MapFile, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"releasePages", nullptr, ReleasePages, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"layerNorm", nullptr, LayerNorm, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 #include <algorithm>
+#include <string>
 
 namespace layerlab {
 
@@ -53,6 +54,32 @@ void attention_scores(const float* qkv, int ld, int q_col, int k_col, float* sco
 void softmax_rows(float* x, int64_t rows, int64_t cols);
 void attention_apply(const float* pattern, const float* qkv, int ld, int v_col, float* out, int B, int T, int H,
                      int Hkv, int dh);
+
+// bf16 weights (native/bf16.cc): packed once into oneDNN's blocked layout, f32 activations in, f32 out.
+struct PackedBf16;
+PackedBf16* bf16_pack(const void* w, bool w_is_bf16, bool out_in, int64_t k, int64_t n);
+void bf16_free(PackedBf16* p);
+bool bf16_dims_match(const PackedBf16* p, int64_t k, int64_t n);
+const char* bf16_impl(const PackedBf16* p);
+int64_t bf16_packed_bytes(const PackedBf16* p);
+// out rows are ldc apart (ldc >= N): a column block of a wider output.
+void bf16_matmul(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc);
+void bf16_unpack(const PackedBf16* p, uint16_t* dst);
+void bf16_matmul_via_f32(const uint16_t* w, bool out_in, int64_t k, int64_t n, const float* x, int64_t rows, float* out, int64_t ldc);
+void f32_to_bf16(const float* src, uint16_t* dst, int64_t n);
+void bf16_to_f32(const uint16_t* src, float* dst, int64_t n);
+// oneDNN's fp32 GEMM (row-major, same contract as sgemm) and its OpenMP threads and ISA.
+void sgemm_dnnl(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                const float* b, int ldb, float beta, float* c, int ldc);
+void set_dnnl_threads(int n);
+int dnnl_threads();
+const char* dnnl_isa();
+const char* dnnl_version_string();
+
+// Memory-mapped files (native/mmap.cc).
+void* map_file(const char* path, int64_t* size, std::string* error);
+void unmap_file(void* p, int64_t size);
+void release_pages(void* p, int64_t bytes);
 
 // Per-row statistics of logits [rows, V]: log-sum-exp, argmax, entropy in bits.
 void logit_stats(const float* logits, int64_t rows, int64_t vocab, double* lse, int32_t* argmax, double* entropy_bits);

@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Build tools, Debian's OpenBLAS (the BLAS kernels behind every matrix product) and fonts for the
-# report's PNG figures.
-packages=(libopenblas-dev g++ make python3 fonts-dejavu-core fonts-liberation)
+# Build tools, Debian's OpenBLAS (the BLAS kernels behind every matrix product), oneDNN (bf16 matmuls and
+# its fp32 GEMM) and fonts for the report's PNG figures.
+packages=(libopenblas-dev libdnnl-dev g++ make python3 fonts-dejavu-core fonts-liberation)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -20,13 +20,20 @@
 import type { ModelLike } from '../model/executor.js';
 import type { BlockParams, Linear, ModelParams, NormParams } from '../model/params.js';
 import { linearInOut } from '../model/params.js';
+import { weightsAsF32 } from '../load/dtype.js';
 
 export type WeightMode = 'raw' | 'tl';
 
-/** A Linear as a fresh [in, out] matrix (always a copy). */
+/** A Linear as a fresh [in, out] float32 matrix (always a copy; bf16 weights are decoded). */
 function inOutCopy(l: Linear): Float32Array {
-  const m = linearInOut(l);
-  return m === l.w ? m.slice() : m;
+  const w = l.w;
+  const m = linearInOut({ ...l, w });
+  return m === w ? m.slice() : m;
+}
+
+/** A fresh float32 copy of weight values (bf16 decoded). */
+function f32Copy(w: Float32Array | Uint16Array): Float32Array {
+  return w instanceof Float32Array ? w.slice() : weightsAsF32(w);
 }
 
 /** Folds a norm (γ, β) into the Linear that reads it; centers over the input dim when `center`. */
@@ -70,7 +77,7 @@ export function centerRows(m: Float32Array, rows: number, D: number): Float32Arr
 }
 
 /** A writing Linear [in, D] centered over its output (d_model) dimension, bias too. */
-export function centerWriting(l: Linear): Linear {
+export function centerWriting(l: Linear): Linear & { w: Float32Array } {
   const W = centerRows(inOutCopy(l), l.inDim, l.outDim);
   let b: Float32Array | undefined;
   if (l.b) {
@@ -88,8 +95,8 @@ export function centerWriting(l: Linear): Linear {
  */
 export function processedUnembed(model: ModelLike, mode: WeightMode): { W_U: Float32Array; b_U?: Float32Array } {
   const c = model.config, p = model.params, V = c.vocabSize, D = c.dModel;
-  if (mode === 'raw') return { W_U: p.W_U, b_U: p.b_U };
-  const W = p.W_U.slice();
+  if (mode === 'raw') return { W_U: weightsAsF32(p.W_U), b_U: p.b_U };
+  const W = f32Copy(p.W_U);
   const g = p.lnFinal.w, beta = p.lnFinal.b;
   let b: Float32Array | undefined = p.b_U ? p.b_U.slice() : undefined;
   if (beta) {
@@ -147,7 +154,7 @@ export function processModelWeights(model: ModelLike): ModelParams {
   });
   const un = processedUnembed(model, 'tl');
   return {
-    W_E: ln ? centerRows(p.W_E, c.vocabSize, D) : p.W_E.slice(),
+    W_E: ln ? centerRows(weightsAsF32(p.W_E), c.vocabSize, D) : f32Copy(p.W_E),
     W_pos: p.W_pos && ln ? centerRows(p.W_pos, p.W_pos.length / D, D) : p.W_pos,
     blocks,
     lnFinal: identityNorm(p.lnFinal),

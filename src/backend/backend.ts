@@ -12,8 +12,43 @@ export interface BackendInfo {
   /** Full BLAS build string, for provenance. */
   config: string;
   threads: number;
+  /** Kernel behind each weight dtype: f32 'openblas' | 'onednn' | 'js'; bf16 'onednn:<impl>' or '...via-f32'. */
+  kernels: { f32: string; bf16: string };
+  /** oneDNN's effective ISA ('avx512_core_bf16', 'avx512_core_amx', ...) and version; absent without oneDNN. */
+  onednn?: { isa: string; version: string };
+  /** True when bf16 matmuls run on bf16 instructions (AVX512-BF16 or AMX-BF16), not through f32. */
+  bf16Native: boolean;
+  /** Thread count set for each library. */
+  threadsByLibrary: Record<string, number>;
   /** Set when the backend runs on a known slow path; the CLI prints it. */
   warning?: string;
+}
+
+/** Storage precision of weight matrices. Activations, norms, softmax and metrics are always float32. */
+export type WeightDtype = 'f32' | 'bf16';
+
+/** Weight values: float32, or bf16 bit patterns (the upper half of a float32) in a Uint16Array. */
+export type WeightData = Float32Array | Uint16Array;
+
+/** A weight matrix as stored: 'out_in' is [out, in] (nn.Linear), 'in_out' is [in, out] (Conv1D). */
+export interface WeightMatrix {
+  data: WeightData;
+  layout: 'out_in' | 'in_out';
+  inDim: number;
+  outDim: number;
+}
+
+/**
+ * A weight matrix made ready for repeated products x·W (see Backend.prepareWeight): for bf16 on the native
+ * backend, packed once into oneDNN's blocked layout. Opaque: only the backend that made it reads it.
+ */
+export interface PreparedWeight {
+  readonly dtype: WeightDtype;
+  readonly layout: 'out_in' | 'in_out';
+  readonly inDim: number;
+  readonly outDim: number;
+  /** Kernel that multiplies it, for provenance. */
+  readonly kernel: string;
 }
 
 export interface GemmArgs {
@@ -62,6 +97,15 @@ export interface Backend {
   setThreads(n: number): void;
   /** C = alpha * op(A) * op(B) + beta * C. */
   gemm(args: GemmArgs): void;
+  /** Readies a weight matrix for matmul in `dtype` (f32: used as given, no copy; bf16: converted/packed once). */
+  prepareWeight(w: WeightMatrix, dtype: WeightDtype): PreparedWeight;
+  /**
+   * out [rows, outDim] = x [rows, inDim] · W, accumulated in float32. Output rows are ldOut apart (default
+   * outDim), so a weight can fill a column block of a wider output (pass out.subarray(firstColumn)).
+   */
+  matmul(x: Float32Array, w: PreparedWeight, rows: number, out: Float32Array, ldOut?: number): void;
+  /** The values a prepared weight multiplies with, in its layout (bf16: the rounded values, unpacked: a copy). */
+  weightValues(w: PreparedWeight): WeightData;
   layerNorm(x: Float32Array, out: Float32Array, rows: number, cols: number, w: Float32Array, b: Float32Array | undefined, eps: number): void;
   rmsNorm(x: Float32Array, out: Float32Array, rows: number, cols: number, w: Float32Array, eps: number): void;
   /** exact=true: erf GELU; false: tanh approximation (gelu_new). */

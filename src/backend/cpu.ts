@@ -1,15 +1,38 @@
 import { readFileSync } from 'node:fs';
 
+let flagsMemo: Set<string> | undefined | null;
+
+/** The CPU flags Linux reports (/proc/cpuinfo), undefined off Linux. */
+function cpuFlagSet(): Set<string> | undefined {
+  if (flagsMemo === undefined) {
+    try {
+      const text = readFileSync('/proc/cpuinfo', 'utf8');
+      flagsMemo = new Set((/^flags\s*:(.*)$/m.exec(text)?.[1] ?? '').trim().split(/\s+/));
+    } catch {
+      flagsMemo = null;
+    }
+  }
+  return flagsMemo ?? undefined;
+}
+
+/** Features that decide layerlab's kernels, as this CPU reports them (for provenance). */
+const RELEVANT_FLAGS = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'avx512_bf16', 'avx512_fp16', 'amx_tile', 'amx_bf16', 'amx_int8'];
+export function cpuFeatures(): string[] {
+  const flags = cpuFlagSet();
+  return flags ? RELEVANT_FLAGS.filter((f) => flags.has(f)) : [];
+}
+
+/** True when the CPU multiplies bf16 natively: AVX512-BF16 (vdpbf16ps) or AMX-BF16 tiles. */
+export function cpuHasBf16(): boolean {
+  const flags = cpuFlagSet();
+  return !!flags && (flags.has('avx512_bf16') || flags.has('amx_bf16'));
+}
+
 /** SIMD level of this CPU as Linux reports it; 'unknown' off Linux. */
 export function cpuSimdLevel(): 'avx512' | 'avx2' | 'baseline' | 'unknown' {
-  let flags: string;
-  try {
-    const text = readFileSync('/proc/cpuinfo', 'utf8');
-    flags = /^flags\s*:(.*)$/m.exec(text)?.[1] ?? '';
-  } catch {
-    return 'unknown';
-  }
-  const has = (f: string) => new RegExp(`\\b${f}\\b`).test(flags);
+  const flags = cpuFlagSet();
+  if (!flags) return 'unknown';
+  const has = (f: string) => flags.has(f);
   if (has('avx512f')) return 'avx512';
   if (has('avx2') && has('fma')) return 'avx2';
   return 'baseline';

@@ -2,7 +2,7 @@ import type { Backend } from './backend.js';
 import { JsBackend } from './js-backend.js';
 import { NativeBackend } from './native-backend.js';
 
-export type { Backend, BackendInfo, GemmArgs, AttentionDims, QkvView } from './backend.js';
+export type { Backend, BackendInfo, GemmArgs, AttentionDims, QkvView, PreparedWeight, WeightData, WeightDtype, WeightMatrix } from './backend.js';
 export { JsBackend } from './js-backend.js';
 
 let current: Backend | undefined;
@@ -36,7 +36,7 @@ function nativeOrFallback(): Backend {
   } catch (e) {
     process.stderr.write(
       `layerlab: warning: native BLAS kernels unavailable (${(e as Error).message.split('\n')[0]}); using the TypeScript kernels, about 10-50x slower. ` +
-        'To build them: apt-get install libopenblas-dev g++ make python3, then `npm rebuild layerlab` (or `npx node-gyp rebuild --nodedir=/usr` in a checkout)\n',
+        'To build them: apt-get install libopenblas-dev libdnnl-dev g++ make python3, then `npm rebuild layerlab` (or `npx node-gyp rebuild --nodedir=/usr` in a checkout)\n',
     );
     return new JsBackend();
   }

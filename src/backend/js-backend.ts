@@ -1,4 +1,11 @@
-import type { AttentionDims, Backend, BackendInfo, GemmArgs, QkvView } from './backend.js';
+import type { AttentionDims, Backend, BackendInfo, GemmArgs, PreparedWeight, QkvView, WeightData, WeightDtype, WeightMatrix } from './backend.js';
+import { bf16ToF32, f32ToBf16, weightsAsBf16, weightsAsF32 } from '../load/dtype.js';
+
+/** The reference's prepared weight: the values in the weight's dtype, as given (f32) or rounded (bf16). */
+class JsWeight implements PreparedWeight {
+  readonly kernel = 'js';
+  constructor(readonly dtype: WeightDtype, readonly layout: 'out_in' | 'in_out', readonly inDim: number, readonly outDim: number, readonly data: WeightData) {}
+}
 
 /**
  * Pure TypeScript backend: the reference for the native kernels in tests and the fallback where the
@@ -6,7 +13,37 @@ import type { AttentionDims, Backend, BackendInfo, GemmArgs, QkvView } from './b
  */
 export class JsBackend implements Backend {
   info(): BackendInfo {
-    return { name: 'js', core: 'js', config: 'pure TypeScript reference kernels', threads: 1 };
+    return {
+      name: 'js', core: 'js', config: 'pure TypeScript reference kernels', threads: 1,
+      kernels: { f32: 'js', bf16: 'js (bf16 x bf16 products, float64 sums)' }, bf16Native: false, threadsByLibrary: { js: 1 },
+    };
+  }
+
+  prepareWeight(w: WeightMatrix, dtype: WeightDtype): PreparedWeight {
+    if (w.data.length !== w.inDim * w.outDim) throw new RangeError(`weight holds ${w.data.length} values, expected ${w.inDim} x ${w.outDim}`);
+    return new JsWeight(dtype, w.layout, w.inDim, w.outDim, dtype === 'f32' ? weightsAsF32(w.data) : weightsAsBf16(w.data));
+  }
+
+  /**
+   * f32: x·W in float64. bf16: what a bf16 kernel computes, exactly up to summation order: activations
+   * rounded to bf16, products of two bf16 values (exact), sums in float64.
+   */
+  matmul(x: Float32Array, w: PreparedWeight, rows: number, out: Float32Array, ldOut?: number): void {
+    if (!(w instanceof JsWeight)) throw new TypeError('weight was prepared by another backend');
+    let a = x.subarray(0, rows * w.inDim);
+    if (w.dtype === 'bf16') {
+      const bits = new Uint16Array(a.length);
+      f32ToBf16(a, bits);
+      a = new Float32Array(a.length);
+      bf16ToF32(bits, a);
+    }
+    const b = weightsAsF32(w.data), outIn = w.layout === 'out_in';
+    this.gemm({ transA: false, transB: outIn, m: rows, n: w.outDim, k: w.inDim, a, b, ldb: outIn ? w.inDim : w.outDim, c: out, ldc: ldOut ?? w.outDim });
+  }
+
+  weightValues(w: PreparedWeight): WeightData {
+    if (!(w instanceof JsWeight)) throw new TypeError('weight was prepared by another backend');
+    return w.data;
   }
 
   setThreads(_n: number): void {}

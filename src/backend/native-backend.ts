@@ -1,66 +1,139 @@
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { AttentionDims, Backend, BackendInfo, GemmArgs, QkvView } from './backend.js';
-import { preferredCoreType, slowCoreWarning } from './cpu.js';
+import { availableParallelism } from 'node:os';
+import type { AttentionDims, Backend, BackendInfo, GemmArgs, PreparedWeight, QkvView, WeightData, WeightDtype, WeightMatrix } from './backend.js';
+import { cpuHasBf16, slowCoreWarning } from './cpu.js';
+import { requireNativeAddon, type NativeAddon, type PackedHandle } from './addon.js';
+import { chooseF32Kernel, type F32KernelChoice } from './f32-kernel.js';
 
-/** The addon's raw surface; only this file calls it. */
-interface NativeAddon {
-  sgemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, ao: number, lda: number, b: Float32Array, bo: number, ldb: number, beta: number, c: Float32Array, co: number, ldc: number): void;
-  setThreads(n: number): void;
-  info(): { coreName: string; config: string; blasThreads: number; kernelThreads: number };
-  layerNorm(x: Float32Array, out: Float32Array, rows: number, cols: number, w: Float32Array, b: Float32Array | null, eps: number): void;
-  rmsNorm(x: Float32Array, out: Float32Array, rows: number, cols: number, w: Float32Array, eps: number): void;
-  gelu(x: Float32Array, out: Float32Array, n: number, exact: boolean): void;
-  siluMul(gu: Float32Array, out: Float32Array, rows: number, dFF: number): void;
-  add(a: Float32Array, b: Float32Array, c: Float32Array | null, out: Float32Array, n: number): void;
-  addBias(x: Float32Array, rows: number, cols: number, bias: Float32Array): void;
-  attention(qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, out: Float32Array, pattern: Float32Array | null, B: number, T: number, H: number, Hkv: number, dh: number, scale: number): void;
-  attentionScores(qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, s: Float32Array, B: number, T: number, H: number, Hkv: number, dh: number, scale: number): void;
-  softmaxRows(x: Float32Array, rows: number, cols: number): void;
-  attentionApply(p: Float32Array, qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, out: Float32Array, B: number, T: number, H: number, Hkv: number, dh: number): void;
-  logitStats(z: Float32Array, rows: number, vocab: number, lse: Float64Array | null, argmax: Int32Array | null, ent: Float64Array | null): void;
-  klRows(p: Float32Array, q: Float32Array, rows: number, vocab: number, lp: Float64Array, lq: Float64Array, out: Float64Array): void;
-  firstNonFinite(x: Float32Array, n: number): number;
-}
+/** oneDNN ISAs with bf16 dot-product instructions (AVX512-BF16) or AMX tiles. */
+const BF16_ISAS = /^avx512_core_(bf16|amx)/;
 
-function addonPath(): string {
-  // dist/src/backend/native-backend.js and src/backend/native-backend.ts both sit below the package root.
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'build', 'Release', 'layerlab_native.node');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('native addon build/Release/layerlab_native.node not found: run `npm ci` (needs libopenblas-dev, g++, make)');
+/** A weight ready for the native kernels: plain f32 (no copy), packed bf16, or plain bf16 multiplied through f32. */
+class NativeWeight implements PreparedWeight {
+  constructor(
+    readonly dtype: WeightDtype,
+    readonly layout: 'out_in' | 'in_out',
+    readonly inDim: number,
+    readonly outDim: number,
+    readonly kernel: string,
+    readonly f32?: Float32Array,
+    readonly packed?: PackedHandle,
+    readonly bf16?: Uint16Array,
+  ) {}
 }
 
 export class NativeBackend implements Backend {
-  private constructor(private readonly addon: NativeAddon) {}
+  private f32Choice?: F32KernelChoice;
+  private threads: number;
+  private readonly bf16Native: boolean;
+  private bf16Kernel?: string;
 
-  /** Loads the addon. OPENBLAS_CORETYPE must be decided before libopenblas is loaded, so it is set here. */
-  static load(): NativeBackend {
-    // Debian's OpenBLAS misdetects recent Xeons and falls back to SSE3 kernels. Only fill the variable in
-    // when the environment leaves it unset: a user's explicit value always wins.
-    if (process.env.OPENBLAS_CORETYPE === undefined) {
-      const core = preferredCoreType();
-      if (core) process.env.OPENBLAS_CORETYPE = core;
+  private constructor(private readonly addon: NativeAddon, bf16: 'auto' | 'via-f32') {
+    // Every library gets an explicit thread count: OpenBLAS, oneDNN's OpenMP and our own kernels.
+    this.threads = Math.max(1, Number(process.env.LAYERLAB_THREADS ?? 0) || availableParallelism());
+    addon.setThreads(this.threads);
+    this.bf16Native = bf16 === 'auto' && cpuHasBf16() && BF16_ISAS.test(addon.info().dnnlIsa);
+  }
+
+  /**
+   * bf16 'via-f32' (or LAYERLAB_BF16=via-f32) takes the path of a CPU without bf16 instructions even where
+   * they exist: tests and benchmarks use it to check that path.
+   */
+  static load(opts: { bf16?: 'auto' | 'via-f32' } = {}): NativeBackend {
+    return new NativeBackend(requireNativeAddon(), opts.bf16 ?? (process.env.LAYERLAB_BF16 === 'via-f32' ? 'via-f32' : 'auto'));
+  }
+
+  /** The fp32 GEMM for weight products, decided on first use (see f32-kernel.ts). */
+  f32Kernel(): F32KernelChoice {
+    if (!this.f32Choice) {
+      const i = this.addon.info();
+      this.f32Choice = chooseF32Kernel((kernel, m, n, k) => {
+        const a = new Float32Array(m * k).fill(0.01), b = new Float32Array(n * k).fill(0.01), c = new Float32Array(m * n);
+        const fn = kernel === 'onednn' ? this.addon.sgemmDnnl : this.addon.sgemm;
+        const t = performance.now();
+        fn(false, true, m, n, k, 1, a, 0, k, b, 0, k, 0, c, 0, n);
+        return performance.now() - t;
+      }, this.threads, `${i.config} | oneDNN ${i.dnnlVersion} ${i.dnnlIsa}`);
     }
-    const require = createRequire(import.meta.url);
-    return new NativeBackend(require(addonPath()) as NativeAddon);
+    return this.f32Choice;
   }
 
   info(): BackendInfo {
     const i = this.addon.info();
-    return { name: 'openblas', core: i.coreName, config: i.config, threads: i.blasThreads, warning: slowCoreWarning(i.coreName) };
+    const bf16 = this.bf16Native ? `onednn:${this.bf16Kernel ?? (i.dnnlIsa === 'avx512_core_amx' ? 'brg:avx512_core_amx' : 'brg:avx512_core_bf16')}` : 'bf16 weights via f32 (openblas)';
+    return {
+      name: 'openblas',
+      core: i.coreName,
+      config: i.config,
+      threads: i.blasThreads,
+      warning: slowCoreWarning(i.coreName),
+      kernels: { f32: this.f32Kernel().kernel, bf16 },
+      onednn: { isa: i.dnnlIsa, version: i.dnnlVersion },
+      bf16Native: this.bf16Native,
+      threadsByLibrary: { openblas: i.blasThreads, onednn_openmp: i.dnnlThreads, layerlab_kernels: i.kernelThreads },
+    };
   }
 
-  setThreads(n: number): void { this.addon.setThreads(n); }
+  setThreads(n: number): void {
+    this.addon.setThreads(n);
+    if (n !== this.threads) this.f32Choice = undefined;
+    this.threads = n;
+  }
 
   gemm(g: GemmArgs): void {
     const lda = g.lda ?? (g.transA ? g.m : g.k), ldb = g.ldb ?? (g.transB ? g.k : g.n), ldc = g.ldc ?? g.n;
-    this.addon.sgemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha ?? 1, g.a, g.aOffset ?? 0, lda, g.b, g.bOffset ?? 0, ldb, g.beta ?? 0, g.c, g.cOffset ?? 0, ldc);
+    // Every product goes to the chosen GEMM, whatever its size: the kernel never depends on the batch shape.
+    const fn = this.f32Kernel().kernel === 'onednn' ? this.addon.sgemmDnnl : this.addon.sgemm;
+    fn(g.transA, g.transB, g.m, g.n, g.k, g.alpha ?? 1, g.a, g.aOffset ?? 0, lda, g.b, g.bOffset ?? 0, ldb, g.beta ?? 0, g.c, g.cOffset ?? 0, ldc);
+  }
+
+  prepareWeight(w: WeightMatrix, dtype: WeightDtype): PreparedWeight {
+    const { layout, inDim, outDim, data } = w;
+    if (data.length !== inDim * outDim) throw new RangeError(`weight holds ${data.length} values, expected ${inDim} x ${outDim}`);
+    if (dtype === 'f32') {
+      const f32 = data instanceof Float32Array ? data : this.toF32(data);
+      return new NativeWeight('f32', layout, inDim, outDim, 'f32', f32);
+    }
+    if (this.bf16Native) {
+      const packed = this.addon.bf16Pack(data, layout === 'out_in', inDim, outDim);
+      const impl = this.addon.bf16Describe(packed).impl;
+      this.bf16Kernel = impl;
+      return new NativeWeight('bf16', layout, inDim, outDim, `onednn:${impl}`, undefined, packed);
+    }
+    const bf16 = data instanceof Uint16Array ? data : this.toBf16(data);
+    return new NativeWeight('bf16', layout, inDim, outDim, 'bf16 via f32', undefined, undefined, bf16);
+  }
+
+  matmul(x: Float32Array, w: PreparedWeight, rows: number, out: Float32Array, ldOut?: number): void {
+    const nw = this.own(w);
+    const ldc = ldOut ?? nw.outDim;
+    if (nw.packed) return this.addon.bf16Matmul(nw.packed, x, rows, nw.inDim, nw.outDim, out, ldc);
+    if (nw.bf16) return this.addon.bf16MatmulViaF32(nw.bf16, nw.layout === 'out_in', nw.inDim, nw.outDim, x, rows, out, ldc);
+    const outIn = nw.layout === 'out_in';
+    this.gemm({ transA: false, transB: outIn, m: rows, n: nw.outDim, k: nw.inDim, a: x, lda: nw.inDim, b: nw.f32!, ldb: outIn ? nw.inDim : nw.outDim, c: out, ldc });
+  }
+
+  weightValues(w: PreparedWeight): WeightData {
+    const nw = this.own(w);
+    if (nw.f32) return nw.f32;
+    if (nw.bf16) return nw.bf16;
+    const dst = new Uint16Array(nw.inDim * nw.outDim);
+    this.addon.bf16Unpack(nw.packed!, nw.inDim, nw.outDim, dst);
+    return dst;
+  }
+
+  private own(w: PreparedWeight): NativeWeight {
+    if (!(w instanceof NativeWeight)) throw new TypeError('weight was prepared by another backend');
+    return w;
+  }
+  private toF32(src: Uint16Array): Float32Array {
+    const out = new Float32Array(src.length);
+    this.addon.bf16ToF32(src, out, src.length);
+    return out;
+  }
+  private toBf16(src: Float32Array): Uint16Array {
+    const out = new Uint16Array(src.length);
+    this.addon.f32ToBf16(src, out, src.length);
+    return out;
   }
 
   layerNorm(x: Float32Array, out: Float32Array, rows: number, cols: number, w: Float32Array, b: Float32Array | undefined, eps: number): void {

@@ -46,8 +46,10 @@ function checkShape(t: OutTarget): void {
     if (t.kind === 'file' && st.isDirectory()) throw new LayerlabError(`${flag} ${t.path} is a folder; give a file path`);
     if (t.kind === 'file' && !st.isFile()) throw new LayerlabError(`${flag} ${t.path} is not a regular file (a device or pipe such as /dev/null); give a file path`);
     if (t.kind === 'dir' && !st.isDirectory()) throw new LayerlabError(`${flag} ${t.path} is ${st.isFile() ? 'a file' : 'not a folder (a device or pipe)'}; give a folder path`);
-    // A folder output is a run folder: only an empty one or one layerlab wrote may be taken over.
-    const foreign = t.kind === 'dir' && !existsSync(join(t.path, RUN_FILE)) && readdirSync(t.path).some((f) => !f.startsWith(LOCK_FILE));
+    // A folder output is a run folder: only an empty one or one layerlab wrote may be taken over. One
+    // holding a lock is layerlab's even before its run file is in place (a writer between taking the lock
+    // and renaming the run file over its temporary): the lock check names that writer.
+    const foreign = t.kind === 'dir' && !existsSync(join(t.path, RUN_FILE)) && !existsSync(join(t.path, LOCK_FILE)) && readdirSync(t.path).some((f) => !f.startsWith(LOCK_FILE));
     if (foreign) throw new LayerlabError(`${flag} ${t.path} exists and was not written by layerlab; choose an empty or new folder`);
     const writable = t.kind === 'dir' ? t.path : dirname(resolve(t.path));
     try {

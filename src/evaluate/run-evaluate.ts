@@ -17,6 +17,7 @@ import { generateInterventions, specToString, type InterventionSpec } from '../s
 import { killHook } from '../runs/sweep.js';
 import { ProgressBar } from '../util/progress.js';
 import { provenance, type Provenance } from '../util/provenance.js';
+import { modelFingerprint } from '../load/fingerprint.js';
 import { evalUnits, scoreUnit, type EvalStrategy } from './engine.js';
 import { evaluateChoices } from './choices.js';
 import { encodeRequest, makeEncoder, type BosRule, type EncodeSettings, type ScoredRequest } from './requests.js';
@@ -108,6 +109,7 @@ export async function executeEvaluate(model: Model, opts: EvaluateOptions): Prom
   const key = {
     command: 'evaluate', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, tasks: tasks.map((t) => ({ task: t.task.name, sha256: t.sha256 })),
     limit: opts.limit, bosRule, batchTokens, plans: unique, strategy: opts.strategy ?? 'trie', bootstrapIters: opts.bootstrapIters ?? 100_000,
+    modelDigest: modelFingerprint(model.source.dir), ...(prov.dtype === 'bf16' ? { dtype: prov.dtype } : {}),
   };
   const run = ResumableRun.open(opts.out, key, { fresh: opts.fresh, reuseFinished: opts.reuseFinished });
   const infos: EvaluateTaskInfo[] = tasks.map((t) => ({

@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import { LayerlabError } from '../util/errors.js';
 import { resolveInside } from '../util/safe-path.js';
 import { cacheEntryRootOf } from './hub/cache.js';
+import type { WeightData, WeightDtype } from '../backend/backend.js';
+import { bf16ToF32 } from './dtype.js';
+import { releaseMapped } from './mmap.js';
 import { SafetensorsFile, type TensorEntry } from './safetensors.js';
 import { MODEL_FIX } from '../util/fix-hints.js';
 
 export interface CheckpointOptions {
-  /** Called on every tensor read, as float32 (the loader's NaN/Inf scan); throws to reject it. */
-  check?: (data: Float32Array, name: string, file: string) => void;
+  /** Called on every tensor read, as float32 or bf16 bits (the loader's NaN/Inf scan); throws to reject it. */
+  check?: (data: WeightData, name: string, file: string) => void;
 }
 
 /**
@@ -18,6 +21,18 @@ export interface CheckpointOptions {
 export class Checkpoint {
   private readonly files = new Map<string, SafetensorsFile>();
   private readonly where = new Map<string, SafetensorsFile>();
+
+  /**
+   * The precision the model will multiply in; decides which stored tensors matrix() can hand out as
+   * they are. Set by the loader before the adapter reads parameters.
+   */
+  weightDtype: WeightDtype = 'f32';
+
+  /**
+   * Adapters pass every block through this as soon as it is read (`blocks.push(ck.finishBlock({...}))`):
+   * the loader uses it to pack a bf16 model layer by layer, so copies made while reading are freed early.
+   */
+  finishBlock: <T>(block: T) => T = (block) => block;
 
   private constructor(readonly dir: string, private readonly opts: CheckpointOptions) {}
 
@@ -97,6 +112,47 @@ export class Checkpoint {
     return data;
   }
 
+  /**
+   * A weight matrix for computing in `weightDtype`. When the stored tensor can be used as it is (F32 for
+   * f32; F32 or BF16 for bf16, which packs it anyway), this is a view into the memory-mapped file: no copy,
+   * and the page cache is shared with other processes. Otherwise a float32 copy.
+   */
+  matrix(name: string, expectShape: number[]): WeightData {
+    const file = this.checkShape(name, expectShape).file;
+    const f = this.where.get(name)!;
+    const e = f.entry(name);
+    const usable = e.dtype === 'F32' || (e.dtype === 'BF16' && this.weightDtype === 'bf16');
+    const data = (usable ? f.storedView(name) : undefined) ?? (e.dtype === 'BF16' && this.weightDtype === 'bf16' ? f.readBf16Bits(name) : f.readF32(name));
+    if (this.opts.check) {
+      this.opts.check(data, name, file);
+      // The scan read every page of a mapped view; hand them back so the map keeps its promise (embedding
+      // rows fault in only when looked up, matrices when used or packed).
+      releaseMapped(data);
+    }
+    return data;
+  }
+
+  /**
+   * Matrices stacked along their first (output) dimension into one: fused q|k|v, gate|up. A copy, in bf16
+   * bits when every part is stored BF16 and the model computes in bf16, else float32.
+   */
+  stacked(parts: Array<[name: string, shape: number[]]>): WeightData {
+    // Every shape is checked before the fused buffer is allocated (a wrong config must not allocate first).
+    for (const [name, shape] of parts) this.checkShape(name, shape);
+    const total = parts.reduce((s, [, shape]) => s + shape.reduce((a, b) => a * b, 1), 0);
+    const bits = this.weightDtype === 'bf16' && parts.every(([n]) => this.entry(n).dtype === 'BF16');
+    const out = bits ? new Uint16Array(total) : new Float32Array(total);
+    let at = 0;
+    for (const [name, shape] of parts) {
+      const part = this.matrix(name, shape);
+      if (out instanceof Uint16Array) out.set(part as Uint16Array, at);
+      else if (part instanceof Uint16Array) bf16ToF32(part, out.subarray(at, at + part.length));
+      else out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
   /** Reads a tensor into dst (a view into a larger fused buffer, say), checking its shape. */
   readInto(name: string, dst: Float32Array, expectShape: number[]): void {
     const e = this.checkShape(name, expectShape);
@@ -107,6 +163,19 @@ export class Checkpoint {
   /** Stored dtypes of the floating tensors, for provenance ('F32', 'BF16', ...). */
   dtypes(): string[] {
     return [...new Set([...this.where.keys()].map((n) => this.entry(n).dtype))];
+  }
+
+  /** Share of the floating-point elements stored in 16 bits (F16 or BF16). */
+  halfPrecisionShare(): number {
+    let half = 0, all = 0;
+    for (const n of this.where.keys()) {
+      const e = this.entry(n);
+      if (!['F32', 'F16', 'BF16', 'F64'].includes(e.dtype)) continue;
+      const count = e.shape.reduce((a, b) => a * b, 1);
+      all += count;
+      if (e.dtype === 'F16' || e.dtype === 'BF16') half += count;
+    }
+    return all ? half / all : 0;
   }
 
   /** Total bytes of the stored tensors, and what they take as float32. */

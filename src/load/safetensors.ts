@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { LayerlabError } from '../util/errors.js';
 import { bf16ToF32, f16ToF32 } from './dtype.js';
+import { mapFile } from './mmap.js';
 
 export type StoredDtype = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'F64' | 'BOOL' | 'U8' | 'I8' | 'I16' | 'U16' | 'U32' | 'U64' | 'F8_E4M3' | 'F8_E5M2';
 
@@ -185,6 +186,33 @@ export class SafetensorsFile {
     if (e.dtype === 'I64') return Array.from(new BigInt64Array(bytes.buffer), Number);
     if (e.dtype === 'I32') return Array.from(new Int32Array(bytes.buffer));
     throw new LayerlabError(`tensor '${name}' is ${e.dtype}, not an integer type`, this.path);
+  }
+
+  private map?: ArrayBuffer | null;
+
+  /**
+   * A F32 or BF16 tensor as stored: a zero-copy view (Float32Array, or Uint16Array of bf16 bits) into the
+   * memory-mapped file. Undefined for other dtypes, for data not aligned to its element size, and where
+   * mapping is unavailable; callers then read a copy.
+   */
+  storedView(name: string): Float32Array | Uint16Array | undefined {
+    const e = this.entry(name);
+    if (e.dtype !== 'F32' && e.dtype !== 'BF16') return undefined;
+    const size = e.dtype === 'F32' ? 4 : 2;
+    if (e.begin % size !== 0) return undefined;
+    if (this.map === undefined) this.map = mapFile(this.path) ?? null;
+    if (!this.map || this.map.byteLength !== this.fileSize) return undefined;
+    const count = (e.end - e.begin) / size;
+    return e.dtype === 'F32' ? new Float32Array(this.map, e.begin, count) : new Uint16Array(this.map, e.begin, count);
+  }
+
+  /** Reads a BF16 tensor's bit patterns (a copy). */
+  readBf16Bits(name: string): Uint16Array {
+    const e = this.entry(name);
+    if (e.dtype !== 'BF16') throw new LayerlabError(`tensor '${name}' is ${e.dtype}, not BF16`, this.path);
+    const out = new Uint16Array((e.end - e.begin) / 2);
+    this.readBytes(e, new Uint8Array(out.buffer));
+    return out;
   }
 
   close(): void {

@@ -1,4 +1,6 @@
-import type { Backend } from '../backend/index.js';
+import type { Backend, WeightData, WeightDtype } from '../backend/index.js';
+import { bf16ToF32 } from '../load/dtype.js';
+import { readMapped } from '../load/mmap.js';
 import { LayerlabError } from '../util/errors.js';
 import type { ModelConfig } from './config.js';
 import { assertFiniteActivation } from './finite.js';
@@ -6,6 +8,7 @@ import { HookRunner } from './hooks.js';
 import type { Linear, ModelParams, NormParams } from './params.js';
 import { applyRope, ropeTables, type RopeTables } from './rope.js';
 import { applyNorm, finalNorm, unembed } from './readout.js';
+import { preparedLinear } from './weights.js';
 
 /** Every id must index the embedding; an error names the row and position (and `file` when given). */
 export function checkTokenIds(ids: Int32Array, seq: number, vocabSize: number, file?: string): void {
@@ -35,6 +38,8 @@ export interface ModelLike {
   backend: Backend;
   /** Where the model came from; named in errors about non-finite activations. */
   source?: { dir: string };
+  /** Weight precision (default f32); see Model.dtype. */
+  dtype?: WeightDtype;
 }
 
 /**
@@ -82,7 +87,7 @@ export class Executor {
     if (ids.length !== this.rows) throw new Error(`expected ${this.rows} token ids, got ${ids.length}`);
     checkTokenIds(ids, T, c.vocabSize);
     let tok: Float32Array = new Float32Array(this.rows * D);
-    for (let r = 0; r < this.rows; r++) tok.set(p.W_E.subarray(ids[r] * D, ids[r] * D + D), r * D);
+    embeddingRows(p.W_E, ids, D, tok);
     tok = this.hooks.run('hook_embed', { data: tok, shape: [this.batch, T, D] }, undefined, false).data;
     if (!p.W_pos) return tok;
     let pos: Float32Array;
@@ -113,12 +118,9 @@ export class Executor {
     return applyNorm(this.model, n, x, this.rows, out);
   }
 
-  /** y = x W (+ b) for x [rows, in]. */
+  /** y = x W (+ b) for x [rows, in], in the model's weight dtype. */
   private linear(x: Float32Array, l: Linear, out: Float32Array): Float32Array {
-    this.model.backend.gemm({
-      transA: false, transB: l.layout === 'out_in', m: this.rows, n: l.outDim, k: l.inDim,
-      a: x, lda: l.inDim, b: l.w, ldb: l.layout === 'out_in' ? l.inDim : l.outDim, c: out, ldc: l.outDim,
-    });
+    this.model.backend.matmul(x, preparedLinear(this.model, l), this.rows, out);
     if (l.b) this.model.backend.addBias(out, this.rows, l.b);
     return out;
   }
@@ -281,6 +283,20 @@ function maskOtherSegments(scores: Float32Array, B: number, H: number, T: number
         if (sj !== 0 && sj !== si) for (let h = 0; h < H; h++) scores[((b * H + h) * T + i) * T + j] = -Infinity;
       }
     }
+}
+
+/** out[r] = row ids[r] of the embedding (float32 or bf16 bits; rows of a mapped file are read, not faulted in). */
+function embeddingRows(W_E: WeightData, ids: Int32Array, D: number, out: Float32Array): void {
+  const bits = W_E instanceof Uint16Array ? new Uint16Array(D) : undefined;
+  for (let r = 0; r < ids.length; r++) {
+    const dst = out.subarray(r * D, r * D + D);
+    if (bits) {
+      if (!readMapped(W_E, ids[r] * D, D, new Uint8Array(bits.buffer))) bits.set(W_E.subarray(ids[r] * D, ids[r] * D + D));
+      bf16ToF32(bits, dst);
+    } else if (!readMapped(W_E, ids[r] * D, D, new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength))) {
+      dst.set((W_E as Float32Array).subarray(ids[r] * D, ids[r] * D + D));
+    }
+  }
 }
 
 /** Sliding-window attention (Mistral): query i sees keys j with i - j < window. */

@@ -17,11 +17,11 @@ export function availableMemoryBytes(): number {
  * Fails before loading when the float32 weights cannot fit: an early, explained error instead of an
  * out-of-memory kill halfway through reading shards.
  */
-export function checkMemoryFor(f32Bytes: number, dir: string): void {
+export function checkMemoryFor(bytes: number, dir: string, dtype: 'f32' | 'bf16' = 'f32'): void {
   const avail = availableMemoryBytes();
-  if (f32Bytes > avail * 0.95)
+  if (bytes > avail * 0.95)
     throw new LayerlabError(
-      `model needs ${(f32Bytes / 2 ** 30).toFixed(1)} GiB as float32 but only ${(avail / 2 ** 30).toFixed(1)} GiB of memory is available; use a smaller model or a machine with more memory`,
+      `model needs ${(bytes / 2 ** 30).toFixed(1)} GiB as ${dtype === 'f32' ? 'float32' : 'bf16'} but only ${(avail / 2 ** 30).toFixed(1)} GiB of memory is available; use a smaller model${dtype === 'f32' ? ', --dtype bf16 (half the memory)' : ''} or a machine with more memory`,
       dir,
     );
 }

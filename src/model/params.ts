@@ -1,9 +1,16 @@
+import type { WeightData } from '../backend/backend.js';
+import { weightsAsF32 } from '../load/dtype.js';
+
 /**
  * Canonical parameters. Every matrix is a Linear with an explicit storage layout, so checkpoints are used
  * as stored (GPT-2's Conv1D [in,out] and nn.Linear [out,in] alike) without a transposed copy.
  */
 export interface Linear {
-  w: Float32Array;
+  /**
+   * Float32, or bf16 bits (Uint16Array) for a bf16 model. Often a view into the memory-mapped checkpoint;
+   * for a bf16 model, after packing, a getter that unpacks the values the kernels use (a fresh copy).
+   */
+  w: WeightData;
   /** 'out_in': w is [out, in] (nn.Linear, y = x W^T); 'in_out': w is [in, out] (Conv1D, y = x W). */
   layout: 'out_in' | 'in_out';
   inDim: number;
@@ -31,21 +38,22 @@ export interface BlockParams {
 }
 
 export interface ModelParams {
-  /** Token embedding [V, D]. */
-  W_E: Float32Array;
+  /** Token embedding [V, D] (float32 or bf16 bits, usually as stored). */
+  W_E: WeightData;
   /** Learned positions [nCtx, D]. */
   W_pos?: Float32Array;
   blocks: BlockParams[];
   lnFinal: NormParams;
   /** Unembedding stored [V, D] (logits = x W_U^T); the same array as W_E when tied. */
-  W_U: Float32Array;
+  W_U: WeightData;
   b_U?: Float32Array;
 }
 
 /** The Linear as a dense [in, out] matrix (a copy when stored [out, in]). */
 export function linearInOut(l: Linear): Float32Array {
-  if (l.layout === 'in_out') return l.w;
+  const w = weightsAsF32(l.w);
+  if (l.layout === 'in_out') return w;
   const out = new Float32Array(l.inDim * l.outDim);
-  for (let o = 0; o < l.outDim; o++) for (let i = 0; i < l.inDim; i++) out[i * l.outDim + o] = l.w[o * l.inDim + i];
+  for (let o = 0; o < l.outDim; o++) for (let i = 0; i < l.inDim; i++) out[i * l.outDim + o] = w[o * l.inDim + i];
   return out;
 }

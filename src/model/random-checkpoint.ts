@@ -1,6 +1,7 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeededRandom } from './random.js';
+import { f32ToBf16 } from '../load/dtype.js';
 
 export interface Gpt2Shape {
   nLayers: number;
@@ -29,11 +30,12 @@ export function gpt2Tensors(s: Gpt2Shape): Array<[string, number[]]> {
 }
 
 /**
- * Writes a GPT-2 model folder with random F32 weights (norm weights 1, biases 0), one tensor at a time so
- * memory stays small. `sparse` writes only the header and leaves the data as a hole in the file: the
+ * Writes a GPT-2 model folder with random F32 (or BF16: the same values rounded) weights (norm weights 1,
+ * biases 0), one tensor at a time so memory stays small. `sparse` writes only the header and leaves the data as a hole in the file: the
  * folder then looks like a real (huge) checkpoint without using disk, for load-limit tests.
  */
-export function writeRandomGpt2(dir: string, s: Gpt2Shape, opts: { seed?: number; sparse?: boolean } = {}): { f32Bytes: number } {
+export function writeRandomGpt2(dir: string, s: Gpt2Shape, opts: { seed?: number; sparse?: boolean; dtype?: 'F32' | 'BF16' } = {}): { f32Bytes: number; storedBytes: number } {
+  const dtype = opts.dtype ?? 'F32', size = dtype === 'F32' ? 4 : 2;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), JSON.stringify({
     model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], n_layer: s.nLayers, n_embd: s.dModel, n_head: s.nHeads, n_inner: null,
@@ -43,8 +45,8 @@ export function writeRandomGpt2(dir: string, s: Gpt2Shape, opts: { seed?: number
   const header: Record<string, unknown> = {};
   let offset = 0;
   for (const [name, shape] of tensors) {
-    const bytes = shape.reduce((a, b) => a * b, 1) * 4;
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + bytes] };
+    const bytes = shape.reduce((a, b) => a * b, 1) * size;
+    header[name] = { dtype, shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
   let json = JSON.stringify(header);
@@ -62,12 +64,17 @@ export function writeRandomGpt2(dir: string, s: Gpt2Shape, opts: { seed?: number
       for (const [name, shape] of tensors) {
         const n = shape.reduce((a, b) => a * b, 1);
         const a = /ln_.*weight/.test(name) ? new Float32Array(n).fill(1) : /bias/.test(name) ? new Float32Array(n) : rng.fillNormal(new Float32Array(n), 0.02);
-        const buf = new Uint8Array(a.buffer);
+        let buf = new Uint8Array(a.buffer);
+        if (dtype === 'BF16') {
+          const bits = new Uint16Array(n);
+          f32ToBf16(a, bits);
+          buf = new Uint8Array(bits.buffer);
+        }
         for (let o = 0; o < buf.length; o += 1 << 28) writeSync(fd, buf, o, Math.min(1 << 28, buf.length - o));
       }
     }
   } finally {
     closeSync(fd);
   }
-  return { f32Bytes: offset };
+  return { f32Bytes: (offset / size) * 4, storedBytes: offset };
 }

@@ -1,4 +1,5 @@
-import { getBackend, type Backend } from '../backend/index.js';
+import { getBackend, type Backend, type WeightDtype } from '../backend/index.js';
+import { packWeights } from './weights.js';
 import type { ModelConfig } from './config.js';
 import type { Model } from './model.js';
 import type { BlockParams, Linear, ModelParams } from './params.js';
@@ -46,8 +47,8 @@ export function llama1BConfig(): ModelConfig {
   };
 }
 
-/** A model with N(0, 0.02) weights and unit norms, in memory (no checkpoint). */
-export function randomModel(config: ModelConfig, seed = 1, backend: Backend = getBackend()): Model {
+/** A model with N(0, 0.02) weights and unit norms, in memory (no checkpoint); bf16 packs the matrices. */
+export function randomModel(config: ModelConfig, seed = 1, backend: Backend = getBackend(), dtype: WeightDtype = 'f32'): Model {
   const rng = new SeededRandom(seed);
   const c = config, D = c.dModel;
   const vec = (n: number, v: number) => new Float32Array(n).fill(v);
@@ -74,5 +75,10 @@ export function randomModel(config: ModelConfig, seed = 1, backend: Backend = ge
     W_U: c.tiedEmbeddings ? W_E : rng.fillNormal(new Float32Array(c.vocabSize * D), 0.02),
     b_U: c.unembedBias ? vec(c.vocabSize, 0) : undefined,
   };
-  return { config, params, backend, source: { dir: `(random ${c.modelType}, seed ${seed})`, storedDtypes: ['F32'] } };
+  const model: Model = {
+    config, params, backend, dtype, dtypeDecision: { dtype, reason: 'requested' },
+    source: { dir: `(random ${c.modelType}, seed ${seed})`, storedDtypes: ['F32'] },
+  };
+  packWeights(model);
+  return model;
 }

@@ -5,6 +5,7 @@
  */
 import type { ModelLike } from './executor.js';
 import type { NormParams } from './params.js';
+import { unembedInto } from './weights.js';
 
 /**
  * The final norm (LayerNorm or RMSNorm, its own weight, bias and eps) of `rows` residual rows, each with
@@ -22,12 +23,9 @@ export function applyNorm(model: ModelLike, n: NormParams, x: Float32Array, rows
   return out;
 }
 
-/** logits [rows, V] = normed · W_Uᵀ, then + b_U when the model has one. */
+/** logits [rows, V] = normed · W_Uᵀ, then + b_U when the model has one; in the model's weight dtype. */
 export function unembed(model: ModelLike, normed: Float32Array, rows: number, out: Float32Array = new Float32Array(rows * model.config.vocabSize)): Float32Array {
-  const c = model.config, p = model.params;
-  model.backend.gemm({ transA: false, transB: true, m: rows, n: c.vocabSize, k: c.dModel, a: normed, b: p.W_U, c: out });
-  if (p.b_U) model.backend.addBias(out, rows, p.b_U);
-  return out;
+  return unembedInto(model, normed, rows, out);
 }
 
 /** Default memory for one chunk of logits (rows x vocab floats): one huge GEMM is slower, and bounded. */

@@ -40,7 +40,8 @@ export class ResumableRun {
   static open(dir: string, key: unknown, opts: { fresh?: boolean; reuseFinished?: boolean } = {}): ResumableRun {
     const keyText = JSON.stringify(key);
     if (existsSync(dir) && !statSync(dir).isDirectory()) throw new LayerlabError('output exists and is not a folder; choose a new or empty folder', dir);
-    const foreign = existsSync(dir) && readdirSync(dir).some((f) => f !== LOCK_FILE && !f.startsWith(`${LOCK_FILE}.`)) && !existsSync(join(dir, RUN_FILE));
+    // A folder holding a lock is layerlab's even before its run file exists (see src/cli/out-path.ts).
+    const foreign = existsSync(dir) && readdirSync(dir).some((f) => f !== LOCK_FILE && !f.startsWith(`${LOCK_FILE}.`)) && !existsSync(join(dir, RUN_FILE)) && !existsSync(join(dir, LOCK_FILE));
     if (foreign) throw new LayerlabError('output folder exists and was not written by layerlab; choose an empty or new folder', dir);
     mkdirSync(dir, { recursive: true });
     const release = acquireRunLock(dir);

@@ -71,6 +71,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     command: 'paper', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, modelDigest: modelFingerprint(model.source.dir), data: dataHash.sha256,
     textField: opts.textField ?? 'text', maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, ...(opts.shardDocs ? { shardDocs: opts.shardDocs } : {}), seqLen: opts.seqLen, specs, wic: opts.wicDir ? resolve(opts.wicDir) : null,
     ...(opts.tasks?.length ? { tasks: opts.tasks.map((t) => t.name), taskDir: resolve(opts.taskDir ?? ''), taskLimit: opts.taskLimit } : {}),
+    ...(prov.dtype === 'bf16' ? { dtype: prov.dtype } : {}),
   };
   const run = ResumableRun.open(opts.out, key, { fresh: opts.fresh, reuseFinished: true });
   // A fresh top-level run recomputes its parts; a resumed one keeps the parts that finished.

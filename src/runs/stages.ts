@@ -79,7 +79,11 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
     probe: opts.probeFile ?? null,
     sweep: opts.sweepDir ?? null,
   };
-  const key = { model: model.source.modelId ?? model.source.dir, modelDigest: modelFingerprint(model.source.dir), data: corpus.sha256, requested, choices };
+  const key = {
+    model: model.source.modelId ?? model.source.dir, modelDigest: modelFingerprint(model.source.dir), data: corpus.sha256, requested, choices,
+    // Only bf16 runs carry the dtype, so keys of f32 runs made before --dtype existed still match.
+    ...(model.dtype === 'bf16' ? { dtype: 'bf16' } : {}),
+  };
   const run = ResumableRun.open(outDir, key, { fresh: opts.fresh, reuseFinished: opts.reuseFinished });
   if (run.finishedBefore) {
     log(opts, `stages: ${outDir} is already complete for this command; kept as it is`);

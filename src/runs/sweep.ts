@@ -98,6 +98,8 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
   const key = {
     command: 'sweep', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, modelDigest: modelFingerprint(model.source.dir), data: docs.sha256, textField: opts.textField,
     maxDocs, maxTokens, seqLen, batchTokens, shardDocs: opts.shardDocs ?? null, splitPlans: opts.splitPlans ?? false, plans,
+    // Only bf16 runs carry the dtype, so keys of f32 runs made before --dtype existed still match.
+    ...(prov.dtype === 'bf16' ? { dtype: prov.dtype } : {}),
   };
   const run = ResumableRun.open(opts.out, key, { fresh: opts.fresh, reuseFinished: opts.reuseFinished });
   if (run.finishedBefore) {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModelDir } from '../../src/model/model.js';
+import { getBackend } from '../../src/backend/index.js';
 import { forward } from '../../src/model/forward.js';
 import { greedyGenerate } from '../../src/model/generate.js';
 import { SafetensorsFile } from '../../src/load/safetensors.js';
@@ -104,6 +105,22 @@ test('NaN/Inf weights are rejected at load, naming the tensor and the file (f32,
     const expect = Number.isNaN(value) ? 'NaN' : String(value);
     throwsNaming(() => loadModelDir(dir), join(dir, 'model.safetensors'), new RegExp(`tensor '${tensor.replace(/\./g, '\\.')}' holds ${expect} at element 3`));
   }
+});
+
+test('NaN/Inf bf16 weights are rejected at load in a bf16 run too (kept as stored bf16 bits, not converted)', () => {
+  const cases: [string, number][] = [
+    ['model.layers.1.mlp.down_proj.weight', NaN], // a matrix used as stored
+    ['model.layers.0.self_attn.v_proj.weight', -Infinity], // stacked into the fused q/k/v
+    ['model.embed_tokens.weight', Infinity], // the (tied) embedding, a mapped view
+  ];
+  for (const [tensor, value] of cases) {
+    const dir = copyFixture(root, 'llama_tied_bf16', 'weights-bf16-run');
+    poke(dir, tensor, 3, value);
+    const expect = Number.isNaN(value) ? 'NaN' : String(value);
+    throwsNaming(() => loadModelDir(dir, {}, getBackend(), { dtype: 'bf16' }), join(dir, 'model.safetensors'), new RegExp(`tensor '${tensor.replace(/\./g, '\\.')}' holds ${expect} at element 3`));
+  }
+  // The untouched fixture loads in bf16.
+  assert.equal(loadModelDir(copyFixture(root, 'llama_tied_bf16', 'weights-bf16-ok'), {}, getBackend(), { dtype: 'bf16' }).dtype, 'bf16');
 });
 
 test('a non-finite activation stops the forward pass at the first hook where it appeared', () => {

@@ -63,6 +63,24 @@ test('two concurrent sweeps on different data: the second stops at once naming t
   assert.equal(existsSync(join(out, LOCK_FILE)), false, 'released at exit');
 });
 
+test('a writer caught between taking the lock and placing its run file is named as the holder, not called foreign', () => {
+  // The moment test 1's SIGSTOP can land in: lock taken, the run file still a temporary beside it.
+  const dir = join(root, 'mid-open');
+  mkdirSync(dir);
+  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+  try {
+    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: holder.pid, host: hostname(), started: new Date().toISOString(), command: [] }));
+    writeFileSync(join(dir, '.layerlab-run.json.tmp-1'), '{');
+    const b = spawnCli(sweepArgs(dataB, dir));
+    assert.equal(b.code, 2, b.stderr);
+    assert.ok(isOneLineError(b.stderr), b.stderr);
+    assert.match(b.stderr, new RegExp(`another layerlab command is writing to this folder \\(pid ${holder.pid} on ${hostname()}, started \\d{4}-`));
+    assert.equal(readFileSync(join(dir, '.layerlab-run.json.tmp-1'), 'utf8'), '{', 'nothing of the holder touched');
+  } finally {
+    holder.kill('SIGKILL');
+  }
+});
+
 test('a lock whose process is gone (kill -9) is taken over; a live foreign-host lock is not, an old one is', () => {
   const dir = join(root, 'stale');
   mkdirSync(dir);

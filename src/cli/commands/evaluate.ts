@@ -4,6 +4,7 @@ import { parseTasks, TASKS } from '../../evaluate/tasks/registry.js';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
 import { LayerlabError } from '../../util/errors.js';
 import { parseStrictInt } from '../args.js';
+import { dtypeOption } from '../dtype-option.js';
 import { openModel } from '../open-model.js';
 import { checkOutputs, type OutTarget } from '../out-path.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
@@ -19,6 +20,7 @@ interface EvaluateCliOptions {
   prefixCacheMb: string;
   out: string;
   fresh?: boolean;
+  dtype: string;
 }
 
 /** --task-dir, else $LAYERLAB_TASK_DIR; there is no built-in location. */
@@ -29,8 +31,8 @@ export function resolveTaskDir(flag: string | undefined): string {
 }
 
 export function registerEvaluate(program: Command): void {
-  program
-    .command('evaluate')
+  dtypeOption(program
+    .command('evaluate'))
     .description('benchmarks under every plan, scored exactly as lm-evaluation-harness (zero-shot): lambada_openai, arc_easy, hellaswag after deleting / swapping / repeating each layer')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .option('--tasks <list>', `comma-separated lm-eval task names (${Object.keys(TASKS).join(', ')})`, Object.keys(TASKS).join(','))
@@ -51,7 +53,7 @@ export function registerEvaluate(program: Command): void {
         const taskDir = resolveTaskDir(o.taskDir);
         const outs: OutTarget[] = [{ path: o.out, kind: 'dir' }];
         checkOutputs(outs, [o.model, taskDir]);
-        await executeEvaluate(await openModel(o.model, outs), {
+        await executeEvaluate(await openModel(o.model, outs, { dtype: o.dtype }), {
           tasks, taskDir, specs, limit: o.limit === undefined ? undefined : parsePositiveInt(o.limit, '--limit'), bosRule: o.bos,
           batchTokens: parsePositiveInt(o.batchTokens, '--batch-tokens'), prefixCacheMb: mb, out: o.out, fresh: o.fresh, command: process.argv.slice(2),
         });

@@ -9,6 +9,7 @@ import { provenance } from '../../util/provenance.js';
 import { openModel } from '../open-model.js';
 import { checkPlanBlocks, parseList } from '../args.js';
 import { checkOutputs, type OutTarget } from '../out-path.js';
+import { dtypeOption } from '../dtype-option.js';
 import { parsePlanList, runCommand } from '../run-command.js';
 
 function readInputIds(path: string): number[][] {
@@ -25,8 +26,8 @@ function readInputIds(path: string): number[][] {
 }
 
 export function registerForward(program: Command): void {
-  program
-    .command('forward')
+  dtypeOption(program
+    .command('forward'))
     .description('run a forward pass along a layer plan and save logits and hooked activations')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--input-ids <file.json>', 'JSON [[id, ...], ...]: rows of equal length')
@@ -34,13 +35,13 @@ export function registerForward(program: Command): void {
     .option('--hooks <names>', 'comma-separated hook names to save; * matches one name part (blocks.*.hook_resid_post)')
     .requiredOption('--out <file.safetensors>', 'output file (overwritten)')
     .action(
-      runCommand(async (opts: { model: string; inputIds: string; plan?: string; hooks?: string; out: string }) => {
+      runCommand(async (opts: { model: string; inputIds: string; plan?: string; hooks?: string; out: string; dtype: string }) => {
         const outs: OutTarget[] = [{ path: opts.out, kind: 'file' }];
         checkOutputs(outs, [opts.model, opts.inputIds]);
         const plan = opts.plan === undefined ? undefined : parsePlanList(opts.plan);
         const hooks = opts.hooks === undefined ? [] : parseList(opts.hooks, '--hooks', { unique: true });
         const rows = readInputIds(opts.inputIds);
-        const model = await openModel(opts.model, outs);
+        const model = await openModel(opts.model, outs, { dtype: opts.dtype });
         checkPlanBlocks(plan, model.config.nLayers);
         const known = allHookNames((plan ?? []).length || model.config.nLayers);
         for (const h of hooks) {

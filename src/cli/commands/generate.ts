@@ -5,22 +5,23 @@ import { greedyGenerate } from '../../model/generate.js';
 import { LayerlabError } from '../../util/errors.js';
 import { openModel } from '../open-model.js';
 import { checkPlanBlocks } from '../args.js';
+import { dtypeOption } from '../dtype-option.js';
 import { parsePlanList, parsePositiveInt, runCommand } from '../run-command.js';
 
 export function registerGenerate(program: Command): void {
-  program
-    .command('generate')
+  dtypeOption(program
+    .command('generate'))
     .description('greedy continuation of a prompt (optionally along a layer plan)')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--prompt <text>', 'prompt text (BOS is prepended when the model has one)')
     .option('--max-new-tokens <n>', 'tokens to generate', '32')
     .option('--plan <blocks>', 'block indices in execution order')
     .action(
-      runCommand(async (opts: { model: string; prompt: string; maxNewTokens: string; plan?: string }) => {
+      runCommand(async (opts: { model: string; prompt: string; maxNewTokens: string; plan?: string; dtype: string }) => {
         const n = parsePositiveInt(opts.maxNewTokens, '--max-new-tokens');
         if (opts.prompt.trim() === '') throw new LayerlabError('--prompt is empty; give the text to continue');
         const plan = opts.plan === undefined ? undefined : parsePlanList(opts.plan);
-        const model = await openModel(opts.model);
+        const model = await openModel(opts.model, [], { dtype: opts.dtype });
         checkPlanBlocks(plan, model.config.nLayers);
         const tok = loadTokenizer(model.source.dir, model.config);
         const ids = tok.encode(opts.prompt);

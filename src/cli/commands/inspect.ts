@@ -7,6 +7,8 @@ import { parameterCount } from '../../model/config.js';
 import { loadConfig } from '../../model/model.js';
 import { resolveModelFlag } from '../open-model.js';
 import { runCommand } from '../run-command.js';
+import { getBackend } from '../../backend/index.js';
+import { decideDtype } from '../../model/dtype-choice.js';
 
 export function registerInspect(program: Command): void {
   program
@@ -22,6 +24,7 @@ export function registerInspect(program: Command): void {
         const sizes = ck.sizes();
         const dtypes = ck.dtypes();
         const stored = ck.names().reduce((n, name) => n + ck.entry(name).shape.reduce((a, b) => a * b, 1), 0);
+        const auto = decideDtype('auto', ck.halfPrecisionShare(), getBackend());
         ck.close();
         let tokenizer: Record<string, unknown> = { present: false };
         if (existsSync(join(where.dir, 'tokenizer.json'))) {
@@ -50,6 +53,8 @@ export function registerInspect(program: Command): void {
           dtype: dtypes.join('+'),
           storedBytes: sizes.storedBytes,
           f32Bytes: sizes.f32Bytes,
+          bf16Bytes: sizes.f32Bytes / 2,
+          dtypeAuto: { dtype: auto.dtype, reason: auto.reason },
           tokenizer,
         };
         if (opts.json) {
@@ -64,7 +69,8 @@ export function registerInspect(program: Command): void {
           `widths       d_model ${info.dModel}, heads ${info.heads} (kv ${info.kvHeads}) x ${info.headDim}, d_mlp ${info.dMlp}, vocab ${info.vocab}, context ${info.context}`,
           `block        ${info.block}, ${info.norm}, ${info.positional}, mlp ${info.mlp}${info.tiedEmbeddings ? ', tied embeddings' : ''}`,
           `parameters   ${fmt(info.parameters)} (${fmt(stored)} stored values)`,
-          `dtype        ${info.dtype} on disk (${(sizes.storedBytes / 2 ** 20).toFixed(1)} MiB), float32 in memory (${(sizes.f32Bytes / 2 ** 20).toFixed(1)} MiB)`,
+          `dtype        ${info.dtype} on disk (${(sizes.storedBytes / 2 ** 20).toFixed(1)} MiB); in memory ${(sizes.f32Bytes / 2 ** 20).toFixed(1)} MiB with --dtype f32, ${(sizes.f32Bytes / 2 ** 21).toFixed(1)} MiB with bf16`,
+          `--dtype auto ${auto.dtype} (${auto.reason.replace(/^auto: /, '')})`,
           `tokenizer    ${tokenizer.present ? `vocab ${tokenizer.vocabSize}, bos ${tokenizer.bos ?? '-'}, eos ${tokenizer.eos ?? '-'}` : 'none (tokenizer.json missing; use --input-ids)'}`,
         ];
         process.stdout.write(lines.join('\n') + '\n');

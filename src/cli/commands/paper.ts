@@ -6,6 +6,7 @@ import { parseTasks } from '../../evaluate/tasks/registry.js';
 import { openModel } from '../open-model.js';
 import { checkOutputs, type OutTarget } from '../out-path.js';
 import { resolveTaskDir } from './evaluate.js';
+import { dtypeOption } from '../dtype-option.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface PaperCliOptions {
@@ -24,11 +25,12 @@ interface PaperCliOptions {
   taskLimit?: string;
   png: boolean;
   fresh?: boolean;
+  dtype: string;
 }
 
 export function registerPaper(program: Command): void {
-  program
-    .command('paper')
+  dtypeOption(program
+    .command('paper'))
     .description("one command from a model to the paper's figures: robustness sweeps, every stage analysis, and the report")
     .option('--model <dir|org/name>', `model folder or Hugging Face id (local cache first, then the Hub); default: the bundled ${BUNDLED.name} model`)
     .option('--data <file>', 'corpus: plain text (documents separated by blank lines), .jsonl or .parquet with a text field; default: the bundled corpus')
@@ -56,7 +58,7 @@ export function registerPaper(program: Command): void {
         const interventions = o.interventions === undefined ? undefined : parseInterventionSpecs(o.interventions);
         if (o.model === undefined || o.data === undefined)
           process.stderr.write(`paper: using the bundled ${[o.model === undefined ? `${BUNDLED.name} model` : '', o.data === undefined ? 'corpus (King James Bible, held-out chapters)' : ''].filter(Boolean).join(' and ')} (see assets/ASSETS.md)\n`);
-        const model = await openModel(o.model ?? BUNDLED.modelDir, outs);
+        const model = await openModel(o.model ?? BUNDLED.modelDir, outs, { dtype: o.dtype });
         const r = await runPaper(model, {
           data, out: o.out, textField: o.textField, maxTokens, maxDocs: num(o.maxDocs, '--max-docs'), shardDocs: num(o.shardDocs, '--shard-docs'),
           seqLen: num(o.seqLen, '--seq-len'), interventions,

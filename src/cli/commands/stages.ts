@@ -6,6 +6,7 @@ import { LayerlabError } from '../../util/errors.js';
 import { openModel } from '../open-model.js';
 import { parseList, parsePositiveIntList } from '../args.js';
 import { checkOutputs, type OutTarget } from '../out-path.js';
+import { dtypeOption } from '../dtype-option.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface StagesCliOptions {
@@ -34,11 +35,12 @@ interface StagesCliOptions {
   ckaBatch?: string;
   ckaAllTokensBos?: boolean;
   fresh?: boolean;
+  dtype: string;
 }
 
 export function registerStages(program: Command): void {
-  program
-    .command('stages')
+  dtypeOption(program
+    .command('stages'))
     .description('the stage analyses of Lad et al. per layer: local attention, sub-word heads, logit lens, prediction/suppression neurons, MLP norm, layer repeat, CKA, WiC probe, stage boundaries')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--data <file>', 'corpus: plain text (blank-line separated), JSONL or parquet')
@@ -74,7 +76,7 @@ export function registerStages(program: Command): void {
         if (o.neuronMode !== 'tl' && o.neuronMode !== 'raw') throw new LayerlabError(`--neuron-mode must be tl or raw, got '${o.neuronMode}'`);
         const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
         const repeatBlockLengths = o.repeatBlocks === undefined ? undefined : parsePositiveIntList(o.repeatBlocks, '--repeat-blocks');
-        const model = await openModel(o.model, outs);
+        const model = await openModel(o.model, outs, { dtype: o.dtype });
         const tokenizer = loadTokenizer(o.tokenizer ?? model.source.dir, model.config);
         const bos = requireBos(tokenizer, model.source.dir);
         const maxDocs = num(o.maxDocs, '--max-docs');

@@ -4,6 +4,7 @@ import { BATCH_TOKENS_CAP, executeSweep, SEQ_LEN_CAP, type SweepRunOptions } fro
 import { openModel } from '../open-model.js';
 import { parseStrictInt } from '../args.js';
 import { checkOutputs, type OutTarget } from '../out-path.js';
+import { dtypeOption } from '../dtype-option.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 export { SEQ_LEN_CAP, BATCH_TOKENS_CAP, sweepChoices } from '../../runs/sweep.js';
@@ -22,11 +23,12 @@ interface SweepOpts {
   prefixCacheMb: string;
   out: string;
   fresh?: boolean;
+  dtype: string;
 }
 
 export function registerSweep(program: Command): void {
-  program
-    .command('sweep')
+  dtypeOption(program
+    .command('sweep'))
     .description('robustness sweep: delete / swap / repeat every layer and measure KL, top-1 agreement, loss and entropy against the original model')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--data <file>', 'corpus: plain text (documents separated by blank lines), .jsonl or .parquet')
@@ -63,5 +65,5 @@ async function sweepCommand(opts: SweepOpts): Promise<void> {
     out: opts.out,
     fresh: opts.fresh,
   };
-  await executeSweep(await openModel(opts.model, outs), run);
+  await executeSweep(await openModel(opts.model, outs, { dtype: opts.dtype }), run);
 }

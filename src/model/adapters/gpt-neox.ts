@@ -1,5 +1,6 @@
 import type { Checkpoint } from '../../load/checkpoint.js';
 import type { ModelConfig, RopeConfig } from '../config.js';
+import type { WeightData } from '../../backend/backend.js';
 import type { BlockParams, Linear, ModelParams } from '../params.js';
 import { ConfigFields, headGeometry, parseRopeScaling, partialRotaryDims, ropeScalingType, type FamilyAdapter } from './types.js';
 
@@ -51,27 +52,27 @@ export const gptNeoxAdapter: FamilyAdapter = {
 
   loadParams(ck: Checkpoint, c: ModelConfig): ModelParams {
     const D = c.dModel, F = c.dMlp, H = c.nHeads, dh = c.dHead, qkvDim = 3 * H * dh;
-    const linear = (w: Float32Array, inDim: number, outDim: number, b?: Float32Array): Linear => ({ w, layout: 'out_in', inDim, outDim, b });
+    const linear = (w: WeightData, inDim: number, outDim: number, b?: Float32Array): Linear => ({ w, layout: 'out_in', inDim, outDim, b });
     const blocks: BlockParams[] = [];
     for (let i = 0; i < c.nLayers; i++) {
       const l = `gpt_neox.layers.${i}.`;
-      const qkvW = regroupQkv(ck.read(l + 'attention.query_key_value.weight', [qkvDim, D]), H, dh, D);
+      const qkvW = regroupQkv(ck.matrix(l + 'attention.query_key_value.weight', [qkvDim, D]), H, dh, D);
       const qkvB = c.attnBias ? regroupQkv(ck.read(l + 'attention.query_key_value.bias', [qkvDim]), H, dh, 1) : undefined;
-      blocks.push({
+      blocks.push(ck.finishBlock({
         ln1: { w: ck.read(l + 'input_layernorm.weight', [D]), b: ck.read(l + 'input_layernorm.bias', [D]) },
         ln2: { w: ck.read(l + 'post_attention_layernorm.weight', [D]), b: ck.read(l + 'post_attention_layernorm.bias', [D]) },
         qkv: linear(qkvW, D, qkvDim, qkvB),
-        o: linear(ck.read(l + 'attention.dense.weight', [D, H * dh]), H * dh, D, c.attnOutBias ? ck.read(l + 'attention.dense.bias', [D]) : undefined),
-        mlpIn: linear(ck.read(l + 'mlp.dense_h_to_4h.weight', [F, D]), D, F, ck.read(l + 'mlp.dense_h_to_4h.bias', [F])),
-        mlpOut: linear(ck.read(l + 'mlp.dense_4h_to_h.weight', [D, F]), F, D, ck.read(l + 'mlp.dense_4h_to_h.bias', [D])),
-      });
+        o: linear(ck.matrix(l + 'attention.dense.weight', [D, H * dh]), H * dh, D, c.attnOutBias ? ck.read(l + 'attention.dense.bias', [D]) : undefined),
+        mlpIn: linear(ck.matrix(l + 'mlp.dense_h_to_4h.weight', [F, D]), D, F, ck.read(l + 'mlp.dense_h_to_4h.bias', [F])),
+        mlpOut: linear(ck.matrix(l + 'mlp.dense_4h_to_h.weight', [D, F]), F, D, ck.read(l + 'mlp.dense_4h_to_h.bias', [D])),
+      }));
     }
-    const W_E = ck.read('gpt_neox.embed_in.weight', [c.vocabSize, D]);
+    const W_E = ck.matrix('gpt_neox.embed_in.weight', [c.vocabSize, D]);
     return {
       W_E,
       blocks,
       lnFinal: { w: ck.read('gpt_neox.final_layer_norm.weight', [D]), b: ck.read('gpt_neox.final_layer_norm.bias', [D]) },
-      W_U: c.tiedEmbeddings ? W_E : ck.read('embed_out.weight', [c.vocabSize, D]),
+      W_U: c.tiedEmbeddings ? W_E : ck.matrix('embed_out.weight', [c.vocabSize, D]),
     };
   },
 };
@@ -89,13 +90,13 @@ export function ropeScalingNoneOrLinear(f: ConfigFields): RopeConfig['scaling'] 
  * (D for the weight, 1 for the bias). Returns rows in canonical [part][head][d] order. The source array is
  * only referenced here, so it can be collected once this returns.
  */
-function regroupQkv(src: Float32Array, H: number, dh: number, width: number): Float32Array {
-  const out = new Float32Array(src.length);
+function regroupQkv<T extends Float32Array | Uint16Array>(src: T, H: number, dh: number, width: number): T {
+  const out = (src instanceof Uint16Array ? new Uint16Array(src.length) : new Float32Array(src.length)) as T;
   const block = dh * width;
   for (let h = 0; h < H; h++)
     for (let part = 0; part < 3; part++) {
       const from = (h * 3 + part) * block;
-      out.set(src.subarray(from, from + block), (part * H + h) * block);
+      (out as Float32Array).set((src as Float32Array).subarray(from, from + block), (part * H + h) * block);
     }
   return out;
 }

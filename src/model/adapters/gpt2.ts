@@ -50,23 +50,23 @@ export const gpt2Adapter: FamilyAdapter = {
     const blocks: BlockParams[] = [];
     for (let i = 0; i < c.nLayers; i++) {
       const h = `h.${i}.`;
-      blocks.push({
+      blocks.push(ck.finishBlock({
         ln1: { w: vec(h + 'ln_1.weight', D), b: vec(h + 'ln_1.bias', D) },
         ln2: { w: vec(h + 'ln_2.weight', D), b: vec(h + 'ln_2.bias', D) },
-        qkv: { w: ck.read(p + h + 'attn.c_attn.weight', [D, 3 * D]), layout: 'in_out', inDim: D, outDim: 3 * D, b: vec(h + 'attn.c_attn.bias', 3 * D) },
-        o: { w: ck.read(p + h + 'attn.c_proj.weight', [D, D]), layout: 'in_out', inDim: D, outDim: D, b: vec(h + 'attn.c_proj.bias', D) },
-        mlpIn: { w: ck.read(p + h + 'mlp.c_fc.weight', [D, F]), layout: 'in_out', inDim: D, outDim: F, b: vec(h + 'mlp.c_fc.bias', F) },
-        mlpOut: { w: ck.read(p + h + 'mlp.c_proj.weight', [F, D]), layout: 'in_out', inDim: F, outDim: D, b: vec(h + 'mlp.c_proj.bias', D) },
-      });
+        qkv: { w: ck.matrix(p + h + 'attn.c_attn.weight', [D, 3 * D]), layout: 'in_out', inDim: D, outDim: 3 * D, b: vec(h + 'attn.c_attn.bias', 3 * D) },
+        o: { w: ck.matrix(p + h + 'attn.c_proj.weight', [D, D]), layout: 'in_out', inDim: D, outDim: D, b: vec(h + 'attn.c_proj.bias', D) },
+        mlpIn: { w: ck.matrix(p + h + 'mlp.c_fc.weight', [D, F]), layout: 'in_out', inDim: D, outDim: F, b: vec(h + 'mlp.c_fc.bias', F) },
+        mlpOut: { w: ck.matrix(p + h + 'mlp.c_proj.weight', [F, D]), layout: 'in_out', inDim: F, outDim: D, b: vec(h + 'mlp.c_proj.bias', D) },
+      }));
     }
-    const W_E = ck.read(p + 'wte.weight', [c.vocabSize, D]);
+    const W_E = ck.matrix(p + 'wte.weight', [c.vocabSize, D]);
     const untied = !c.tiedEmbeddings && ck.has('lm_head.weight');
     return {
       W_E,
       W_pos: ck.read(p + 'wpe.weight', [c.nCtx, D]),
       blocks,
       lnFinal: { w: vec('ln_f.weight', D), b: vec('ln_f.bias', D) },
-      W_U: untied ? ck.read('lm_head.weight', [c.vocabSize, D]) : W_E,
+      W_U: untied ? ck.matrix('lm_head.weight', [c.vocabSize, D]) : W_E,
     };
   },
 };

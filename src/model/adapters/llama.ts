@@ -1,5 +1,6 @@
 import type { Checkpoint } from '../../load/checkpoint.js';
 import type { ModelConfig } from '../config.js';
+import type { WeightData } from '../../backend/backend.js';
 import type { BlockParams, Linear, ModelParams } from '../params.js';
 import { ConfigFields, headGeometry, parseRopeScaling, type FamilyAdapter } from './types.js';
 
@@ -58,14 +59,10 @@ export const llamaAdapter: FamilyAdapter = {
     for (let i = 0; i < c.nLayers; i++) {
       const l = `model.layers.${i}.`;
       // q, k and v are read into one fused [q|k|v, D] matrix: one matmul per layer instead of three.
-      // Shapes are checked before the fused buffers are allocated (a wrong config must not allocate first).
-      ck.checkShape(l + 'self_attn.q_proj.weight', [qDim, D]);
-      ck.checkShape(l + 'self_attn.k_proj.weight', [kvDim, D]);
+      // Shapes are checked before the fused buffers are allocated (a wrong config must not allocate first):
+      // stacked() checks its parts; gate_proj is checked before q|k|v is allocated too.
       ck.checkShape(l + 'mlp.gate_proj.weight', [F, D]);
-      const qkvW = new Float32Array((qDim + 2 * kvDim) * D);
-      ck.readInto(l + 'self_attn.q_proj.weight', qkvW.subarray(0, qDim * D), [qDim, D]);
-      ck.readInto(l + 'self_attn.k_proj.weight', qkvW.subarray(qDim * D, (qDim + kvDim) * D), [kvDim, D]);
-      ck.readInto(l + 'self_attn.v_proj.weight', qkvW.subarray((qDim + kvDim) * D), [kvDim, D]);
+      const qkvW = ck.stacked([[l + 'self_attn.q_proj.weight', [qDim, D]], [l + 'self_attn.k_proj.weight', [kvDim, D]], [l + 'self_attn.v_proj.weight', [kvDim, D]]]);
       let qkvB: Float32Array | undefined;
       if (c.attnBias) {
         qkvB = new Float32Array(qDim + 2 * kvDim);
@@ -73,31 +70,29 @@ export const llamaAdapter: FamilyAdapter = {
         ck.readInto(l + 'self_attn.k_proj.bias', qkvB.subarray(qDim, qDim + kvDim), [kvDim]);
         ck.readInto(l + 'self_attn.v_proj.bias', qkvB.subarray(qDim + kvDim), [kvDim]);
       }
-      const gateUp = new Float32Array(2 * F * D);
-      ck.readInto(l + 'mlp.gate_proj.weight', gateUp.subarray(0, F * D), [F, D]);
-      ck.readInto(l + 'mlp.up_proj.weight', gateUp.subarray(F * D), [F, D]);
+      const gateUp = ck.stacked([[l + 'mlp.gate_proj.weight', [F, D]], [l + 'mlp.up_proj.weight', [F, D]]]);
       let gateUpB: Float32Array | undefined;
       if (c.mlpBias) {
         gateUpB = new Float32Array(2 * F);
         ck.readInto(l + 'mlp.gate_proj.bias', gateUpB.subarray(0, F), [F]);
         ck.readInto(l + 'mlp.up_proj.bias', gateUpB.subarray(F), [F]);
       }
-      const linear = (w: Float32Array, inDim: number, outDim: number, b?: Float32Array): Linear => ({ w, layout: 'out_in', inDim, outDim, b });
-      blocks.push({
+      const linear = (w: WeightData, inDim: number, outDim: number, b?: Float32Array): Linear => ({ w, layout: 'out_in', inDim, outDim, b });
+      blocks.push(ck.finishBlock({
         ln1: { w: ck.read(l + 'input_layernorm.weight', [D]) },
         ln2: { w: ck.read(l + 'post_attention_layernorm.weight', [D]) },
         qkv: linear(qkvW, D, qDim + 2 * kvDim, qkvB),
-        o: linear(ck.read(l + 'self_attn.o_proj.weight', [D, qDim]), qDim, D, c.attnOutBias ? ck.read(l + 'self_attn.o_proj.bias', [D]) : undefined),
+        o: linear(ck.matrix(l + 'self_attn.o_proj.weight', [D, qDim]), qDim, D, c.attnOutBias ? ck.read(l + 'self_attn.o_proj.bias', [D]) : undefined),
         mlpIn: linear(gateUp, D, 2 * F, gateUpB),
-        mlpOut: linear(ck.read(l + 'mlp.down_proj.weight', [D, F]), F, D, c.mlpBias ? ck.read(l + 'mlp.down_proj.bias', [D]) : undefined),
-      });
+        mlpOut: linear(ck.matrix(l + 'mlp.down_proj.weight', [D, F]), F, D, c.mlpBias ? ck.read(l + 'mlp.down_proj.bias', [D]) : undefined),
+      }));
     }
-    const W_E = ck.read('model.embed_tokens.weight', [c.vocabSize, D]);
+    const W_E = ck.matrix('model.embed_tokens.weight', [c.vocabSize, D]);
     return {
       W_E,
       blocks,
       lnFinal: { w: ck.read('model.norm.weight', [D]) },
-      W_U: c.tiedEmbeddings ? W_E : ck.read('lm_head.weight', [c.vocabSize, D]),
+      W_U: c.tiedEmbeddings ? W_E : ck.matrix('lm_head.weight', [c.vocabSize, D]),
     };
   },
 };

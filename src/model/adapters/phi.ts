@@ -1,5 +1,6 @@
 import type { Checkpoint } from '../../load/checkpoint.js';
 import type { ModelConfig } from '../config.js';
+import type { WeightData } from '../../backend/backend.js';
 import type { BlockParams, Linear, ModelParams } from '../params.js';
 import { ropeScalingNoneOrLinear } from './gpt-neox.js';
 import { ConfigFields, headGeometry, partialRotaryDims, type FamilyAdapter } from './types.js';
@@ -50,36 +51,31 @@ export const phiAdapter: FamilyAdapter = {
 
   loadParams(ck: Checkpoint, c: ModelConfig): ModelParams {
     const D = c.dModel, F = c.dMlp, qDim = c.nHeads * c.dHead, kvDim = c.nKvHeads * c.dHead, qkvDim = qDim + 2 * kvDim;
-    const linear = (w: Float32Array, inDim: number, outDim: number, b?: Float32Array): Linear => ({ w, layout: 'out_in', inDim, outDim, b });
+    const linear = (w: WeightData, inDim: number, outDim: number, b?: Float32Array): Linear => ({ w, layout: 'out_in', inDim, outDim, b });
     const blocks: BlockParams[] = [];
     for (let i = 0; i < c.nLayers; i++) {
       const l = `model.layers.${i}.`;
-      // q, k and v are read into one fused [q|k|v, D] matrix (and bias), after their shapes are checked.
-      ck.checkShape(l + 'self_attn.q_proj.weight', [qDim, D]);
-      ck.checkShape(l + 'self_attn.k_proj.weight', [kvDim, D]);
-      const qkvW = new Float32Array(qkvDim * D);
-      ck.readInto(l + 'self_attn.q_proj.weight', qkvW.subarray(0, qDim * D), [qDim, D]);
-      ck.readInto(l + 'self_attn.k_proj.weight', qkvW.subarray(qDim * D, (qDim + kvDim) * D), [kvDim, D]);
-      ck.readInto(l + 'self_attn.v_proj.weight', qkvW.subarray((qDim + kvDim) * D), [kvDim, D]);
+      // q, k and v are read into one fused [q|k|v, D] matrix (and bias); stacked() checks their shapes first.
+      const qkvW = ck.stacked([[l + 'self_attn.q_proj.weight', [qDim, D]], [l + 'self_attn.k_proj.weight', [kvDim, D]], [l + 'self_attn.v_proj.weight', [kvDim, D]]]);
       const qkvB = new Float32Array(qkvDim);
       ck.readInto(l + 'self_attn.q_proj.bias', qkvB.subarray(0, qDim), [qDim]);
       ck.readInto(l + 'self_attn.k_proj.bias', qkvB.subarray(qDim, qDim + kvDim), [kvDim]);
       ck.readInto(l + 'self_attn.v_proj.bias', qkvB.subarray(qDim + kvDim), [kvDim]);
-      blocks.push({
+      blocks.push(ck.finishBlock({
         ln1: { w: ck.read(l + 'input_layernorm.weight', [D]), b: ck.read(l + 'input_layernorm.bias', [D]) },
         qkv: linear(qkvW, D, qkvDim, qkvB),
-        o: linear(ck.read(l + 'self_attn.dense.weight', [D, qDim]), qDim, D, ck.read(l + 'self_attn.dense.bias', [D])),
-        mlpIn: linear(ck.read(l + 'mlp.fc1.weight', [F, D]), D, F, ck.read(l + 'mlp.fc1.bias', [F])),
-        mlpOut: linear(ck.read(l + 'mlp.fc2.weight', [D, F]), F, D, ck.read(l + 'mlp.fc2.bias', [D])),
-      });
+        o: linear(ck.matrix(l + 'self_attn.dense.weight', [D, qDim]), qDim, D, ck.read(l + 'self_attn.dense.bias', [D])),
+        mlpIn: linear(ck.matrix(l + 'mlp.fc1.weight', [F, D]), D, F, ck.read(l + 'mlp.fc1.bias', [F])),
+        mlpOut: linear(ck.matrix(l + 'mlp.fc2.weight', [D, F]), F, D, ck.read(l + 'mlp.fc2.bias', [D])),
+      }));
     }
-    const W_E = ck.read('model.embed_tokens.weight', [c.vocabSize, D]);
+    const W_E = ck.matrix('model.embed_tokens.weight', [c.vocabSize, D]);
     const V = c.vocabSize;
     return {
       W_E,
       blocks,
       lnFinal: { w: ck.read('model.final_layernorm.weight', [D]), b: ck.read('model.final_layernorm.bias', [D]) },
-      W_U: c.tiedEmbeddings ? W_E : ck.read('lm_head.weight', [V, D]),
+      W_U: c.tiedEmbeddings ? W_E : ck.matrix('lm_head.weight', [V, D]),
       // PhiForCausalLM's lm_head always has a bias, tied weight or not.
       b_U: ck.read('lm_head.bias', [V]),
     };

@@ -1,0 +1,222 @@
+// bf16 weight matmuls and oneDNN's fp32 sgemm. Weights are reordered once into the blocked layout that
+// oneDNN's bf16 kernels (AVX512-BF16 `vdpbf16ps`, or AMX tiles) read fastest; each call converts the f32
+// activations to bf16 (round to nearest even), multiplies with f32 accumulation and writes f32. A CPU
+// without bf16 instructions keeps the weights as plain bf16 and multiplies through f32 (convert a block
+// of weight rows, then sgemm): same weights, activations not rounded, slower.
+#include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+#include "kernels.h"
+
+namespace layerlab {
+
+namespace {
+
+dnnl::engine& engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+dnnl::stream& stream() {
+  static dnnl::stream s(engine());
+  return s;
+}
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+
+// Rows of the query size the blocked weight layout is chosen for; oneDNN's brgemm layout depends on K, N
+// and the ISA, not on M, and every later M reuses it (checked: the implementation name is recorded).
+constexpr int64_t kLayoutRows = 512;
+
+std::vector<uint16_t>& src_scratch() {
+  static std::vector<uint16_t> s;
+  return s;
+}
+
+// One scratchpad for every bf16 matmul (user mode), grown to the largest any primitive asks for: with
+// oneDNN's default each primitive would keep its own, and there are several per layer.
+struct Scratchpad {
+  void* data = nullptr;
+  size_t size = 0;
+  void* get(size_t need) {
+    if (need > size) {
+      std::free(data);
+      data = std::aligned_alloc(64, (need + 63) / 64 * 64);
+      size = need;
+    }
+    return data;
+  }
+};
+Scratchpad& scratchpad() {
+  static Scratchpad s;
+  return s;
+}
+
+}  // namespace
+
+void f32_to_bf16(const float* src, uint16_t* dst, int64_t n) {
+  parallel_for(n, 1 << 16, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      uint32_t u;
+      std::memcpy(&u, src + i, 4);
+      if ((u & 0x7fffffffu) > 0x7f800000u) dst[i] = uint16_t((u >> 16) | 0x40);  // NaN stays NaN
+      else dst[i] = uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+    }
+  });
+}
+
+void bf16_to_f32(const uint16_t* src, float* dst, int64_t n) {
+  parallel_for(n, 1 << 16, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      uint32_t u = uint32_t(src[i]) << 16;
+      std::memcpy(dst + i, &u, 4);
+    }
+  });
+}
+
+struct PackedBf16 {
+  int64_t k, n;
+  bool out_in;
+  dnnl::memory::desc packed_desc;
+  dnnl::memory packed;
+  std::string impl;
+  struct Prim { dnnl::matmul prim; size_t scratch; };
+  std::unordered_map<uint64_t, Prim> by_shape;  // key: rows, ldc
+};
+
+static dnnl::memory::desc dst_desc(int64_t m, int64_t n, int64_t ldc) {
+  return dnnl::memory::desc({m, n}, dt::f32, dnnl::memory::dims{ldc, 1});
+}
+
+static dnnl::matmul::primitive_desc matmul_pd(int64_t m, int64_t k, int64_t n, const dnnl::memory::desc& wei, int64_t ldc) {
+  dnnl::memory::desc src({m, k}, dt::bf16, tag::ab);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst_desc(m, n, ldc)), attr, engine());
+}
+
+// The user's plain matrix as a oneDNN memory: [K, N] viewed from [in, out] (ab) or [out, in] (ba).
+static dnnl::memory::desc plain_desc(int64_t k, int64_t n, bool out_in, dt type) {
+  return dnnl::memory::desc({k, n}, type, out_in ? tag::ba : tag::ab);
+}
+
+PackedBf16* bf16_pack(const void* w, bool w_is_bf16, bool out_in, int64_t k, int64_t n) {
+  auto* p = new PackedBf16{k, n, out_in, {}, {}, {}, {}};
+  dnnl::memory::desc any({k, n}, dt::bf16, tag::any);
+  auto pd = matmul_pd(kLayoutRows, k, n, any, n);
+  p->packed_desc = pd.weights_desc();
+  p->impl = pd.impl_info_str();
+  p->packed = dnnl::memory(p->packed_desc, engine());
+  dnnl::memory user(plain_desc(k, n, out_in, w_is_bf16 ? dt::bf16 : dt::f32), engine(), const_cast<void*>(w));
+  dnnl::reorder(user, p->packed).execute(stream(), user, p->packed);
+  stream().wait();
+  return p;
+}
+
+void bf16_free(PackedBf16* p) { delete p; }
+bool bf16_dims_match(const PackedBf16* p, int64_t k, int64_t n) { return p->k == k && p->n == n; }
+const char* bf16_impl(const PackedBf16* p) { return p->impl.c_str(); }
+int64_t bf16_packed_bytes(const PackedBf16* p) { return int64_t(p->packed_desc.get_size()); }
+
+static void bf16_matmul_dense(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc);
+
+// oneDNN 2.6's brgemm kernels need a dense output (ldc == N; a strided one falls back to a far slower
+// implementation), so a column block of a wider output goes through a small dense buffer, 256 rows at a time.
+void bf16_matmul(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc) {
+  if (ldc == p->n) return bf16_matmul_dense(p, x, rows, out, ldc);
+  constexpr int64_t kRows = 256;
+  static std::vector<float> dense;
+  if (int64_t(dense.size()) < kRows * p->n) dense.resize(size_t(kRows * p->n));
+  for (int64_t r0 = 0; r0 < rows; r0 += kRows) {
+    int64_t nr = std::min(kRows, rows - r0);
+    bf16_matmul_dense(p, x + r0 * p->k, nr, dense.data(), p->n);
+    parallel_for(nr, 16, [&](int64_t a, int64_t b) {
+      for (int64_t r = a; r < b; ++r) std::memcpy(out + (r0 + r) * ldc, dense.data() + r * p->n, size_t(p->n) * 4);
+    });
+  }
+}
+
+static void bf16_matmul_dense(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc) {
+  if (rows == 0) return;
+  const uint64_t key = (uint64_t(rows) << 32) | uint64_t(ldc);
+  auto it = p->by_shape.find(key);
+  if (it == p->by_shape.end()) {
+    // A small cache: sweeps and forwards use a handful of row counts.
+    if (p->by_shape.size() >= 16) p->by_shape.clear();
+    auto pd = matmul_pd(rows, p->k, p->n, p->packed_desc, ldc);
+    it = p->by_shape.emplace(key, PackedBf16::Prim{dnnl::matmul(pd), pd.scratchpad_desc().get_size()}).first;
+  }
+  auto& scratch = src_scratch();
+  if (int64_t(scratch.size()) < rows * p->k) scratch.resize(size_t(rows * p->k));
+  f32_to_bf16(x, scratch.data(), rows * p->k);
+  dnnl::memory src({{rows, p->k}, dt::bf16, tag::ab}, engine(), scratch.data());
+  dnnl::memory dst(dst_desc(rows, p->n, ldc), engine(), out);
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p->packed}, {DNNL_ARG_DST, dst}};
+  if (it->second.scratch)
+    args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory({{int64_t(it->second.scratch)}, dt::u8, tag::a}, engine(), scratchpad().get(it->second.scratch)));
+  it->second.prim.execute(stream(), args);
+  stream().wait();
+}
+
+// The packed weights back in their plain layout (for analyses that read weights).
+void bf16_unpack(const PackedBf16* p, uint16_t* dst) {
+  dnnl::memory user(plain_desc(p->k, p->n, p->out_in, dt::bf16), engine(), dst);
+  dnnl::memory packed = p->packed;
+  dnnl::reorder(packed, user).execute(stream(), packed, user);
+  stream().wait();
+}
+
+// bf16 weights through f32 (no bf16 instructions): weight rows are widened a block at a time.
+void bf16_matmul_via_f32(const uint16_t* w, bool out_in, int64_t k, int64_t n, const float* x, int64_t rows, float* out, int64_t ldc) {
+  if (rows == 0) return;
+  const int64_t block = std::max<int64_t>(1, (int64_t(1) << 20) / std::max<int64_t>(1, k));  // ~4 MB of f32 weights
+  std::vector<float> wf(size_t(std::min(block, n) * k));
+  for (int64_t c0 = 0; c0 < n; c0 += block) {
+    int64_t nb = std::min(block, n - c0);
+    if (out_in) {
+      bf16_to_f32(w + c0 * k, wf.data(), nb * k);  // rows c0.. of [out, in]
+      sgemm(false, true, int(rows), int(nb), int(k), 1.0f, x, int(k), wf.data(), int(k), 0.0f, out + c0, int(ldc));
+    } else {
+      for (int64_t r = 0; r < k; ++r) bf16_to_f32(w + r * n + c0, wf.data() + r * nb, nb);  // columns c0.. of [in, out]
+      sgemm(false, false, int(rows), int(nb), int(k), 1.0f, x, int(k), wf.data(), int(nb), 0.0f, out + c0, int(ldc));
+    }
+  }
+}
+
+void sgemm_dnnl(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda, const float* b,
+                int ldb, float beta, float* c, int ldc) {
+  dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void set_dnnl_threads(int n) { omp_set_num_threads(std::max(1, n)); }
+int dnnl_threads() { return omp_get_max_threads(); }
+
+const char* dnnl_isa() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::sse41: return "sse41";
+    default: return "other";
+  }
+}
+
+const char* dnnl_version_string() {
+  static std::string s = [] {
+    const dnnl_version_t* v = dnnl_version();
+    return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) + " (" + v->hash + ")";
+  }();
+  return s.c_str();
+}
+
+}  // namespace layerlab
