@@ -9,6 +9,7 @@
         "native/mmap.cc",
         "native/elementwise.cc",
         "native/attention.cc",
+        "native/attention_tiled.cc",
         "native/rowstats.cc"
       ],
       "include_dirs": ["/usr/include/x86_64-linux-gnu/openblas-pthread", "/usr/include/x86_64-linux-gnu"],
