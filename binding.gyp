@@ -9,6 +9,7 @@
         "native/mmap.cc",
         "native/elementwise.cc",
         "native/attention.cc",
+        "native/attention_tiled.cc",
         "native/rowstats.cc",
         "native/finite.cc"
       ],

@@ -21,7 +21,7 @@ const num = (name: string, fallback: number) => Number(env[name] ?? fallback);
 
 const SHAPES: Record<string, () => ModelConfig> = { gpt2: gpt2SmallConfig, llama: llama1BConfig };
 
-function torchRun(kind: string, args: (string | number)[]): Record<string, unknown> {
+export function torchRun(kind: string, args: (string | number)[]): Record<string, unknown> {
   const python = '/usr/bin/python3';
   if (env.BENCH_TORCH === '0') return { skipped: 'BENCH_TORCH=0' };
   if (!existsSync(python)) return { skipped: 'no /usr/bin/python3' };
@@ -32,7 +32,7 @@ function torchRun(kind: string, args: (string | number)[]): Record<string, unkno
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }

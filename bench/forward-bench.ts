@@ -19,7 +19,7 @@ function weightGemms(c: ModelConfig): GemmShape[] {
 }
 
 /** Useful attention FLOPs with a causal mask: QK^T and PV over the visible keys only. */
-function attentionFlops(c: ModelConfig, batch: number, seq: number): number {
+export function attentionFlops(c: ModelConfig, batch: number, seq: number): number {
   return c.nLayers * batch * c.nHeads * 2 * 2 * c.dHead * ((seq * (seq + 1)) / 2);
 }
 

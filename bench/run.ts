@@ -12,15 +12,17 @@ import { benchFiniteCheck } from './finite-bench.js';
 import { benchEvaluate } from './evaluate-bench.js';
 import { benchForwardDtype, benchSweepDtype } from './dtype-bench.js';
 import { benchMemoryDtype } from './memory-dtype-bench.js';
+import { benchAttention } from './attention-bench.js';
 
 /**
  * `npm run bench`: forward throughput against bare sgemm on the same shapes, written to
- * bench/results.json. Select parts with BENCH=forward,sweep,memory,finite,forward-dtype,memory-dtype,evaluate
+ * bench/results.json. Select parts with BENCH=forward,sweep,memory,finite,forward-dtype,memory-dtype,attention,evaluate
  * (default: all but evaluate). Not a test: numbers vary with the machine's load. BENCH=forward-dtype: f32 vs
  * bf16, layerlab vs PyTorch, forward and a delete+swap sweep (knobs in bench/dtype-bench.ts);
- * BENCH=memory-dtype: peak RSS f32 vs bf16; BENCH=evaluate: shared scoring vs one forward per item and plan.
+ * BENCH=memory-dtype: peak RSS f32 vs bf16; BENCH=attention: the fused attention kernel before/after
+ * (bench/attention-bench.ts); BENCH=evaluate: shared scoring vs one forward per item and plan.
  */
-const parts = new Set((process.env.BENCH ?? 'forward,sweep,memory,finite,forward-dtype,memory-dtype').split(','));
+const parts = new Set((process.env.BENCH ?? 'forward,sweep,memory,finite,forward-dtype,memory-dtype,attention').split(','));
 const backend = getBackend();
 // Parts not run this time keep their previous numbers (each part records its own machine info).
 const resultsPath = join(packageRoot, 'bench', 'results.json');
@@ -81,6 +83,10 @@ if (parts.has('forward-dtype')) {
   for (const r of forwardRows) log(`  ${r.model}: bf16 ${r.speedup.bf16VsLayerlabF32}x layerlab f32, ${r.speedup.bf16VsTorchBf16}x PyTorch bf16; f32 ${r.speedup.f32VsTorchF32}x PyTorch f32`);
   const sweepRows = benchSweepDtype(backend, log);
   results.forwardDtype = { machine: results.machine, forward: forwardRows, sweep: sweepRows };
+}
+
+if (parts.has('attention')) {
+  results.attention = { machine: results.machine, rows: benchAttention(backend, log) };
 }
 
 if (parts.has('memory-dtype')) {

@@ -172,6 +172,8 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "dnnlVersion", v);
   napi_create_int32(env, dnnl_threads(), &v);
   napi_set_named_property(env, obj, "dnnlThreads", v);
+  napi_create_string_utf8(env, attention_kernel_name(), NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "attentionKernel", v);
   return obj;
 }
 
@@ -252,14 +254,14 @@ QkvView qkv_view(const Args& a, size_t first, const AttnDims& d) {
   return w;
 }
 
-// attention(qkv, ld, qCol, kCol, vCol, out, pattern|null, B, T, H, Hkv, dh, scale)
+// attention(qkv, ld, qCol, kCol, vCol, out, pattern|null, B, T, H, Hkv, dh, scale, window)
 napi_value Attention(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
     AttnDims d = attn_dims(a, 7);
     QkvView w = qkv_view(a, 1, d);
     attention_fused(a.f32(0, d.B * d.T * w.ld), int(w.ld), int(w.q), int(w.k), int(w.v), a.f32(5, d.B * d.T * d.H * d.dh),
-                    int(d.B), int(d.T), int(d.H), int(d.Hkv), int(d.dh), float(a.number(12)),
+                    int(d.B), int(d.T), int(d.H), int(d.Hkv), int(d.dh), float(a.number(12)), int(a.integer(13)),
                     a.f32_or_null(6, d.B * d.H * d.T * d.T));
     return undefined(env);
   });

@@ -4,6 +4,8 @@
 // OpenBLAS runs it on the calling thread. q, k and v are read in place from the fused projection
 // [B*T, ld] (columns q_col, k_col, v_col + head*dh), so heads are never copied out.
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include "fastmath.h"
 #include "kernels.h"
@@ -34,17 +36,19 @@ LL_CLONES static double exp_shifted_sum(float* row, int64_t n, float mx) {
   return sum;
 }
 
-// Softmax of row[0..valid) in place; entries [valid, width) become 0.
-static void causal_softmax_row(float* row, int valid, int width) {
+// Softmax of row[first..valid) in place; entries [0, first) and [valid, width) become 0.
+static void causal_softmax_row(float* row, int first, int valid, int width) {
   float mx = -std::numeric_limits<float>::infinity();
-  for (int j = 0; j < valid; ++j) mx = std::max(mx, row[j]);
-  float inv = float(1.0 / exp_shifted_sum(row, valid, mx));
-  for (int j = 0; j < valid; ++j) row[j] *= inv;
+  for (int j = first; j < valid; ++j) mx = std::max(mx, row[j]);
+  float inv = float(1.0 / exp_shifted_sum(row + first, valid - first, mx));
+  for (int j = first; j < valid; ++j) row[j] *= inv;
+  std::fill(row, row + first, 0.0f);
   for (int j = valid; j < width; ++j) row[j] = 0.0f;
 }
 
-void attention_fused(const float* qkv, int ld, int q_col, int k_col, int v_col, float* out, int B, int T, int H,
-                     int Hkv, int dh, float scale, float* pattern) {
+// The portable kernel: per-block BLAS products (used where the CPU lacks AVX-512, or when asked for).
+static void attention_blas(const float* qkv, int ld, int q_col, int k_col, int v_col, float* out, int B, int T,
+                           int H, int Hkv, int dh, float scale, int window, float* pattern) {
   SingleThreadedBlas single_threaded_blas;
   const int group = H / Hkv;
   const int64_t tasks = int64_t(B) * H;
@@ -61,7 +65,10 @@ void attention_fused(const float* qkv, int ld, int q_col, int k_col, int v_col, 
         int nq = std::min(kQueryBlock, T - q0), nk = q0 + nq;
         float* s = scratch.data();
         sgemm(false, true, nq, nk, dh, scale, qh + int64_t(q0) * ld, ld, kh, ld, 0.0f, s, nk);
-        for (int r = 0; r < nq; ++r) causal_softmax_row(s + int64_t(r) * nk, q0 + r + 1, nk);
+        for (int r = 0; r < nq; ++r) {
+          int i = q0 + r, first = window > 0 ? std::max(0, i - window + 1) : 0;
+          causal_softmax_row(s + int64_t(r) * nk, first, i + 1, nk);
+        }
         if (pattern) {
           float* p = pattern + ((int64_t(b) * H + h) * T + q0) * T;
           for (int r = 0; r < nq; ++r) {
@@ -74,6 +81,21 @@ void attention_fused(const float* qkv, int ld, int q_col, int k_col, int v_col, 
       }
     }
   });
+}
+
+const char* attention_kernel_name() {
+  // LAYERLAB_ATTENTION=blas selects the portable kernel on any CPU (parity tests, before/after benchmarks).
+  const char* forced = std::getenv("LAYERLAB_ATTENTION");
+  if (forced && std::strcmp(forced, "blas") == 0) return "blas";
+  return __builtin_cpu_supports("avx512f") ? "tiled-avx512" : "blas";
+}
+
+void attention_fused(const float* qkv, int ld, int q_col, int k_col, int v_col, float* out, int B, int T, int H,
+                     int Hkv, int dh, float scale, int window, float* pattern) {
+  if (std::strcmp(attention_kernel_name(), "blas") == 0)
+    attention_blas(qkv, ld, q_col, k_col, v_col, out, B, T, H, Hkv, dh, scale, window, pattern);
+  else
+    attention_tiled_avx512(qkv, ld, q_col, k_col, v_col, out, B, T, H, Hkv, dh, scale, window, pattern);
 }
 
 void attention_scores(const float* qkv, int ld, int q_col, int k_col, float* scores, int B, int T, int H, int Hkv,

@@ -46,8 +46,14 @@ void add_bias(float* x, int64_t rows, int64_t cols, const float* bias);
 
 // Causal attention over heads read in place from a fused projection qkv [B*T, ld]: query head h is columns
 // q_col + h*dh .. +dh, kv head g is k_col/v_col + g*dh. out [B,T,H*dh]; optional pattern [B,H,T,T].
+// window > 0: query i sees keys j with i - j < window (sliding-window models); 0: all earlier keys.
 void attention_fused(const float* qkv, int ld, int q_col, int k_col, int v_col, float* out, int B, int T, int H,
-                     int Hkv, int dh, float scale, float* pattern);
+                     int Hkv, int dh, float scale, int window, float* pattern);
+// The same on AVX-512 (native/attention_tiled.cc); only call it where the CPU has avx512f.
+void attention_tiled_avx512(const float* qkv, int ld, int q_col, int k_col, int v_col, float* out, int B, int T,
+                            int H, int Hkv, int dh, float scale, int window, float* pattern);
+// Which kernel attention_fused runs on this CPU: "tiled-avx512" or "blas" (also forced by LAYERLAB_ATTENTION=blas).
+const char* attention_kernel_name();
 // Unfused pieces, used when a hook reads or replaces scores or pattern.
 void attention_scores(const float* qkv, int ld, int q_col, int k_col, float* scores, int B, int T, int H, int Hkv,
                       int dh, float scale);

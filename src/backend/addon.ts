@@ -12,7 +12,7 @@ export interface NativeAddon {
   sgemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, ao: number, lda: number, b: Float32Array, bo: number, ldb: number, beta: number, c: Float32Array, co: number, ldc: number): void;
   sgemmDnnl(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, ao: number, lda: number, b: Float32Array, bo: number, ldb: number, beta: number, c: Float32Array, co: number, ldc: number): void;
   setThreads(n: number): void;
-  info(): { coreName: string; config: string; blasThreads: number; kernelThreads: number; dnnlIsa: string; dnnlVersion: string; dnnlThreads: number };
+  info(): { coreName: string; config: string; blasThreads: number; kernelThreads: number; dnnlIsa: string; dnnlVersion: string; dnnlThreads: number; attentionKernel: string };
   bf16Pack(w: Float32Array | Uint16Array, outIn: boolean, k: number, n: number): PackedHandle;
   bf16Describe(h: PackedHandle): { impl: string; bytes: number };
   bf16Matmul(h: PackedHandle, x: Float32Array, rows: number, k: number, n: number, out: Float32Array, ldOut: number): void;
@@ -28,7 +28,7 @@ export interface NativeAddon {
   siluMul(gu: Float32Array, out: Float32Array, rows: number, dFF: number): void;
   add(a: Float32Array, b: Float32Array, c: Float32Array | null, out: Float32Array, n: number): void;
   addBias(x: Float32Array, rows: number, cols: number, bias: Float32Array): void;
-  attention(qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, out: Float32Array, pattern: Float32Array | null, B: number, T: number, H: number, Hkv: number, dh: number, scale: number): void;
+  attention(qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, out: Float32Array, pattern: Float32Array | null, B: number, T: number, H: number, Hkv: number, dh: number, scale: number, window: number): void;
   attentionScores(qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, s: Float32Array, B: number, T: number, H: number, Hkv: number, dh: number, scale: number): void;
   softmaxRows(x: Float32Array, rows: number, cols: number): void;
   attentionApply(p: Float32Array, qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, out: Float32Array, B: number, T: number, H: number, Hkv: number, dh: number): void;

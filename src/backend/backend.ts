@@ -12,8 +12,11 @@ export interface BackendInfo {
   /** Full BLAS build string, for provenance. */
   config: string;
   threads: number;
-  /** Kernel behind each weight dtype: f32 'openblas' | 'onednn' | 'js'; bf16 'onednn:<impl>' or '...via-f32'. */
-  kernels: { f32: string; bf16: string };
+  /**
+   * Kernel behind each weight dtype: f32 'openblas' | 'onednn' | 'js'; bf16 'onednn:<impl>' or '...via-f32';
+   * fused attention 'tiled-avx512' | 'blas' | 'js'.
+   */
+  kernels: { f32: string; bf16: string; attention: string };
   /** oneDNN's effective ISA ('avx512_core_bf16', 'avx512_core_amx', ...) and version; absent without oneDNN. */
   onednn?: { isa: string; version: string };
   /** True when bf16 matmuls run on bf16 instructions (AVX512-BF16 or AMX-BF16), not through f32. */
@@ -90,6 +93,8 @@ export interface AttentionDims {
   kvHeads: number;
   headDim: number;
   scale: number;
+  /** Sliding window (Mistral): query i sees keys j with i - j < window; absent: every earlier key. */
+  window?: number;
 }
 
 export interface Backend {
@@ -116,9 +121,9 @@ export interface Backend {
   add(a: Float32Array, b: Float32Array, c: Float32Array | undefined, out: Float32Array): void;
   /** x[r, :] += bias for each of `rows` rows of width bias.length. */
   addBias(x: Float32Array, rows: number, bias: Float32Array): void;
-  /** Fused causal attention; writes the pattern [B,H,T,T] too when given. */
+  /** Fused causal attention (sliding window when d.window is set); writes the pattern [B,H,T,T] too when given. */
   attention(view: QkvView, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void;
-  /** Scaled scores [B,H,T,T], causally masked with -Infinity. */
+  /** Scaled scores [B,H,T,T], causally masked with -Infinity (d.window is the caller's to apply). */
   attentionScores(view: QkvView, scores: Float32Array, d: AttentionDims): void;
   /** Row softmax in place; -Infinity entries become 0. */
   softmaxRows(x: Float32Array, rows: number, cols: number): void;

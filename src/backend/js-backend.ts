@@ -15,7 +15,7 @@ export class JsBackend implements Backend {
   info(): BackendInfo {
     return {
       name: 'js', core: 'js', config: 'pure TypeScript reference kernels', threads: 1,
-      kernels: { f32: 'js', bf16: 'js (bf16 x bf16 products, float64 sums)' }, bf16Native: false, threadsByLibrary: { js: 1 },
+      kernels: { f32: 'js', bf16: 'js (bf16 x bf16 products, float64 sums)', attention: 'js' }, bf16Native: false, threadsByLibrary: { js: 1 },
     };
   }
 
@@ -124,6 +124,12 @@ export class JsBackend implements Backend {
   attention(w: QkvView, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void {
     const p = pattern ?? new Float32Array(d.batch * d.heads * d.seq * d.seq);
     this.attentionScores(w, p, d);
+    if (d.window !== undefined) {
+      // Query i sees keys j with i - j < window: everything further back is masked before the softmax.
+      const T = d.seq, win = d.window;
+      for (let m = 0; m < d.batch * d.heads; m++)
+        for (let i = win; i < T; i++) p.fill(-Infinity, (m * T + i) * T, (m * T + i) * T + i - win + 1);
+    }
     this.softmaxRows(p, d.batch * d.heads * d.seq, d.seq);
     this.attentionApply(p, w, out, d);
   }

@@ -66,7 +66,7 @@ export class NativeBackend implements Backend {
       config: i.config,
       threads: i.blasThreads,
       warning: slowCoreWarning(i.coreName),
-      kernels: { f32: this.f32Kernel().kernel, bf16 },
+      kernels: { f32: this.f32Kernel().kernel, bf16, attention: i.attentionKernel },
       onednn: { isa: i.dnnlIsa, version: i.dnnlVersion },
       bf16Native: this.bf16Native,
       threadsByLibrary: { openblas: i.blasThreads, onednn_openmp: i.dnnlThreads, layerlab_kernels: i.kernelThreads },
@@ -147,7 +147,7 @@ export class NativeBackend implements Backend {
   add(a: Float32Array, b: Float32Array, c: Float32Array | undefined, out: Float32Array): void { this.addon.add(a, b, c ?? null, out, out.length); }
   addBias(x: Float32Array, rows: number, bias: Float32Array): void { this.addon.addBias(x, rows, bias.length, bias); }
   attention(w: QkvView, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void {
-    this.addon.attention(w.qkv, w.ld, w.qCol, w.kCol, w.vCol, out, pattern ?? null, d.batch, d.seq, d.heads, d.kvHeads, d.headDim, d.scale);
+    this.addon.attention(w.qkv, w.ld, w.qCol, w.kCol, w.vCol, out, pattern ?? null, d.batch, d.seq, d.heads, d.kvHeads, d.headDim, d.scale, d.window ?? 0);
   }
   attentionScores(w: QkvView, scores: Float32Array, d: AttentionDims): void {
     this.addon.attentionScores(w.qkv, w.ld, w.qCol, w.kCol, w.vCol, scores, d.batch, d.seq, d.heads, d.kvHeads, d.headDim, d.scale);

@@ -190,13 +190,14 @@ export class Executor {
     }
     const view = { qkv, ld: qkvDim, qCol: 0, kCol: H * dh, vCol: (H + Hkv) * dh };
 
-    const dims = { batch: B, seq: T, heads: H, kvHeads: Hkv, headDim: dh, scale: 1 / Math.sqrt(dh) };
+    const window = c.slidingWindow !== undefined && T > c.slidingWindow ? c.slidingWindow : undefined;
+    const dims = { batch: B, seq: T, heads: H, kvHeads: Hkv, headDim: dh, scale: 1 / Math.sqrt(dh), window };
     let z = this.buf('z', rows * H * dh);
     const scoresName = `blocks.${slot}.attn.hook_attn_scores`, patternName = `blocks.${slot}.attn.hook_pattern`;
-    const window = c.slidingWindow !== undefined && T > c.slidingWindow ? c.slidingWindow : undefined;
     const patternShape = [B, H, T, T];
-    if (this.hooks.wants(scoresName) || this.hooks.hooked(patternName) || window !== undefined || this.layout) {
-      // Unfused path: only when a hook must see or change scores/pattern, a sliding window or a packed layout applies.
+    if (this.hooks.wants(scoresName) || this.hooks.hooked(patternName) || this.layout) {
+      // Unfused path: only when a hook must see or change the scores or the pattern, or a packed layout
+      // (evaluate's choices in one row) needs its segment mask.
       let scores: Float32Array = new Float32Array(B * H * T * T);
       be.attentionScores(view, scores, dims);
       if (window !== undefined) maskOutsideWindow(scores, B * H, T, window);

@@ -38,6 +38,8 @@ export interface Provenance {
   blas_core: string;
   /** Kernel of the weight matmuls in this run's dtype (e.g. 'openblas', 'onednn', 'onednn:brg:avx512_core_bf16'). */
   matmul_kernel?: string;
+  /** Fused attention kernel: 'tiled-avx512' | 'blas' | 'js'. */
+  attention_kernel?: string;
   /** oneDNN's effective ISA (avx512_core_bf16, avx512_core_amx, ...) and version, when linked. */
   onednn?: { isa: string; version: string };
   cpu_features?: string[];
@@ -69,6 +71,7 @@ export function provenance(model: Model): Provenance {
     backend: info.name,
     blas_core: info.core,
     matmul_kernel: dtype === 'bf16' ? info.kernels.bf16 : info.kernels.f32,
+    attention_kernel: info.kernels.attention,
     onednn: info.onednn,
     cpu_features: cpuFeatures(),
     threads: info.threads,

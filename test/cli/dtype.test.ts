@@ -33,6 +33,7 @@ test('forward --dtype bf16 computes with bf16 weights and says so in the provena
   assert.equal(m.dtype, 'bf16');
   assert.equal(m.compute_dtype, 'bf16 weights and matmul inputs, float32 accumulation');
   assert.match(m.matmul_kernel, cpuHasBf16() ? /^onednn:/ : /via f32/);
+  assert.match(m.attention_kernel, /^(tiled-avx512|blas)$/);
   assert.ok(JSON.parse(m.cpu_features).length > 0 || process.arch !== 'x64');
   assert.ok(JSON.parse(m.threads_by_library).onednn_openmp >= 1);
   const ref = g.tensors.readF32('logits_baseline'), got = file!.readF32('logits');
