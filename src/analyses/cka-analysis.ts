@@ -162,11 +162,11 @@ export class CkaAnalysis {
   }
 
   /** Uses the final partial last-token batch (if >= 4 vectors) and returns the result fields. */
-  finish(): Pick<CkaResult, 'lastToken' | 'allTokens'> {
+  finish(): Pick<CkaResult, 'last_token' | 'all_tokens'> {
     this.flush();
-    const out: Pick<CkaResult, 'lastToken' | 'allTokens'> = {};
-    if (this.last && this.last.batches > 0) out.lastToken = { matrix: this.last.result(), batches: this.last.batches, batchSize: this.batchSize };
-    if (this.all && this.all.batches > 0) out.allTokens = { matrix: this.all.result(), batches: this.all.batches };
+    const out: Pick<CkaResult, 'last_token' | 'all_tokens'> = {};
+    if (this.last && this.last.batches > 0) out.last_token = { matrix: this.last.result(), batches: this.last.batches, batch_size: this.batchSize };
+    if (this.all && this.all.batches > 0) out.all_tokens = { matrix: this.all.result(), batches: this.all.batches };
     return out;
   }
 
@@ -195,8 +195,8 @@ export class CkaAnalysis {
     return {
       representation: 'blocks.{l}.hook_resid_post, l = 0..L-1 (embeddings excluded)',
       estimator: 'linear kernel, unbiased HSIC (Nguyen et al. 2020) summed over minibatches; CKA from the sums',
-      lastToken: this.last ? { batchSize: this.batchSize, maxSeq: this.maxSeq, position: 'min(T, maxSeq) - 1 of each window' } : 'off',
-      allTokens: this.all ? { minibatch: 'one window', includeBos: this.allTokensIncludeBos } : 'off',
+      last_token: this.last ? { batch_size: this.batchSize, max_seq: this.maxSeq, position: 'min(T, max_seq) - 1 of each window' } : 'off',
+      all_tokens: this.all ? { minibatch: 'one window', include_bos: this.allTokensIncludeBos } : 'off',
     };
   }
 }

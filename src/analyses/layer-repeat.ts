@@ -75,21 +75,21 @@ export class RepeatAccumulator {
     return acc;
   }
 
-  result(): Pick<RepeatResult, 'baselineEntropyBits' | 'rows'> {
+  result(): Pick<RepeatResult, 'baseline_entropy_bits' | 'rows'> {
     return {
-      baselineEntropyBits: this.baseline.stat(),
-      rows: this.rows.map((r) => ({ blockLength: r.blockLength, startLayer: r.startLayer, relativeDepth: relativeDepth(r.startLayer, this.layers), plan: r.plan, entropyBits: r.stats.stat() })),
+      baseline_entropy_bits: this.baseline.stat(),
+      rows: this.rows.map((r) => ({ block_length: r.blockLength, start_layer: r.startLayer, relative_depth: relativeDepth(r.startLayer, this.layers), plan: r.plan, entropy_bits: r.stats.stat() })),
     };
   }
 
   choices(): Record<string, unknown> {
     return {
-      blockLengths: this.blockLengths,
+      block_lengths: this.blockLengths,
       repeats: 1,
       plan: 'each layer of the block run twice in a row (interleaved), weights shared',
       starts: 's = 0..L-k (one row per start and block length; block lengths longer than L are skipped)',
       metric: 'entropy (bits) of the final output distribution, every position after BOS; sem across documents',
-      relativeDepth: 'startLayer / (L - 1)',
+      relative_depth: 'start_layer / (L - 1)',
     };
   }
 }

@@ -100,10 +100,10 @@ export class LocalAttentionAccumulator {
     return acc;
   }
 
-  perLayer(): LocalAttentionResult['perLayer'] {
+  perLayer(): LocalAttentionResult['per_layer'] {
     return this.win.map((ws, layer) => ({
       layer,
-      relativeDepth: relativeDepth(layer, this.layers),
+      relative_depth: relativeDepth(layer, this.layers),
       windows: Object.fromEntries(this.windows.map((k, w) => [String(k), ws[w].stat()])),
       prev5: this.prev[layer].stat(),
     }));
@@ -112,9 +112,9 @@ export class LocalAttentionAccumulator {
   choices(): Record<string, unknown> {
     return {
       windows: this.windows,
-      includeBos: this.includeBos,
-      windowMetric: 'total attention on the preceding k tokens per query, S_k(q) = sum_{i=1..min(k,q)} A[q,q-i], mean over heads; pooled over queries; sem across documents',
-      prev5Metric: `v1 notebook: NaN-skipping mean of sub-diagonal entries A[h,q,q-i], i=1..${this.prevOffsets}, pooled over heads and offsets, one value per window; mean and sem over windows`,
+      include_bos: this.includeBos,
+      window_metric: 'total attention on the preceding k tokens per query, S_k(q) = sum_{i=1..min(k,q)} A[q,q-i], mean over heads; pooled over queries; sem across documents',
+      prev5_metric: `v1 notebook: NaN-skipping mean of sub-diagonal entries A[h,q,q-i], i=1..${this.prevOffsets}, pooled over heads and offsets, one value per window; mean and sem over windows`,
       queries: this.includeBos ? 'q >= 1' : 'q >= 2 (key 0 excluded)',
     };
   }
@@ -130,5 +130,5 @@ export const localAttentionAnalysis: StreamingAnalysis<LocalAttentionAccumulator
   merge: (a, b) => a.merge(b),
   encode: (acc) => encodeState(acc.toJSON()),
   decode: (bytes) => LocalAttentionAccumulator.fromJSON(decodeState(bytes)),
-  result: (acc) => ({ choices: acc.choices(), body: { windows: acc.windows, includeBos: acc.includeBos, perLayer: acc.perLayer() } }),
+  result: (acc) => ({ choices: acc.choices(), body: { windows: acc.windows, include_bos: acc.includeBos, per_layer: acc.perLayer() } }),
 };

@@ -167,26 +167,26 @@ export class LogitLensAccumulator {
     return acc;
   }
 
-  perPoint(): LogitLensResult['perPoint'] {
+  perPoint(): LogitLensResult['per_point'] {
     const L = this.points - 1;
     return this.entropy.map((_, i) => ({
       point: i,
-      relativeDepth: L > 0 ? i / L : 0,
-      entropyBits: this.entropy[i].stat(),
-      klBits: this.kl[i].stat(),
+      relative_depth: L > 0 ? i / L : 0,
+      entropy_bits: this.entropy[i].stat(),
+      kl_bits: this.kl[i].stat(),
       agreement: this.agreement[i].stat(),
-      rankOfFinalTop1: this.rank[i].stat(),
+      rank_of_final_top1: this.rank[i].stat(),
     }));
   }
 }
 
 export const LOGIT_LENS_CHOICES = {
   normalization: 'final norm applied to each hidden state with its own statistics (not the cached final-layer scale of TransformerLens 1.18, TL issue #1076)',
-  unembedBias: 'included',
-  points: 'L+1: 0 = embeddings (blocks.0.hook_resid_pre), i = blocks.{i-1}.hook_resid_post; relativeDepth = i/L',
+  unembed_bias: 'included',
+  points: 'L+1: 0 = embeddings (blocks.0.hook_resid_pre), i = blocks.{i-1}.hook_resid_post; relative_depth = i/L',
   positions: 'every position after BOS, the last included',
   pooling: 'token-pooled mean and sample std; sem across documents',
-  klDirection: 'KL(final || layer), bits',
+  kl_direction: 'KL(final || layer), bits',
   rank: '1-based rank of the final top-1 token under the layer distribution (ties favour it)',
 } as const;
 
@@ -199,5 +199,5 @@ export const logitLensAnalysis: StreamingAnalysis<LogitLensAccumulator> = {
   merge: (a, b) => a.merge(b),
   encode: (acc) => encodeState(acc.toJSON()),
   decode: (bytes) => LogitLensAccumulator.fromJSON(decodeState(bytes)),
-  result: (acc) => ({ choices: { ...LOGIT_LENS_CHOICES }, body: { perPoint: acc.perPoint() } }),
+  result: (acc) => ({ choices: { ...LOGIT_LENS_CHOICES }, body: { per_point: acc.perPoint() } }),
 };

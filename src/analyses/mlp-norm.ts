@@ -49,8 +49,8 @@ export class MlpNormAccumulator {
     return acc;
   }
 
-  perLayer(): MlpNormResult['perLayer'] {
-    return this.norms.map((g, layer) => ({ layer, relativeDepth: relativeDepth(layer, this.layers), norm: g.stat() }));
+  perLayer(): MlpNormResult['per_layer'] {
+    return this.norms.map((g, layer) => ({ layer, relative_depth: relativeDepth(layer, this.layers), norm: g.stat() }));
   }
 }
 
@@ -71,5 +71,5 @@ export const mlpNormAnalysis: StreamingAnalysis<MlpNormAccumulator> = {
   merge: (a, b) => a.merge(b),
   encode: (acc) => encodeState(acc.toJSON()),
   decode: (bytes) => MlpNormAccumulator.fromJSON(decodeState(bytes)),
-  result: (acc) => ({ choices: { ...MLP_NORM_CHOICES }, body: { perLayer: acc.perLayer() } }),
+  result: (acc) => ({ choices: { ...MLP_NORM_CHOICES }, body: { per_layer: acc.perLayer() } }),
 };

@@ -66,13 +66,13 @@ export interface NeuronOptions {
   top?: number;
 }
 
-export function neuronCounts(model: ModelLike, opts: NeuronOptions = {}, onLayer?: (done: number, total: number) => void): Pick<NeuronsResult, 'mode' | 'threshold' | 'perLayer' | 'top'> & { choices: Record<string, unknown> } {
+export function neuronCounts(model: ModelLike, opts: NeuronOptions = {}, onLayer?: (done: number, total: number) => void): Pick<NeuronsResult, 'mode' | 'threshold' | 'per_layer' | 'top'> & { choices: Record<string, unknown> } {
   const mode = opts.mode ?? 'tl';
   const threshold = opts.threshold ?? NEURON_KURTOSIS_THRESHOLD;
   const L = model.config.nLayers, F = model.config.dMlp;
   const moments = neuronMoments(model, mode, undefined, onLayer);
   const all: NeuronsResult['top'] = [];
-  const perLayer = moments.map(({ layer, skew, kurtosis }) => {
+  const per_layer = moments.map(({ layer, skew, kurtosis }) => {
     let prediction = 0, suppression = 0;
     for (let n = 0; n < F; n++) {
       const k = classifyNeuron(kurtosis[n], skew[n], threshold);
@@ -81,17 +81,17 @@ export function neuronCounts(model: ModelLike, opts: NeuronOptions = {}, onLayer
       else suppression++;
       all.push({ layer, neuron: n, kurtosis: kurtosis[n], skew: skew[n], kind: k });
     }
-    return { layer, relativeDepth: relativeDepth(layer, L), dMlp: F, prediction, suppression, predictionDensity: prediction / F, suppressionDensity: suppression / F };
+    return { layer, relative_depth: relativeDepth(layer, L), d_mlp: F, prediction, suppression, prediction_density: prediction / F, suppression_density: suppression / F };
   });
   all.sort((a, b) => b.kurtosis - a.kurtosis);
   return {
     mode,
     threshold,
-    perLayer,
+    per_layer,
     top: all.slice(0, opts.top ?? 50),
     choices: {
       mode,
-      weightProcessing: WEIGHT_PROCESSING_CHOICES[mode],
+      weight_processing: WEIGHT_PROCESSING_CHOICES[mode],
       threshold,
       kurtosis: 'non-excess (Gaussian = 3), population moments over the whole W_U vocabulary (padding rows included)',
       cosine: 'cos(w_out row of the neuron, W_U row of each token); gated MLPs: the down_proj column of the neuron',
@@ -109,6 +109,6 @@ export const neuronsAnalysis: WholeAnalysis = {
     const c = ctx.model.config;
     ctx.log(`neurons: vocabulary moments of ${c.nLayers} x ${c.dMlp} MLP neurons (${ctx.opts.neuronMode ?? 'tl'} weights)`);
     const r = neuronCounts(ctx.model, { mode: ctx.opts.neuronMode, threshold: ctx.opts.neuronThreshold });
-    return { choices: r.choices, body: { mode: r.mode, threshold: r.threshold, perLayer: r.perLayer, top: r.top } };
+    return { choices: r.choices, body: { mode: r.mode, threshold: r.threshold, per_layer: r.per_layer, top: r.top } };
   },
 };

@@ -95,16 +95,16 @@ export const DEFAULT_PROBE_GRID = [1e-3, 1e-2, 1e-1, 1];
 /** One logistic probe per point; features[i] is [nTrain + nDev, d] with the training rows first. */
 export function fitProbes(
   features: Float32Array[], d: number, yTrain: Uint8Array, yDev: Uint8Array, opts: ProbeFitOptions = {}, onPoint?: (done: number, total: number) => void,
-): NonNullable<ProbeResult['perPoint']> {
+): NonNullable<ProbeResult['per_point']> {
   const nTr = yTrain.length, nDev = yDev.length, L = features.length - 1;
   return features.map((X, point) => {
     const Xtr = X.subarray(0, nTr * d), Xdev = X.subarray(nTr * d, (nTr + nDev) * d);
     const sel = selectL2ByValidation(Xtr, nTr, d, yTrain, { grid: opts.grid ?? DEFAULT_PROBE_GRID, maxIter: opts.maxIter ?? 200 });
     const res = {
       point,
-      relativeDepth: L > 0 ? point / L : 0,
-      trainAccuracy: accuracy(sel.model, Xtr, nTr, d, yTrain),
-      devAccuracy: nDev > 0 ? accuracy(sel.model, Xdev, nDev, d, yDev) : NaN,
+      relative_depth: L > 0 ? point / L : 0,
+      train_accuracy: accuracy(sel.model, Xtr, nTr, d, yTrain),
+      dev_accuracy: nDev > 0 ? accuracy(sel.model, Xdev, nDev, d, yDev) : NaN,
       l2: sel.l2,
     };
     onPoint?.(point + 1, features.length);
@@ -168,7 +168,7 @@ export function readSpanProbe(path: string): SpanExample[] {
 }
 
 export interface SpanProbeOutput {
-  perPoint: NonNullable<ProbeResult['perPoint']>;
+  perPoint: NonNullable<ProbeResult['per_point']>;
   chance: number;
   examples: { train: number; dev: number };
   classes: string[];
@@ -211,7 +211,7 @@ export function runSpanProbe(model: ModelLike, tok: TextTokenizer, bos: number, 
       points: 'L+1: embeddings, then each block output',
       classifier: `L2-regularized logistic regression, standardized features, l2 from grid ${JSON.stringify(opts.grid ?? DEFAULT_PROBE_GRID)} by a stratified 20% validation split of train, refit on all of train`,
       split: hasSplit ? 'from the file ("split": train vs dev/test)' : 'stratified 80/20 (seeded shuffle, seed 0)',
-      positiveClass: classes[1],
+      positive_class: classes[1],
     },
   };
 }
@@ -224,6 +224,6 @@ export const spanProbeAnalysis: WholeAnalysis = {
     if (!file) return { choices: {}, body: { status: 'skipped', reason: 'no probe file given (--probe FILE.jsonl with lines {"text","start","end","label"})' } };
     ctx.log(`probe: ${file}`);
     const r = runSpanProbe(ctx.model, ctx.tokenizer, ctx.bos, readSpanProbe(file), ctx.opts.wic);
-    return { choices: { ...r.choices, file, classes: r.classes }, body: { status: 'done', perPoint: r.perPoint, chance: r.chance, examples: r.examples } };
+    return { choices: { ...r.choices, file, classes: r.classes }, body: { status: 'done', per_point: r.perPoint, chance: r.chance, examples: r.examples } };
   },
 };

@@ -38,16 +38,16 @@ const finite = (xs: (number | null)[]): number[] | undefined => (xs.every((x) =>
 export function stageSignals(nLayers: number, inp: StageInputs): { signals: StageSignals; notes: string[] } {
   const s: StageSignals = {};
   const notes: string[] = [];
-  if (inp.localAttention) s.localAttention = finite(inp.localAttention.perLayer.map((p) => p.prev5.mean));
+  if (inp.localAttention) s.localAttention = finite(inp.localAttention.per_layer.map((p) => p.prev5.mean));
   if (inp.logitLens) {
-    s.logitLensKl = finite(inp.logitLens.perPoint.map((p) => p.klBits.mean));
-    s.logitLensEntropy = finite(inp.logitLens.perPoint.map((p) => p.entropyBits.mean));
+    s.logitLensKl = finite(inp.logitLens.per_point.map((p) => p.kl_bits.mean));
+    s.logitLensEntropy = finite(inp.logitLens.per_point.map((p) => p.entropy_bits.mean));
   }
   if (inp.neurons) {
-    s.predictionDensity = inp.neurons.perLayer.map((p) => p.predictionDensity);
-    s.suppressionDensity = inp.neurons.perLayer.map((p) => p.suppressionDensity);
+    s.predictionDensity = inp.neurons.per_layer.map((p) => p.prediction_density);
+    s.suppressionDensity = inp.neurons.per_layer.map((p) => p.suppression_density);
   }
-  if (inp.mlpNorm) s.mlpOutputNorm = finite(inp.mlpNorm.perLayer.map((p) => p.norm.mean));
+  if (inp.mlpNorm) s.mlpOutputNorm = finite(inp.mlpNorm.per_layer.map((p) => p.norm.mean));
   if (inp.sweepDir) {
     const d = deletionKlFromSweep(inp.sweepDir, nLayers);
     if (d.kl) s.deletionKl = d.kl;
@@ -57,18 +57,18 @@ export function stageSignals(nLayers: number, inp: StageInputs): { signals: Stag
   return { signals: s, notes };
 }
 
-export function proposeStages(nLayers: number, inp: StageInputs): Pick<StageBoundariesResult, 'boundaries' | 'method' | 'signalsUsed'> & { choices: Record<string, unknown> } {
+export function proposeStages(nLayers: number, inp: StageInputs): Pick<StageBoundariesResult, 'boundaries' | 'method' | 'signals_used'> & { choices: Record<string, unknown> } {
   const { signals, notes } = stageSignals(nLayers, inp);
   const choices = {
-    signalsAvailable: Object.keys(signals),
-    localAttentionSignal: 'prev5 (v1 metric) per layer',
+    signals_available: Object.keys(signals),
+    local_attention_signal: 'prev5 (v1 metric) per layer',
     notes,
   };
   if (nLayers < 4) {
-    return { boundaries: [], method: `not computed: three boundaries need at least 4 layers (the model has ${nLayers})`, signalsUsed: [], choices };
+    return { boundaries: [], method: `not computed: three boundaries need at least 4 layers (the model has ${nLayers})`, signals_used: [], choices };
   }
   const r = proposeStageBoundaries(nLayers, signals);
-  return { boundaries: r.boundaries, method: r.method, signalsUsed: r.signalsUsed, choices };
+  return { boundaries: r.boundaries.map(({ relativeDepth, ...b }) => ({ ...b, relative_depth: relativeDepth })), method: r.method, signals_used: r.signalsUsed, choices };
 }
 
 /** Stage boundaries: derived from this run's other results (and --sweep DIR), one job after them. */
@@ -82,6 +82,6 @@ export const stageBoundariesAnalysis: WholeAnalysis = {
       mlpNorm: ctx.results['mlp-norm'],
       sweepDir: ctx.opts.sweepDir,
     });
-    return { choices: r.choices, body: { boundaries: r.boundaries, method: r.method, signalsUsed: r.signalsUsed } };
+    return { choices: r.choices, body: { boundaries: r.boundaries, method: r.method, signals_used: r.signals_used } };
   },
 };

@@ -157,14 +157,14 @@ export function buildSubwordDataset(docs: string[], tok: TextTokenizer, bos: num
     single: singleOut,
     multiTokenCounts: counts,
     choices: {
-      longDocuments: `words from the first ${TOKENIZE_CHUNK_CHARS} characters of a document (cut before a word)`,
-      wordFilter: 'whitespace words without digits or ()[]{}.,;:!?-/\\"\'`~@#$%^&*_+=|<>, not all upper-case',
+      long_documents: `words from the first ${TOKENIZE_CHUNK_CHARS} characters of a document (cut before a word)`,
+      word_filter: 'whitespace words without digits or ()[]{}.,;:!?-/\\"\'`~@#$%^&*_+=|<>, not all upper-case',
       window: `${CONTEXT_WORDS} kept context words + a lowercase ASCII target word; BOS prepended`,
-      multiTokens: wanted,
-      multiTokenCounts: counts,
-      multiFallback: fallback ? `fewer than ${minExamples} targets of exactly ${wanted} tokens: accepted ${counts.join(', ')} tokens` : false,
-      multiSource: `sliding windows over the first ${multiDocs} documents, up to ${maxExamples} examples`,
-      singleSource: `first window of each of the first ${singleDocs} documents${singleSliding ? ', plus sliding windows (too few first windows)' : ''}; seeded subsample to the multi-class size`,
+      multi_tokens: wanted,
+      multi_token_counts: counts,
+      multi_fallback: fallback ? `fewer than ${minExamples} targets of exactly ${wanted} tokens: accepted ${counts.join(', ')} tokens` : false,
+      multi_source: `sliding windows over the first ${multiDocs} documents, up to ${maxExamples} examples`,
+      single_source: `first window of each of the first ${singleDocs} documents${singleSliding ? ', plus sliding windows (too few first windows)' : ''}; seeded subsample to the multi-class size`,
       seed,
     },
   };
@@ -272,7 +272,7 @@ export function scoreSubwordHeads(model: ModelLike, tok: TextTokenizer, data: Su
     });
   const maxM = data.multiTokenCounts[data.multiTokenCounts.length - 1] ?? 0;
   return {
-    examples: { multi: data.multi.length, single: data.single.length, multiTokens: maxM },
+    examples: { multi: data.multi.length, single: data.single.length, multi_tokens: maxM },
     heads,
     heatmap: { layer: best.layer, head: best.head, width, multi: heatOf('multi', multiRun), single: heatOf('single', singleRun) },
     choices: {
@@ -280,7 +280,7 @@ export function scoreSubwordHeads(model: ModelLike, tok: TextTokenizer, data: Su
       score: 'mean attention from the last sub-token to the first sub-token (multi) minus the one-token baseline (attention from the single-token word to the token at the same relative offset; mixed counts weighted as in the multi class)',
       ranking: 'by score, descending; heads indexed (layer, head), 0-based',
       heatmap: `best head; attention from the last query to the last ${width} keys (left-padded with 0 for shorter inputs); ${nHeat} seeded random examples per class`,
-      errorBars: 'std and sem over examples',
+      error_bars: 'std and sem over examples',
       truncated: truncated > 0 ? `${truncated} examples longer than the ${maxLen}-token context kept BOS + their last ${maxLen - 1} tokens` : 0,
     },
   };
@@ -294,6 +294,6 @@ export const subwordHeadsAnalysis: WholeAnalysis = {
     const dataset = buildSubwordDataset(ctx.corpus.docs, ctx.tokenizer, ctx.bos, ctx.opts.subword);
     ctx.log(`subword-heads: ${dataset.multi.length} multi-token (${dataset.multiTokenCounts.join('/')} tokens) and ${dataset.single.length} one-token examples`);
     const r = scoreSubwordHeads(ctx.model, ctx.tokenizer, dataset, ctx.opts.subword);
-    return { choices: { ...r.choices, multiTokenCounts: dataset.multiTokenCounts }, body: { examples: r.examples, heads: r.heads, heatmap: r.heatmap } };
+    return { choices: { ...r.choices, multi_token_counts: dataset.multiTokenCounts }, body: { examples: r.examples, heads: r.heads, heatmap: r.heatmap } };
   },
 };

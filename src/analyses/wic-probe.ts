@@ -22,7 +22,7 @@ export interface WicOptions extends ProbeFitOptions, HiddenOptions {
 }
 
 export interface WicOutput {
-  perPoint: NonNullable<ProbeResult['perPoint']>;
+  perPoint: NonNullable<ProbeResult['per_point']>;
   chance: number;
   examples: { train: number; dev: number };
   choices: Record<string, unknown>;
@@ -59,11 +59,11 @@ export function runWicProbe(model: ModelLike, tok: TextTokenizer, bos: number, d
     chance: chanceLevel(yDev),
     examples: { train: train.length, dev: dev.length },
     choices: {
-      data: { dir, train: 'WiC train', report: 'WiC dev', maxTrain: opts.maxTrain ?? null, maxDev: opts.maxDev ?? null },
+      data: { dir, train: 'WiC train', report: 'WiC dev', max_train: opts.maxTrain ?? null, max_dev: opts.maxDev ?? null },
       feature: 'residual stream at the last sub-token of the target word in each sentence (sentence cut after the word, BOS prepended; a prefix longer than the context keeps BOS + its last nCtx-1 tokens)',
-      pairFeature: '[|h1 - h2|, h1 * h2] (2 * d_model)',
+      pair_feature: '[|h1 - h2|, h1 * h2] (2 * d_model)',
       points: 'L+1: embeddings, then each block output',
-      classifier: `L2-regularized logistic regression, standardized features, l2 from grid ${JSON.stringify(opts.grid ?? DEFAULT_PROBE_GRID)} by a stratified 20% validation split of train, refit on all of train; maxIter ${opts.maxIter ?? 200}`,
+      classifier: `L2-regularized logistic regression, standardized features, l2 from grid ${JSON.stringify(opts.grid ?? DEFAULT_PROBE_GRID)} by a stratified 20% validation split of train, refit on all of train; max_iter ${opts.maxIter ?? 200}`,
       chance: 'majority-class rate on dev (0.5 for WiC)',
     },
   };
@@ -78,6 +78,6 @@ export const wicAnalysis: WholeAnalysis = {
       return { choices: { wic: 'no --wic folder given' }, body: { status: 'skipped', reason: 'no WiC folder given (--wic DIR, laid out like WiC_dataset: train/train.data.txt, train/train.gold.txt, dev/...)' } };
     ctx.log(`wic: probing ${ctx.model.config.nLayers + 1} points on ${dir}`);
     const r = runWicProbe(ctx.model, ctx.tokenizer, ctx.bos, dir, ctx.opts.wic);
-    return { choices: r.choices, body: { status: 'done', perPoint: r.perPoint, chance: r.chance, examples: r.examples } };
+    return { choices: r.choices, body: { status: 'done', per_point: r.perPoint, chance: r.chance, examples: r.examples } };
   },
 };

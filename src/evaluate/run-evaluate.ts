@@ -171,7 +171,7 @@ export async function executeEvaluate(model: Model, opts: EvaluateOptions): Prom
   run.writeResult(EVALUATE_FILE, result);
   writeTextAtomic(join(opts.out, 'evaluate.csv'), evaluateCsv(rows, prov));
   run.track('evaluate.csv');
-  run.writeResult('manifest.json', { ...manifest, finishedAt: new Date().toISOString(), work: stats });
+  run.writeResult('manifest.json', { ...manifest, finished_at: new Date().toISOString(), work: { blocks: stats.blocks, block_tokens: stats.blockTokens, unembed_rows: stats.unembedRows } });
   run.finish();
   if (!opts.quiet) {
     const base = rows.filter((r) => r.kind === 'baseline').map((r) => `${r.task} acc ${r.acc?.toFixed(4)}${r.perplexity !== null ? ` ppl ${r.perplexity.toFixed(2)}` : ''}`);

@@ -31,15 +31,15 @@ export function dataSentence(runs: LoadedRun[]): SafeHtml {
     const parts = [
       html`sha256 <code>${String(d.sha256).slice(0, 12)}…</code>`,
       html`${fmtInt(d.documents)} documents`,
-      html`${fmtInt(d.windows)} windows of ≤ ${fmtInt(d.seqLen)} tokens`,
+      html`${fmtInt(d.windows)} windows of ≤ ${fmtInt(d.seq_len)} tokens`,
       html`${fmtInt(d.tokens)} scored tokens`,
     ];
-    if (d.maxTokens !== undefined) parts.push(html`<span class="nowrap">--max-tokens ${fmtInt(d.maxTokens)}</span>`);
-    if (d.maxDocs !== undefined) parts.push(html`<span class="nowrap">--max-docs ${fmtInt(d.maxDocs)}</span>`);
+    if (d.max_tokens !== undefined) parts.push(html`<span class="nowrap">--max-tokens ${fmtInt(d.max_tokens)}</span>`);
+    if (d.max_docs !== undefined) parts.push(html`<span class="nowrap">--max-docs ${fmtInt(d.max_docs)}</span>`);
     return html`<code>${basenameOf(String(d.file))}</code> (${String(d.format)}; ${joinHtml(parts, ', ')})`;
   };
   if (runs.length === 0) return html``;
-  const keys = new Set(runs.map((r) => (r.data ? `${r.data.sha256}|${r.data.tokens}|${r.data.seqLen}` : 'none')));
+  const keys = new Set(runs.map((r) => (r.data ? `${r.data.sha256}|${r.data.tokens}|${r.data.seq_len}` : 'none')));
   if (keys.size === 1) return html`Data: ${one(runs[0]!)}.`;
   return html`Data: ${joinHtml(runs.map((r) => html`${r.label}: ${one(r)}`), '; ')}.`;
 }
@@ -71,7 +71,7 @@ export function stageSentence(runs: LoadedRun[]): SafeHtml {
   const b = withStages
     .map((r) => {
       const st = r.stages.stages!;
-      const list = [...st.boundaries].sort((a, c) => a.stage - c.stage).map((x) => `${x.stage}: layer ${x.layer} (${x.relativeDepth.toFixed(2)})`);
+      const list = [...st.boundaries].sort((a, c) => a.stage - c.stage).map((x) => `${x.stage}: layer ${x.layer} (${x.relative_depth.toFixed(2)})`);
       return `${r.label} — ${list.join(', ')}`;
     })
     .join('; ');

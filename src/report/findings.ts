@@ -35,7 +35,7 @@ function stageBoundaries(r: LoadedRun): string {
   if (!b || b.length === 0) return 'Stages: no stage boundaries in this run (no stages.json).';
   const list = [...b]
     .sort((x, y) => x.stage - y.stage)
-    .map((x) => `stage ${x.stage} (${STAGE_NAMES[x.stage]}) from layer ${x.layer} (depth ${x.relativeDepth.toFixed(2)})`);
+    .map((x) => `stage ${x.stage} (${STAGE_NAMES[x.stage]}) from layer ${x.layer} (depth ${x.relative_depth.toFixed(2)})`);
   return `Proposed stages: stage 1 (${STAGE_NAMES[1]}) from layer 0, ${list.join(', ')}.`;
 }
 

@@ -112,14 +112,14 @@ function provRows(runs: LoadedRun[]): Array<[string, (r: LoadedRun) => SafeHtml]
       'tokens',
       (r) =>
         r.data
-          ? html`${fmtInt(r.data.tokens)} scored tokens in ${fmtInt(r.data.windows)} windows (≤ ${fmtInt(r.data.seqLen)} tokens) from ${fmtInt(r.data.documents)} documents\
-${r.data.maxTokens !== undefined ? html`; <span class="nowrap">--max-tokens ${fmtInt(r.data.maxTokens)}</span>` : ''}\
-${r.data.maxDocs !== undefined ? html`; <span class="nowrap">--max-docs ${fmtInt(r.data.maxDocs)}</span>` : ''}`
+          ? html`${fmtInt(r.data.tokens)} scored tokens in ${fmtInt(r.data.windows)} windows (≤ ${fmtInt(r.data.seq_len)} tokens) from ${fmtInt(r.data.documents)} documents\
+${r.data.max_tokens !== undefined ? html`; <span class="nowrap">--max-tokens ${fmtInt(r.data.max_tokens)}</span>` : ''}\
+${r.data.max_docs !== undefined ? html`; <span class="nowrap">--max-docs ${fmtInt(r.data.max_docs)}</span>` : ''}`
           : html`—`,
     ],
     ['layerlab', (r) => (p(r) ? html`${str(p(r)!.layerlab_version)}, commit <span class="mono">${str(p(r)!.git_commit).slice(0, 12)}${str(p(r)!.git_commit).endsWith('-dirty') ? '-dirty' : ''}</span>` : html`?`)],
     ['host', (r) => (p(r) ? html`${str(p(r)!.host?.cpu)}, ${str(p(r)!.host?.cores)} cores` : html`?`)],
-    ['created', (r) => html`${r.manifest?.finishedAt ? `${str(p(r)?.created)} → finished ${str(r.manifest.finishedAt)}` : str(p(r)?.created)}`],
+    ['created', (r) => html`${r.manifest?.finished_at ? `${str(p(r)?.created)} → finished ${str(r.manifest.finished_at)}` : str(p(r)?.created)}`],
     ['folder', (r) => html`<span class="mono">${r.dir}</span>`],
     ['result files', (r) => (r.files.length ? joinHtml(r.files.map((f) => html`<span class="mono">${f}</span>`), ', ') : html`—`)],
   ];
@@ -146,7 +146,7 @@ function summaryTable(runs: LoadedRun[]): SafeHtml {
     const st = r.stages.stages?.boundaries;
     const b = (k: number) => {
       const x = st?.find((y) => y.stage === k);
-      return x ? html`${x.layer} <span class="mono">(${x.relativeDepth.toFixed(2)})</span>` : html`—`;
+      return x ? html`${x.layer} <span class="mono">(${x.relative_depth.toFixed(2)})</span>` : html`—`;
     };
     return html`<tr><td>${swatch(r)}${r.label}</td><td class="num">${r.layers ?? '?'}</td>\
 <td class="num">${pct(s.delete?.mean_agreement)}</td><td class="num">${pct(s.swap?.mean_agreement)}</td>\

@@ -3,7 +3,7 @@
  * side by side) or a `paper` folder with `sweep/` and `stages/` subfolders (the root may hold its own
  * manifest). Every file is checked against the shapes of src/results/schema.ts, and a run is marked
  * incomplete, with what is missing, when its `.layerlab-run.json` says it did not finish, its manifest
- * lacks `finishedAt` or lists requested work that is not complete, or a file it lists as complete is
+ * lacks `finished_at` or lists requested work that is not complete, or a file it lists as complete is
  * absent.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { ANALYSIS_FILES, checkResult, MANIFEST_FILE, METRICS_JSON, readJsonFile,
 import type { Manifest, RunFile, SweepResult } from '../results/schema.js';
 import { EVALUATE_FILE, type EvaluateResult } from '../results/evaluate-schema.js';
 import { LayerlabError } from '../util/errors.js';
+import { namingProblem } from '../results/naming.js';
 import type { LoadedRun, RunPart, StageFiles } from './types.js';
 import { modelColor } from './style.js';
 
@@ -60,6 +61,11 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
   if (!statSync(dir).isDirectory()) throw new LayerlabError('is not a directory (expected a run folder written by layerlab sweep, stages or paper)', dirArg);
 
   const parts: RunPart[] = [];
+  const missing: string[] = [];
+  const problems: string[] = [];
+  const rel = (p: string) => relative(dir, p) || '.';
+  /** Folders whose manifest is from an older layerlab version: reported once as a problem, not as missing. */
+  const oldManifest = new Set<string>();
   for (const sub of ['', 'sweep', 'stages', 'evaluate'] as const) {
     const d = sub ? join(dir, sub) : dir;
     if (sub && !(existsSync(d) && statSync(d).isDirectory())) continue;
@@ -67,9 +73,14 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
     const mp = join(d, MANIFEST_FILE);
     if (existsSync(mp)) {
       const m = readJsonFile(mp);
+      // A layerlab manifest (it names its version) with camelCase keys: written before the snake_case rule.
+      const old = typeof (m as Partial<Manifest> | null)?.provenance?.layerlab_version === 'string' ? namingProblem(m) : undefined;
       const why = checkManifest(m);
-      if (why) throw new LayerlabError(`not a layerlab manifest: ${why}`, mp);
-      part.manifest = m as Manifest;
+      if (old) {
+        problems.push(`${rel(mp)}: ${old}`);
+        oldManifest.add(d);
+      } else if (why) throw new LayerlabError(`not a layerlab manifest: ${why}`, mp);
+      else part.manifest = m as Manifest;
     }
     const rp = join(d, RUN_FILE);
     if (existsSync(rp)) {
@@ -79,10 +90,7 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
     parts.push(part);
   }
 
-  const missing: string[] = [];
-  const problems: string[] = [];
   const files: string[] = [];
-  const rel = (p: string) => relative(dir, p) || '.';
   /** Where a result file lives: the first folder of the run that has it. */
   const locate = (file: string): string | undefined => {
     for (const p of parts) {
@@ -157,13 +165,14 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
     if (p.runFile && !p.runFile.finished) missing.push(`${where}${RUN_FILE} says the run did not finish (interrupted or still running)`);
     const m = p.manifest;
     if (!m) {
+      if (oldManifest.has(p.dir)) continue;
       if (p.runFile || (p.sub === '' && parts.length === 1)) missing.push(`${where}manifest.json is missing`);
       continue;
     }
     const done = new Set(m.complete);
     const notDone = m.requested.filter((r) => !done.has(r));
     if (notDone.length) missing.push(`${where}manifest.json: requested but not complete: ${notDone.join(', ')}`);
-    if (!m.finishedAt && !(p.runFile?.finished === false)) missing.push(`${where}manifest.json has no finishedAt (the run did not finish)`);
+    if (!m.finished_at && !(p.runFile?.finished === false)) missing.push(`${where}manifest.json has no finished_at (the run did not finish)`);
     for (const name of m.complete) {
       const file = fileForName(name);
       if (file && !locate(file)) missing.push(`${file} is missing (listed as complete: ${name})`);

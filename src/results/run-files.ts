@@ -4,15 +4,16 @@
  * becomes null first), so a file that fails its own schema is never written; reading names the file and
  * the field that is wrong.
  *
- * Naming rule for JSON keys: what a user's script reads as rows of numbers (metrics.json / metrics.csv,
- * provenance) is snake_case, as pandas users expect and docs/sweeps.md documents; it is frozen. Nested
- * structures of the stage files are camelCase. See docs/results.md.
+ * Naming rule for JSON keys: every key of every file is snake_case (src/results/naming.ts), as the public
+ * rows of metrics.json / metrics.csv always were (docs/sweeps.md). A file with a camelCase key is never
+ * written; read, it is reported as written by an older layerlab version. See docs/results.md.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { z } from 'zod';
 import { LayerlabError } from '../util/errors.js';
 import { writeTextAtomic } from './run-dir.js';
+import { namingProblem } from './naming.js';
 import {
   CkaResultSchema, LocalAttentionResultSchema, LogitLensResultSchema, ManifestSchema, MlpNormResultSchema, NeuronsResultSchema, RepeatResultSchema,
   RunFileSchema, SpanProbeResultSchema, StageBoundariesResultSchema, SubwordHeadsResultSchema, SweepResultSchema, WicResultSchema,
@@ -101,8 +102,13 @@ function fieldPath(path: readonly PropertyKey[]): string {
   return out || '(top level)';
 }
 
-/** Why `value` is not a valid `file`, as "field: problem", or undefined when it is. */
-export function checkResult(file: ResultFileName, value: unknown): string | undefined {
+/**
+ * Why `value` is not a valid `file`, as "field: problem", or undefined when it is. `mode` picks the
+ * naming check (src/results/naming.ts): strict on write; on read a camelCase field means an older version.
+ */
+export function checkResult(file: ResultFileName, value: unknown, mode: 'read' | 'write' = 'read'): string | undefined {
+  const naming = namingProblem(value, mode);
+  if (naming) return naming;
   const r = RESULT_SCHEMAS[file].safeParse(value);
   if (r.success) return undefined;
   const issue = r.error.issues[0];
@@ -110,8 +116,8 @@ export function checkResult(file: ResultFileName, value: unknown): string | unde
 }
 
 /** Returns `value` typed as `file` (unchanged: unknown fields are kept), or throws naming the file and field. */
-export function validateResult<F extends ResultFileName>(file: F, value: unknown, where: string = file): ResultFiles[F] {
-  const why = checkResult(file, value);
+export function validateResult<F extends ResultFileName>(file: F, value: unknown, where: string = file, mode: 'read' | 'write' = 'read'): ResultFiles[F] {
+  const why = checkResult(file, value, mode);
   if (why) throw new LayerlabError(`not a valid ${file}: ${why}`, where);
   return value as ResultFiles[F];
 }
@@ -154,6 +160,6 @@ export function readResultIfExists<F extends ResultFileName>(path: string, file:
 export function writeResultFile(path: string, value: unknown): void {
   const text = resultJson(value);
   const file = basename(path);
-  if (isResultFile(file)) validateResult(file, JSON.parse(text), path);
+  if (isResultFile(file)) validateResult(file, JSON.parse(text), path, 'write');
   writeTextAtomic(path, text);
 }

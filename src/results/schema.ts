@@ -2,7 +2,8 @@
  * The on-disk result formats: what `sweep`, `stages` and `paper` write and `report` reads. Each result
  * file has exactly one declaration here, a zod schema; its TypeScript type is inferred from it
  * (`z.infer`), and the same schema validates the file at run time when it is written and when it is read
- * (src/results/run-files.ts). Every file carries the same provenance block.
+ * (src/results/run-files.ts). Every file carries the same provenance block. Every key is snake_case
+ * (src/results/naming.ts); in-memory names elsewhere stay camelCase.
  *
  * Numbers: a quantity that can be undefined (a mean over no tokens, a spread of one value, the relative
  * depth of an identity plan) is `number | null`; NaN is written as null. Every other number must be
@@ -32,9 +33,9 @@ export const DataProvenanceSchema = z.object({
   windows: int,
   /** Non-BOS tokens. */
   tokens: int,
-  seqLen: int,
-  maxTokens: int.optional(),
-  maxDocs: int.optional(),
+  seq_len: int,
+  max_tokens: int.optional(),
+  max_docs: int.optional(),
 });
 export type DataProvenance = z.infer<typeof DataProvenanceSchema>;
 
@@ -48,7 +49,7 @@ export const ManifestSchema = z.looseObject({
   requested: z.array(z.string()),
   complete: z.array(z.string()),
   /** Set on a finished run. */
-  finishedAt: z.string().optional(),
+  finished_at: z.string().optional(),
   command: z.array(z.string()),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
@@ -180,7 +181,7 @@ export interface StageFileBase {
   layers: number;
 }
 
-/** `perLayer` must have L entries, `perPoint` L + 1: checked against the file's own `layers`. */
+/** `per_layer` must have L entries, `per_point` L + 1: checked against the file's own `layers`. */
 const lengthIs = (key: string, extra: number) => (f: Record<string, unknown>, ctx: z.core.$RefinementCtx<unknown>) => {
   const rows = f[key];
   const L = f.layers as number;
@@ -190,16 +191,16 @@ const lengthIs = (key: string, extra: number) => (f: Record<string, unknown>, ct
 export const LocalAttentionResultSchema = stageBase('local-attention')
   .extend({
     windows: z.array(num),
-    includeBos: z.boolean(),
+    include_bos: z.boolean(),
     /** One entry per layer 0..L-1. */
-    perLayer: z.array(z.object({ layer: int, relativeDepth: num, windows: z.record(z.string(), StatSchema), prev5: StatSchema })),
+    per_layer: z.array(z.object({ layer: int, relative_depth: num, windows: z.record(z.string(), StatSchema), prev5: StatSchema })),
   })
-  .superRefine(lengthIs('perLayer', 0));
+  .superRefine(lengthIs('per_layer', 0));
 export type LocalAttentionResult = z.infer<typeof LocalAttentionResultSchema>;
 
 const attentionRows = z.array(z.object({ word: z.string(), tokens: z.array(z.string()), attention: z.array(maybe) }));
 export const SubwordHeadsResultSchema = stageBase('subword-heads').extend({
-  examples: z.object({ multi: int, single: int, multiTokens: int }),
+  examples: z.object({ multi: int, single: int, multi_tokens: int }),
   /** Every head, best first: mean attention from the last sub-token to the first, multi vs single. */
   heads: z.array(z.object({ layer: int, head: int, score: num, multi: StatSchema, single: StatSchema })),
   /** Attention rows of the best head for the heatmap: last query to the last `width` keys. */
@@ -210,30 +211,30 @@ export type SubwordHeadsResult = z.infer<typeof SubwordHeadsResultSchema>;
 export const LogitLensResultSchema = stageBase('logit-lens')
   .extend({
     /** L+1 points: 0 = embeddings, i = after block i-1. */
-    perPoint: z.array(z.object({ point: int, relativeDepth: num, entropyBits: StatSchema, klBits: StatSchema, agreement: StatSchema, rankOfFinalTop1: StatSchema })),
+    per_point: z.array(z.object({ point: int, relative_depth: num, entropy_bits: StatSchema, kl_bits: StatSchema, agreement: StatSchema, rank_of_final_top1: StatSchema })),
   })
-  .superRefine(lengthIs('perPoint', 1));
+  .superRefine(lengthIs('per_point', 1));
 export type LogitLensResult = z.infer<typeof LogitLensResultSchema>;
 
 export const NeuronsResultSchema = stageBase('neurons')
   .extend({
     mode: z.enum(['tl', 'raw']),
     threshold: num,
-    perLayer: z.array(z.object({ layer: int, relativeDepth: num, dMlp: int, prediction: int, suppression: int, predictionDensity: num, suppressionDensity: num })),
+    per_layer: z.array(z.object({ layer: int, relative_depth: num, d_mlp: int, prediction: int, suppression: int, prediction_density: num, suppression_density: num })),
     /** Strongest neurons by kurtosis, for inspection. */
     top: z.array(z.object({ layer: int, neuron: int, kurtosis: num, skew: num, kind: z.enum(['prediction', 'suppression']) })),
   })
-  .superRefine(lengthIs('perLayer', 0));
+  .superRefine(lengthIs('per_layer', 0));
 export type NeuronsResult = z.infer<typeof NeuronsResultSchema>;
 
 export const MlpNormResultSchema = stageBase('mlp-norm')
-  .extend({ perLayer: z.array(z.object({ layer: int, relativeDepth: num, norm: StatSchema })) })
-  .superRefine(lengthIs('perLayer', 0));
+  .extend({ per_layer: z.array(z.object({ layer: int, relative_depth: num, norm: StatSchema })) })
+  .superRefine(lengthIs('per_layer', 0));
 export type MlpNormResult = z.infer<typeof MlpNormResultSchema>;
 
 export const RepeatResultSchema = stageBase('repeat').extend({
-  baselineEntropyBits: StatSchema,
-  rows: z.array(z.object({ blockLength: int, startLayer: int, relativeDepth: num, plan: z.array(int), entropyBits: StatSchema })),
+  baseline_entropy_bits: StatSchema,
+  rows: z.array(z.object({ block_length: int, start_layer: int, relative_depth: num, plan: z.array(int), entropy_bits: StatSchema })),
 });
 export type RepeatResult = z.infer<typeof RepeatResultSchema>;
 
@@ -241,12 +242,12 @@ const squareMatrix = z.array(z.array(maybe));
 export const CkaResultSchema = stageBase('cka')
   .extend({
     /** L x L matrices over block outputs 0..L-1. */
-    lastToken: z.object({ matrix: squareMatrix, batches: int, batchSize: int }).optional(),
-    allTokens: z.object({ matrix: squareMatrix, batches: int }).optional(),
+    last_token: z.object({ matrix: squareMatrix, batches: int, batch_size: int }).optional(),
+    all_tokens: z.object({ matrix: squareMatrix, batches: int }).optional(),
   })
   .superRefine((f, ctx) => {
-    if (!f.lastToken && !f.allTokens) ctx.addIssue({ code: 'custom', path: ['lastToken'], message: 'neither lastToken nor allTokens present' });
-    for (const k of ['lastToken', 'allTokens'] as const) {
+    if (!f.last_token && !f.all_tokens) ctx.addIssue({ code: 'custom', path: ['last_token'], message: 'neither last_token nor all_tokens present' });
+    for (const k of ['last_token', 'all_tokens'] as const) {
       const m = f[k]?.matrix;
       if (m && (m.length !== f.layers || m.some((row) => row.length !== f.layers)))
         ctx.addIssue({ code: 'custom', path: [k, 'matrix'], message: `must be ${f.layers} x ${f.layers} numbers` });
@@ -258,24 +259,24 @@ const probeFields = {
   status: z.enum(['done', 'skipped']),
   reason: z.string().optional(),
   /** L+1 points like the logit lens (0 = embeddings). */
-  perPoint: z.array(z.object({ point: int, relativeDepth: num, trainAccuracy: num, devAccuracy: num, l2: num })).optional(),
+  per_point: z.array(z.object({ point: int, relative_depth: num, train_accuracy: num, dev_accuracy: num, l2: num })).optional(),
   chance: num.optional(),
   /** Examples used: WiC train / dev pairs, or the probe file's train / held-out spans. */
   examples: z.object({ train: int, dev: int }).optional(),
 };
-const probeRefine = (f: { status: string; perPoint?: unknown[]; layers: number }, ctx: z.core.$RefinementCtx<unknown>) => {
+const probeRefine = (f: { status: string; per_point?: unknown[]; layers: number }, ctx: z.core.$RefinementCtx<unknown>) => {
   if (f.status !== 'done') return;
-  if (!f.perPoint) ctx.addIssue({ code: 'custom', path: ['perPoint'], message: 'required when status is done' });
-  else lengthIs('perPoint', 1)(f as unknown as Record<string, unknown>, ctx);
+  if (!f.per_point) ctx.addIssue({ code: 'custom', path: ['per_point'], message: 'required when status is done' });
+  else lengthIs('per_point', 1)(f as unknown as Record<string, unknown>, ctx);
 };
 export const WicResultSchema = stageBase('wic').extend(probeFields).superRefine(probeRefine);
 export const SpanProbeResultSchema = stageBase('probe').extend(probeFields).superRefine(probeRefine);
 export type ProbeResult = z.infer<typeof WicResultSchema> | z.infer<typeof SpanProbeResultSchema>;
 
 export const StageBoundariesResultSchema = stageBase('stages').extend({
-  boundaries: z.array(z.object({ stage: z.union([z.literal(2), z.literal(3), z.literal(4)]), layer: int, relativeDepth: num, evidence: z.array(z.string()) })),
+  boundaries: z.array(z.object({ stage: z.union([z.literal(2), z.literal(3), z.literal(4)]), layer: int, relative_depth: num, evidence: z.array(z.string()) })),
   method: z.string(),
-  signalsUsed: z.array(z.string()),
+  signals_used: z.array(z.string()),
 });
 export type StageBoundariesResult = z.infer<typeof StageBoundariesResultSchema>;
 

@@ -115,7 +115,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
       manifest.complete.push('evaluate');
       opts.afterPhase?.('evaluate');
     }
-    manifest.finishedAt = new Date().toISOString();
+    manifest.finished_at = new Date().toISOString();
     run.writeResult(MANIFEST_FILE, manifest);
     run.finish();
   } else {

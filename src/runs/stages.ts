@@ -33,6 +33,7 @@ import type { ForwardOutputs, StageContext, StageResults, StagesOptions, StreamB
 import { ANALYSES, DEFAULT_ANALYSES, STAGE_ANALYSES, type StageAnalysis } from '../analyses/registry.js';
 import { jobOrder, shardWindows } from './shards.js';
 import { decodeJob, encodeJob, packWindows, unpackWindows, type StreamJobPayload } from './jobs.js';
+import { snakeCaseKeys } from '../results/naming.js';
 
 export { DEFAULT_ANALYSES, STAGE_ANALYSES, type StageAnalysis, type StageResults, type StagesOptions };
 
@@ -66,16 +67,17 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
   const repeatLengths = (opts.repeatBlockLengths ?? [3, 5]);
 
   const choices: Record<string, unknown> = {
-    data: { seqLen, windows: '[BOS] + next seqLen-1 tokens of one document (documents never packed together)', maxTokens: opts.maxTokens ?? null, maxDocs: opts.maxDocs ?? null, batchTokens, shardDocs: opts.shardDocs ?? null },
+    data: { seq_len: seqLen, windows: '[BOS] + next seq_len-1 tokens of one document (documents never packed together)', max_tokens: opts.maxTokens ?? null, max_docs: opts.maxDocs ?? null, batch_tokens: batchTokens, shard_docs: opts.shardDocs ?? null },
     bos,
     positions: 'every per-token metric uses the positions after BOS (the last included)',
-    errorBars: 'std = sample std over pooled tokens; sem = standard error across documents',
-    localAttention: { includeBos: opts.includeBosAttention ?? true, windows: opts.attentionWindows ?? [1, 2, 4, 8, 16] },
+    error_bars: 'std = sample std over pooled tokens; sem = standard error across documents',
+    local_attention: { include_bos: opts.includeBosAttention ?? true, windows: opts.attentionWindows ?? [1, 2, 4, 8, 16] },
     neurons: { mode: opts.neuronMode ?? 'tl', threshold: opts.neuronThreshold ?? 10 },
-    repeat: { blockLengths: repeatLengths, documents: repeatDocs },
-    cka: opts.cka ?? {},
-    subword: opts.subword ?? {},
-    wic: opts.wicDir ? { dir: opts.wicDir, ...(opts.wic ?? {}) } : 'skipped (no --wic folder)',
+    repeat: { block_lengths: repeatLengths, documents: repeatDocs },
+    // Option objects recorded as given: their in-memory camelCase names become snake_case keys.
+    cka: snakeCaseKeys(opts.cka ?? {}),
+    subword: snakeCaseKeys(opts.subword ?? {}),
+    wic: opts.wicDir ? { dir: opts.wicDir, ...(snakeCaseKeys(opts.wic ?? {}) as object) } : 'skipped (no --wic folder)',
     probe: opts.probeFile ?? null,
     sweep: opts.sweepDir ?? null,
   };
@@ -96,7 +98,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
   if (windows.windows.length === 0) throw new LayerlabError('the corpus gives no tokens', input.dataFile);
   const data: DataProvenance = {
     file: input.dataFile, sha256: corpus.sha256, format: corpus.format, documents: Math.min(corpus.docs.length, opts.maxDocs ?? Infinity),
-    windows: windows.windows.length, tokens: windows.tokens, seqLen, maxTokens: opts.maxTokens, maxDocs: opts.maxDocs,
+    windows: windows.windows.length, tokens: windows.tokens, seq_len: seqLen, max_tokens: opts.maxTokens, max_docs: opts.maxDocs,
   };
 
   const manifest: Manifest = { kind: 'stages', provenance: prov, data, choices, requested, complete: [], command: input.command ?? [] };
@@ -134,7 +136,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
     for (const a of here) if (a.kind === 'whole') save(a.name, a.run(ctx));
   }
 
-  manifest.finishedAt = new Date().toISOString();
+  manifest.finished_at = new Date().toISOString();
   writeManifest();
   run.finish();
   return { manifest, results, dir: outDir };

@@ -92,7 +92,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
   const prov = provenance(model);
   const dataProv: DataProvenance = {
     file: resolve(opts.data), sha256: docs.sha256, format: docs.format, documents: docsUsed, windows: win.windows.length,
-    tokens: win.tokens, seqLen, maxTokens, maxDocs,
+    tokens: win.tokens, seq_len: seqLen, max_tokens: maxTokens, max_docs: maxDocs,
   };
   const choices = sweepChoices({ seqLen, seqLenSource, bos, batchTokens, batches: batchCount, prefixCacheMb, batchMb, textField: opts.textField });
   const key = {
@@ -129,7 +129,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
       continue;
     }
     const state = run.loadState<SweepState>(`${job.name}-partial`);
-    if (run.resumed && state) process.stderr.write(`layerlab: resuming ${opts.out}: ${state.batchesDone} of ${state.batches} batches done\n`);
+    if (run.resumed && state) process.stderr.write(`layerlab: resuming ${opts.out}: ${state.batches_done} of ${state.batches} batches done\n`);
     // The job runs from its payload bytes alone, as a worker would (src/runs/jobs.ts).
     const payload = decodeJob<SweepJobPayload>(encodeJob({
       kind: 'sweep', shard: job.shard, group: job.group, plans: job.plans.map((p) => [...p]),
@@ -140,7 +140,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
       ...payload.options,
       state,
       onBatch: (st) => {
-        if (st.batchesDone < st.batches) {
+        if (st.batches_done < st.batches) {
           run.saveState(`${job.name}-partial`, st);
           afterSave();
         }
@@ -159,7 +159,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
   run.writeResult(METRICS_JSON, result);
   writeTextAtomic(resolve(opts.out, METRICS_CSV), metricsCsv(rows));
   run.track(METRICS_CSV);
-  run.writeResult(MANIFEST_FILE, { ...manifest, complete: specs.map(specToString), finishedAt: new Date().toISOString() });
+  run.writeResult(MANIFEST_FILE, { ...manifest, complete: specs.map(specToString), finished_at: new Date().toISOString() });
   run.finish();
   const summary = Object.entries(result.summary).map(([k, s]) => `${k}: mean agreement ${(100 * s.mean_agreement).toFixed(1)}%`).join(', ');
   process.stderr.write(`wrote ${opts.out}/metrics.json and metrics.csv: ${rows.length} interventions over ${win.tokens.toLocaleString('en-US')} tokens (${summary})\n`);

@@ -46,8 +46,8 @@ export interface SweepState {
   version: 1;
   plans: number[][];
   batches: number;
-  batchesDone: number;
-  tokensDone: number;
+  batches_done: number;
+  tokens_done: number;
   baseline: ReturnType<BaselineAccumulator['toJSON']>;
   accumulators: ReturnType<PlanAccumulator['toJSON']>[];
 }
@@ -123,8 +123,8 @@ export function runSweep(model: ModelLike, plans: readonly (readonly number[])[]
     if (s.version !== 1 || s.batches !== batches.length || JSON.stringify(s.plans) !== JSON.stringify(unique) || s.accumulators.length !== unique.length)
       throw new LayerlabError('saved sweep state does not match this sweep (plans or batches differ); rerun with a fresh output folder');
     state = { baseline: BaselineAccumulator.fromJSON(s.baseline), plans: s.accumulators.map((a) => PlanAccumulator.fromJSON(a)) };
-    batchesDone = s.batchesDone;
-    tokensDone = s.tokensDone;
+    batchesDone = s.batches_done;
+    tokensDone = s.tokens_done;
   }
 
   const stats = { blocks: 0, unembedRows: 0, batchesRun: 0, ms: 0 };
@@ -224,7 +224,7 @@ export function runSweep(model: ModelLike, plans: readonly (readonly number[])[]
     progress.tokensDone = tokensDone;
     opts.onProgress?.({ ...progress });
     opts.onBatch?.({
-      version: 1, plans: unique, batches: batches.length, batchesDone, tokensDone,
+      version: 1, plans: unique, batches: batches.length, batches_done: batchesDone, tokens_done: tokensDone,
       baseline: state.baseline.toJSON(), accumulators: state.plans.map((a) => a.toJSON()),
     });
   }

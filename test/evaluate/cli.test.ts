@@ -47,7 +47,7 @@ test('evaluate on stories260k, three tasks, --limit 50: evaluate.json/csv, detai
   const manifest = readJson(join(out, 'manifest.json'));
   assert.equal(manifest.kind, 'evaluate');
   assert.deepEqual(manifest.complete, ['lambada_openai', 'arc_easy', 'hellaswag']);
-  assert.ok(manifest.finishedAt);
+  assert.ok(manifest.finished_at);
   assert.equal(manifest.choices.bos_rule, 'harness');
 
   // Every metric re-derives from details/: per-plan predictions and gold (MC), ll and greedy (LAMBADA).

@@ -44,7 +44,7 @@ export function writeEvaluateFixture(dir: string, o: { layers: number; model: st
     provenance, layers: L, choices, rows,
     tasks: tasks.map((t) => ({ task: t, output_type: t === 'lambada_openai' ? 'loglikelihood' : 'multiple_choice', file: `/data/${t}.jsonl`, sha256: 'f'.repeat(64), records: n[t], items: n[t], requests: n[t], truncated_requests: 0 })),
   };
-  const manifest: Manifest = { kind: 'evaluate', provenance, choices, requested: tasks, complete: tasks, command: ['evaluate'], finishedAt: '2025-01-01T00:00:00.000Z' };
+  const manifest: Manifest = { kind: 'evaluate', provenance, choices, requested: tasks, complete: tasks, command: ['evaluate'], finished_at: '2025-01-01T00:00:00.000Z' };
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'evaluate.json'), JSON.stringify(result));
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));

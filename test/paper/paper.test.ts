@@ -53,7 +53,7 @@ describe('layerlab paper on stories260k', { skip }, () => {
     }
     const wic = JSON.parse(readFileSync(join(out, 'stages', 'wic.json'), 'utf8'));
     assert.equal(wic.status, wicDir ? 'done' : 'skipped');
-    if (wicDir) assert.equal(wic.perPoint.length, 6);
+    if (wicDir) assert.equal(wic.per_point.length, 6);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     assert.equal(manifest.kind, 'paper');
     assert.deepEqual(manifest.complete, ['sweep', 'stages']);

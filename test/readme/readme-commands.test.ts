@@ -52,7 +52,7 @@ test(`README: '${PAPER_BUNDLED}' runs the bundled model and corpus and prints th
   const dels = sweep.interventions.filter((x) => x.kind === 'delete');
   const worst = dels.reduce((a, b) => (b.kl_mean > a.kl_mean ? b : a));
   assert.equal(Number(/layer (\d+)/.exec(lines[1]!)![1]), worst.layer);
-  assert.equal(sweep.data?.maxTokens, BUNDLED.maxTokens);
+  assert.equal(sweep.data?.max_tokens, BUNDLED.maxTokens);
   // The report explains itself: guide, the same findings, and the paper's finding under every figure.
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.ok(html.indexOf('How to read this report') < html.indexOf('<section class="figure"'));
@@ -80,6 +80,6 @@ test(`README: '${PAPER_HUB}' runs on a Hub model (local fake hub; output folder 
     assert.match(r.stdout, /^report: .*report\.html\n- Deleting layer \d+ of 4 hurts most/);
     const sweep = JSON.parse(readFileSync(join(out, 'sweep', 'metrics.json'), 'utf8')) as SweepResult;
     assert.equal(sweep.provenance.model, 'openai-community/gpt2');
-    assert.equal(sweep.data?.maxTokens, 16384);
+    assert.equal(sweep.data?.max_tokens, 16384);
   });
 });

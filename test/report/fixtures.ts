@@ -77,8 +77,8 @@ export const FIXTURE_DATA = {
   documents: 64,
   windows: 80,
   tokens: 40_880,
-  seqLen: 512,
-  maxTokens: 40_960,
+  seq_len: 512,
+  max_tokens: 40_960,
 };
 
 /** Every file the fixture writes for a run with `layers` layers (also used by tests to check counts). */
@@ -170,15 +170,15 @@ export function fixtureResults(o: FixtureOptions) {
   const local: LocalAttentionResult = {
     ...base,
     analysis: 'local-attention',
-    choices: { windows, includeBos: false, positions: 'all non-BOS queries', pooling: 'equal weight over heads and queries' },
+    choices: { windows, include_bos: false, positions: 'all non-BOS queries', pooling: 'equal weight over heads and queries' },
     windows,
-    includeBos: false,
-    perLayer: full.map((l) => {
+    include_bos: false,
+    per_layer: full.map((l) => {
       const x = d(l);
       const a = 0.06 + 0.5 * Math.exp(-x / 0.2) + noise(0.01);
       return {
         layer: l,
-        relativeDepth: x,
+        relative_depth: x,
         windows: Object.fromEntries(windows.map((k) => [String(k), stat(1 - Math.exp(-k * a), 0.2, tokens * H)])),
         prev5: stat((1 - Math.exp(-5 * a)) / 5, 0.08, tokens * H * 5),
       };
@@ -215,8 +215,8 @@ export function fixtureResults(o: FixtureOptions) {
   const subword: SubwordHeadsResult = {
     ...base,
     analysis: 'subword-heads',
-    choices: { examples: 'words of 2+ sub-tokens from the data, single-token controls', maxExamples: 240, multiTokenCounts: [2, 3] },
-    examples: { multi: 240, single: 240, multiTokens: 560 },
+    choices: { examples: 'words of 2+ sub-tokens from the data, single-token controls', max_examples: 240, multi_token_counts: [2, 3] },
+    examples: { multi: 240, single: 240, multi_tokens: 560 },
     heads,
     heatmap: {
       layer: heads[0]!.layer,
@@ -232,27 +232,27 @@ export function fixtureResults(o: FixtureOptions) {
     ...base,
     analysis: 'logit-lens',
     choices: { norm: 'final layer norm applied', units: 'bits', positions: 'all scored tokens' },
-    perPoint: Array.from({ length: L + 1 }, (_, p) => {
+    per_point: Array.from({ length: L + 1 }, (_, p) => {
       const x = p / L;
       const sig = 1 / (1 + Math.exp(-(x - 0.6) * 12));
       const ent = 11 - 7 * sig + (x > 0.9 ? 1.2 * (x - 0.9) * 10 : 0) + noise(0.1);
       const kl = Math.max(0, 9 * (1 - sig) * (1 - x) + noise(0.05));
-      return { point: p, relativeDepth: x, entropyBits: stat(ent, 1.5, tokens), klBits: stat(p === L ? 0 : kl, 2, tokens), agreement: stat(sig, 0.3, tokens), rankOfFinalTop1: stat(1000 * (1 - sig) + 1, 500, tokens) };
+      return { point: p, relative_depth: x, entropy_bits: stat(ent, 1.5, tokens), kl_bits: stat(p === L ? 0 : kl, 2, tokens), agreement: stat(sig, 0.3, tokens), rank_of_final_top1: stat(1000 * (1 - sig) + 1, 500, tokens) };
     }),
   };
 
-  const dMlp = 2048;
+  const d_mlp = 2048;
   const neurons: NeuronsResult = {
     ...base,
     analysis: 'neurons',
     choices: { mode: 'tl', threshold: 10, unembedding: 'W_U with final-norm weight folded in' },
     mode: 'tl',
     threshold: 10,
-    perLayer: full.map((l) => {
+    per_layer: full.map((l) => {
       const x = d(l);
       const pd = Math.max(0, 0.04 * Math.exp(-(((x - 0.75) / 0.15) ** 2)) + noise(0.002));
       const sd = Math.max(0, 0.05 * Math.exp(-(((x - 1) / 0.1) ** 2)) + noise(0.002));
-      return { layer: l, relativeDepth: x, dMlp, prediction: Math.round(pd * dMlp), suppression: Math.round(sd * dMlp), predictionDensity: Math.round(pd * dMlp) / dMlp, suppressionDensity: Math.round(sd * dMlp) / dMlp };
+      return { layer: l, relative_depth: x, d_mlp, prediction: Math.round(pd * d_mlp), suppression: Math.round(sd * d_mlp), prediction_density: Math.round(pd * d_mlp) / d_mlp, suppression_density: Math.round(sd * d_mlp) / d_mlp };
     }),
     top: [{ layer: L - 1, neuron: 17, kurtosis: 120, skew: -4.2, kind: 'suppression' }],
   };
@@ -261,22 +261,22 @@ export function fixtureResults(o: FixtureOptions) {
     ...base,
     analysis: 'mlp-norm',
     choices: { norm: 'L2 of the MLP output vector', positions: 'all scored tokens' },
-    perLayer: full.map((l) => {
+    per_layer: full.map((l) => {
       const x = d(l);
-      return { layer: l, relativeDepth: x, norm: stat(2 + 3 * x + 20 * Math.exp(-(1 - x) / 0.08) + noise(0.2), 1.5, tokens) };
+      return { layer: l, relative_depth: x, norm: stat(2 + 3 * x + 20 * Math.exp(-(1 - x) / 0.08) + noise(0.2), 1.5, tokens) };
     }),
   };
 
   const repeat: RepeatResult = {
     ...base,
     analysis: 'repeat',
-    choices: { blockLengths: [1, 2], metric: 'entropy of the final distribution (bits)' },
-    baselineEntropyBits: stat(4.1, 2, tokens),
+    choices: { block_lengths: [1, 2], metric: 'entropy of the final distribution (bits)' },
+    baseline_entropy_bits: stat(4.1, 2, tokens),
     rows: [1, 2].flatMap((len) =>
       Array.from({ length: L - len + 1 }, (_, s) => {
         const plan = [...full.slice(0, s + len), ...full.slice(s, s + len), ...full.slice(s + len)];
         const x = d(s);
-        return { blockLength: len, startLayer: s, relativeDepth: x, plan, entropyBits: stat(4.1 + len * (0.9 * Math.exp(-x / 0.1) + 0.6 * Math.exp(-(1 - x) / 0.1) + 0.1) + noise(0.05), 2, tokens) };
+        return { block_length: len, start_layer: s, relative_depth: x, plan, entropy_bits: stat(4.1 + len * (0.9 * Math.exp(-x / 0.1) + 0.6 * Math.exp(-(1 - x) / 0.1) + 0.1) + noise(0.05), 2, tokens) };
       }),
     ),
   };
@@ -288,8 +288,8 @@ export function fixtureResults(o: FixtureOptions) {
     ...base,
     analysis: 'cka',
     choices: { kernel: 'linear', estimator: 'unbiased HSIC, minibatch', representations: 'block outputs (residual stream)' },
-    lastToken: { matrix: sym(matrix(0.35)), batches: 10, batchSize: 8 },
-    allTokens: { matrix: sym(matrix(0.5)), batches: 10 },
+    last_token: { matrix: sym(matrix(0.35)), batches: 10, batch_size: 8 },
+    all_tokens: { matrix: sym(matrix(0.5)), batches: 10 },
   };
 
   const wic: ProbeResult = o.probeSkipped
@@ -300,10 +300,10 @@ export function fixtureResults(o: FixtureOptions) {
         choices: { classifier: 'logistic regression', features: 'target word, both sentences, concatenated with |a − b|', l2: 'chosen on validation from 1e-4..1e2' },
         status: 'done',
         chance: 0.5,
-        perPoint: Array.from({ length: L + 1 }, (_, p) => {
+        per_point: Array.from({ length: L + 1 }, (_, p) => {
           const x = p / L;
           const dev = 0.52 + 0.1 * Math.exp(-(((x - 0.45) / 0.25) ** 2)) + noise(0.01);
-          return { point: p, relativeDepth: x, trainAccuracy: Math.min(1, dev + 0.15 + noise(0.01)), devAccuracy: dev, l2: 10 ** Math.round(noise(2)) };
+          return { point: p, relative_depth: x, train_accuracy: Math.min(1, dev + 0.15 + noise(0.01)), dev_accuracy: dev, l2: 10 ** Math.round(noise(2)) };
         }),
         examples: { train: 5428, dev: 638 },
       };
@@ -316,12 +316,12 @@ export function fixtureResults(o: FixtureOptions) {
     analysis: 'stages',
     choices: {},
     boundaries: [
-      { stage: 2, layer: b2, relativeDepth: d(b2), evidence: ['local attention falls below midpoint', 'deletion KL falls below midpoint'] },
-      { stage: 3, layer: b3, relativeDepth: d(b3), evidence: ['logit-lens KL knee'] },
-      { stage: 4, layer: b4, relativeDepth: d(b4), evidence: ['suppression exceeds prediction density'] },
+      { stage: 2, layer: b2, relative_depth: d(b2), evidence: ['local attention falls below midpoint', 'deletion KL falls below midpoint'] },
+      { stage: 3, layer: b3, relative_depth: d(b3), evidence: ['logit-lens KL knee'] },
+      { stage: 4, layer: b4, relative_depth: d(b4), evidence: ['suppression exceeds prediction density'] },
     ],
     method: 'fixture',
-    signalsUsed: ['localAttention', 'deletionKl', 'logitLensKl', 'suppressionDensity'],
+    signals_used: ['localAttention', 'deletionKl', 'logitLensKl', 'suppression_density'],
   };
 
   const probe: ProbeResult = { ...base, analysis: 'probe', choices: {}, status: 'skipped', reason: 'no probe file given (--probe FILE.jsonl)' };
@@ -348,7 +348,7 @@ function manifest(kind: Manifest['kind'], prov: Provenance, requested: string[],
     choices,
     requested,
     complete,
-    ...(finished ? { finishedAt: '2025-01-01T01:00:00.000Z' } : {}),
+    ...(finished ? { finished_at: '2025-01-01T01:00:00.000Z' } : {}),
     command: ['layerlab', kind, '--model', prov.model, '--data', FIXTURE_DATA.file],
   };
 }

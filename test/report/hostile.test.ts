@@ -163,7 +163,7 @@ describe('hostile run folders: the report never runs code from its data', { skip
   before(async () => {
     const a = writeFixtureRun(join(root, 'a'), { layers: 12, model: 'fixture/a' });
     // a probe that was skipped, with its reason (a payload) shown in the probe figure's caption
-    writeFileSync(join(a, 'probe.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(a, 'wic.json'), 'utf8')), analysis: 'probe', status: 'skipped', reason: 'r', perPoint: undefined }));
+    writeFileSync(join(a, 'probe.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(a, 'wic.json'), 'utf8')), analysis: 'probe', status: 'skipped', reason: 'r', per_point: undefined }));
     const b0 = writeFixtureRun(join(root, 'b'), { layers: 16, model: 'fixture/b', layout: 'split', seed: 3 });
     const b = join(root, FOLDER);
     renameSync(b0, b);

@@ -75,22 +75,22 @@ describe('loadRun', () => {
     assert.ok(r.missing.includes('neurons.json is missing (listed as complete: neurons)'), r.missing.join('; '));
   });
 
-  test('a manifest without finishedAt (killed before the end, no run file) is incomplete', () => {
+  test('a manifest without finished_at (killed before the end, no run file) is incomplete', () => {
     const dir = writeFixtureRun(join(root, 'nofinish'), { layers: 12 });
     rmSync(join(dir, '.layerlab-run.json'));
     const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-    delete m.finishedAt;
+    delete m.finished_at;
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
     const r = loadRun(dir);
     assert.equal(r.complete, false);
-    assert.match(r.missing.join('\n'), /no finishedAt/);
+    assert.match(r.missing.join('\n'), /no finished_at/);
   });
 
   test('a truncated or schema-breaking file is a problem, not plotted; the rest still loads', () => {
     const dir = writeFixtureRun(join(root, 'bad'), { layers: 12 });
     writeFileSync(join(dir, 'cka.json'), '{"analysis": "cka", "layers": 12, "lastTok');
     const lens = JSON.parse(readFileSync(join(dir, 'logit-lens.json'), 'utf8'));
-    lens.perPoint.pop();
+    lens.per_point.pop();
     writeFileSync(join(dir, 'logit-lens.json'), JSON.stringify(lens));
     const r = loadRun(dir);
     assert.equal(r.stages.cka, undefined);
@@ -98,7 +98,7 @@ describe('loadRun', () => {
     assert.ok(r.stages.neurons);
     const text = r.problems.join('\n');
     assert.match(text, /cka\.json: is not valid JSON/);
-    assert.match(text, /logit-lens\.json: perPoint: has 12 entries, expected 13/);
+    assert.match(text, /logit-lens\.json: per_point: has 12 entries, expected 13/);
   });
 
   test('fields of the wrong type: a one-line error for the manifest, a problem for a result file, never a crash (found by mutating every field of a run)', async () => {
@@ -118,12 +118,12 @@ describe('loadRun', () => {
       (e: unknown) => e instanceof LayerlabError && /manifest\.json/.test(e.message) && /provenance\.model/.test(e.message) && !e.message.includes('\n'),
     );
     writeFileSync(join(dir, 'manifest.json'), manifest);
-    edit('repeat.json', (j) => (j.baselineEntropyBits.mean = 'x'));
+    edit('repeat.json', (j) => (j.baseline_entropy_bits.mean = 'x'));
     edit('subword-heads.json', (j) => (j.heatmap.multi[0].tokens[0] = null));
     const r = loadRun(dir);
     assert.equal(r.problems.length, 2, r.problems.join('\n'));
     assert.match(r.problems.join('\n'), /subword-heads\.json: heatmap\.multi\[0\]\.tokens\[0\]: .*expected string/);
-    assert.match(r.problems.join('\n'), /repeat\.json: baselineEntropyBits\.mean: .*expected number/);
+    assert.match(r.problems.join('\n'), /repeat\.json: baseline_entropy_bits\.mean: .*expected number/);
     const report = await buildReport({ dirs: [dir], out: join(root, 'types-out', 'r.html'), static: false });
     assert.ok(report.figures.length > 0, 'the other files are still drawn');
   });

@@ -34,12 +34,12 @@ test('a missing field, a wrong type and a NaN are rejected, naming the file and 
       return true;
     });
   }
-  const lens = clone(files['logit-lens']) as { perPoint: Array<{ klBits: Record<string, unknown> }> };
-  lens.perPoint[3].klBits.n = NaN;
-  assert.match(checkResult('logit-lens.json', lens)!, /^perPoint\[3\]\.klBits\.n: /);
-  const mlp = clone(files['mlp-norm']) as { perLayer: unknown[] };
-  mlp.perLayer.pop();
-  assert.match(checkResult('mlp-norm.json', mlp)!, /^perLayer: has 5 entries, expected 6/);
+  const lens = clone(files['logit-lens']) as { per_point: Array<{ kl_bits: Record<string, unknown> }> };
+  lens.per_point[3].kl_bits.n = NaN;
+  assert.match(checkResult('logit-lens.json', lens)!, /^per_point\[3\]\.kl_bits\.n: /);
+  const mlp = clone(files['mlp-norm']) as { per_layer: unknown[] };
+  mlp.per_layer.pop();
+  assert.match(checkResult('mlp-norm.json', mlp)!, /^per_layer: has 5 entries, expected 6/);
 });
 
 test('files are written and read through their validators', () => {

@@ -28,16 +28,16 @@ test('CKA end to end: diagonal 1, symmetric, both samplings, partial last batch,
   const r = cka.finish();
   assert.deepEqual(copy.finish(), r);
   // 6 last-token vectors: one full batch of 4, and 2 left over (fewer than 4: not used).
-  assert.equal(r.lastToken!.batches, 1);
-  assert.equal(r.allTokens!.batches, 6);
-  for (const m of [r.lastToken!.matrix, r.allTokens!.matrix]) {
+  assert.equal(r.last_token!.batches, 1);
+  assert.equal(r.all_tokens!.batches, 6);
+  for (const m of [r.last_token!.matrix, r.all_tokens!.matrix]) {
     assert.equal(m.length, L);
     for (let i = 0; i < L; i++) {
       assert.equal(m[i][i], 1);
       for (let j = 0; j < L; j++) assert.ok(Math.abs(m[i][j]! - m[j][i]!) < 1e-12);
     }
   }
-  for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) assert.ok(r.allTokens!.matrix[i][j]! <= 1 + 1e-9);
+  for (let i = 0; i < L; i++) for (let j = 0; j < L; j++) assert.ok(r.all_tokens!.matrix[i][j]! <= 1 + 1e-9);
 });
 
 test('BLAS-Gram CKA accumulator equals the reference CkaAccumulator', () => {
@@ -83,7 +83,7 @@ test('span probe separates labels that the token identity determines (golden phi
   assert.equal(r.perPoint.length, model.config.nLayers + 1);
   assert.deepEqual(r.examples, { train: 48, dev: 12 });
   assert.deepEqual(r.classes, ['x', 'y']);
-  assert.equal(r.perPoint[0].devAccuracy, 1, 'the embedding of the target token alone separates the classes');
+  assert.equal(r.perPoint[0].dev_accuracy, 1, 'the embedding of the target token alone separates the classes');
   assert.equal(r.chance, 0.5);
 });
 
@@ -98,8 +98,8 @@ test('WiC probe on ../shared/data/wic with stories260k: status, shapes, train/de
   assert.equal(r.perPoint.length, model.config.nLayers + 1);
   r.perPoint.forEach((p, i) => {
     assert.equal(p.point, i);
-    assert.ok(p.trainAccuracy >= 0.5 && p.trainAccuracy <= 1);
-    assert.ok(p.devAccuracy > 0.3 && p.devAccuracy < 0.75, `dev accuracy near chance for a 260k-parameter model: ${p.devAccuracy}`);
+    assert.ok(p.train_accuracy >= 0.5 && p.train_accuracy <= 1);
+    assert.ok(p.dev_accuracy > 0.3 && p.dev_accuracy < 0.75, `dev accuracy near chance for a 260k-parameter model: ${p.dev_accuracy}`);
     assert.ok(p.l2 > 0);
   });
 });

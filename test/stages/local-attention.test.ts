@@ -75,7 +75,7 @@ test('on a golden model the accumulator reads hook_pattern of every layer', () =
   for (let l = 0; l < L; l++) {
     const ref = localAttentionWindows(probs.subarray(l * B * H * T * T, (l + 1) * B * H * T * T), [B, H, T, T]);
     ref.windows.forEach((k, i) => assert.ok(Math.abs(per[l].windows[String(k)].mean! - ref.windowTotals[i]) < 1e-5));
-    assert.equal(per[l].relativeDepth, l / (L - 1));
+    assert.equal(per[l].relative_depth, l / (L - 1));
   }
   const back = LocalAttentionAccumulator.fromJSON(JSON.parse(JSON.stringify(acc.toJSON())));
   assert.deepEqual(back.perLayer(), per);

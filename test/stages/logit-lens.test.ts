@@ -59,16 +59,16 @@ test('LogitLensAccumulator: after-BOS positions, token counts, JSON round trip',
   acc.addBatch(model, points(res, L), B, T, [0, 1]);
   const per = acc.perPoint();
   assert.equal(per.length, L + 1);
-  assert.equal(per[0].entropyBits.n, B * (T - 1));
-  assert.equal(per[L].klBits.mean, 0);
+  assert.equal(per[0].entropy_bits.n, B * (T - 1));
+  assert.equal(per[L].kl_bits.mean, 0);
   assert.equal(per[L].agreement.mean, 1);
-  assert.equal(per[L].relativeDepth, 1);
+  assert.equal(per[L].relative_depth, 1);
   // Reference: pooled mean of the stored entropy over positions 1..T-1.
   const ref = g.tensors.readF32('logit_lens_entropy_bits');
   for (let i = 0; i <= L; i++) {
     let s = 0;
     for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) s += ref[(i * B + b) * T + t];
-    assert.ok(Math.abs(per[i].entropyBits.mean! - s / (B * (T - 1))) < 1e-5);
+    assert.ok(Math.abs(per[i].entropy_bits.mean! - s / (B * (T - 1))) < 1e-5);
   }
   const back = LogitLensAccumulator.fromJSON(JSON.parse(JSON.stringify(acc.toJSON())));
   assert.deepEqual(back.perPoint(), per);
@@ -87,11 +87,11 @@ test('stories260k: mean logit-lens entropy and KL per point match expected.json 
   // The reference averages every predicting position: 0..T-2 of each window (BOS included, last excluded).
   acc.addBatch(model, points(res, L), windows.length, W + 1, windows.map((_, i) => i), (t, T) => t <= T - 2);
   const per = acc.perPoint();
-  assert.equal(per[0].entropyBits.n, 2048);
+  assert.equal(per[0].entropy_bits.n, 2048);
   const wantH = expected.eval.baseline_logit_lens_mean_entropy_bits as number[];
   const wantKl = expected.eval.baseline_logit_lens_mean_kl_final_bits as number[];
   per.forEach((p, i) => {
-    assert.ok(Math.abs(p.entropyBits.mean! - wantH[i]) < 1e-4, `entropy point ${i}: ${p.entropyBits.mean} vs ${wantH[i]}`);
-    assert.ok(Math.abs(p.klBits.mean! - wantKl[i]) < 1e-3, `KL point ${i}: ${p.klBits.mean} vs ${wantKl[i]}`);
+    assert.ok(Math.abs(p.entropy_bits.mean! - wantH[i]) < 1e-4, `entropy point ${i}: ${p.entropy_bits.mean} vs ${wantH[i]}`);
+    assert.ok(Math.abs(p.kl_bits.mean! - wantKl[i]) < 1e-3, `KL point ${i}: ${p.kl_bits.mean} vs ${wantKl[i]}`);
   });
 });

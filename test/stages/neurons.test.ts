@@ -85,17 +85,17 @@ test('neuron moments equal a direct cosine computation (golden gpt2, both modes)
 test('neuron counts: schema fields, densities and classification rule (golden phi, threshold lowered)', () => {
   const model = loadModelDir(openGolden('phi').dir);
   const r = neuronCounts(model, { mode: 'tl', threshold: 3 });
-  assert.equal(r.perLayer.length, model.config.nLayers);
-  for (const p of r.perLayer) {
-    assert.equal(p.dMlp, model.config.dMlp);
-    assert.equal(p.predictionDensity, p.prediction / p.dMlp);
-    assert.equal(p.suppressionDensity, p.suppression / p.dMlp);
+  assert.equal(r.per_layer.length, model.config.nLayers);
+  for (const p of r.per_layer) {
+    assert.equal(p.d_mlp, model.config.dMlp);
+    assert.equal(p.prediction_density, p.prediction / p.d_mlp);
+    assert.equal(p.suppression_density, p.suppression / p.d_mlp);
   }
   for (const t of r.top) {
     assert.ok(t.kurtosis > 3);
     assert.equal(t.kind, t.skew > 0 ? 'prediction' : 'suppression');
   }
-  const total = r.perLayer.reduce((s, p) => s + p.prediction + p.suppression, 0);
+  const total = r.per_layer.reduce((s, p) => s + p.prediction + p.suppression, 0);
   assert.equal(r.top.length, Math.min(50, total));
 });
 
@@ -103,8 +103,8 @@ test('stories260k neuron counts (tl and raw)', needsShared('models', 'stories260
   const model = loadModelDir(sharedPath('models', 'stories260k')!);
   const tl = neuronCounts(model, { mode: 'tl' });
   const raw = neuronCounts(model, { mode: 'raw' });
-  assert.equal(tl.perLayer.length, 5);
+  assert.equal(tl.per_layer.length, 5);
   // RMSNorm model: tl folds γ_final into W_U and centers it over the vocabulary; W_out is not centered.
-  assert.ok(tl.perLayer.every((p) => p.dMlp === 172));
-  assert.ok(raw.perLayer.every((p) => p.prediction + p.suppression <= 172));
+  assert.ok(tl.per_layer.every((p) => p.d_mlp === 172));
+  assert.ok(raw.per_layer.every((p) => p.prediction + p.suppression <= 172));
 });

@@ -35,11 +35,11 @@ test('repeat entropies equal the golden final-point entropies of the repeat plan
     for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) s += e[(n * B + b) * T + t];
     return s / (B * (T - 1));
   };
-  assert.ok(Math.abs(r.baselineEntropyBits.mean! - meanAfterBos('baseline', L)) < 1e-4);
-  assert.equal(r.baselineEntropyBits.n, B * (T - 1));
+  assert.ok(Math.abs(r.baseline_entropy_bits.mean! - meanAfterBos('baseline', L)) < 1e-4);
+  assert.equal(r.baseline_entropy_bits.n, B * (T - 1));
   r.rows.forEach((row, k) => {
     assert.deepEqual(row.plan, g.expected.plans[`repeat_${k}`]);
-    assert.ok(Math.abs(row.entropyBits.mean! - meanAfterBos(`repeat_${k}`, L + 1)) < 1e-4, `repeat_${k}`);
+    assert.ok(Math.abs(row.entropy_bits.mean! - meanAfterBos(`repeat_${k}`, L + 1)) < 1e-4, `repeat_${k}`);
   });
 });
 
@@ -69,14 +69,14 @@ test('stage boundaries read deletion KL from a sweep folder and combine the sign
   const stat = (mean: number): Stat => ({ mean, std: 0.1, sem: 0.01, n: 10, docs: 10 });
   const base = { provenance: {} as never, choices: {}, layers: L };
   const prev5 = [0.05, 0.12, 0.1, 0.04, 0.03, 0.03, 0.02, 0.02];
-  const la = { ...base, analysis: 'local-attention', windows: [1], includeBos: true, perLayer: prev5.map((v, layer) => ({ layer, relativeDepth: layer / 7, windows: {}, prev5: stat(v) })) } as LocalAttentionResult;
+  const la = { ...base, analysis: 'local-attention', windows: [1], include_bos: true, per_layer: prev5.map((v, layer) => ({ layer, relative_depth: layer / 7, windows: {}, prev5: stat(v) })) } as LocalAttentionResult;
   const ent = [9, 9, 9, 9, 8.5, 6, 4, 3, 3.5];
   const kl = [8, 8, 8, 7.5, 6, 4, 2, 1, 0];
-  const ll = { ...base, analysis: 'logit-lens', perPoint: ent.map((e, i) => ({ point: i, relativeDepth: i / 8, entropyBits: stat(e), klBits: stat(kl[i]), agreement: stat(0), rankOfFinalTop1: stat(1) })) } as LogitLensResult;
+  const ll = { ...base, analysis: 'logit-lens', per_point: ent.map((e, i) => ({ point: i, relative_depth: i / 8, entropy_bits: stat(e), kl_bits: stat(kl[i]), agreement: stat(0), rank_of_final_top1: stat(1) })) } as LogitLensResult;
   const pred = [0, 0, 0, 0.01, 0.03, 0.05, 0.04, 0.01], supp = [0, 0, 0, 0, 0, 0.01, 0.05, 0.08];
-  const ne = { ...base, analysis: 'neurons', mode: 'tl', threshold: 10, top: [], perLayer: pred.map((p, layer) => ({ layer, relativeDepth: layer / 7, dMlp: 100, prediction: p * 100, suppression: supp[layer] * 100, predictionDensity: p, suppressionDensity: supp[layer] })) } as NeuronsResult;
+  const ne = { ...base, analysis: 'neurons', mode: 'tl', threshold: 10, top: [], per_layer: pred.map((p, layer) => ({ layer, relative_depth: layer / 7, d_mlp: 100, prediction: p * 100, suppression: supp[layer] * 100, prediction_density: p, suppression_density: supp[layer] })) } as NeuronsResult;
   const norms = [1, 1.2, 1.3, 1.2, 1.1, 1.5, 3, 5];
-  const mn = { ...base, analysis: 'mlp-norm', perLayer: norms.map((v, layer) => ({ layer, relativeDepth: layer / 7, norm: stat(v) })) } as MlpNormResult;
+  const mn = { ...base, analysis: 'mlp-norm', per_layer: norms.map((v, layer) => ({ layer, relative_depth: layer / 7, norm: stat(v) })) } as MlpNormResult;
   const sweep = tempDir(t);
   const klDel = [5, 2, 0.5, 0.1, 0.1, 0.1, 0.2, 1];
   // A valid metrics.json (it is read through its validator) whose deletion rows carry these KLs.
@@ -85,12 +85,12 @@ test('stage boundaries read deletion KL from a sweep folder and combine the sign
   writeFileSync(join(sweep, 'metrics.json'), JSON.stringify(metrics));
   const r = proposeStages(L, { localAttention: la, logitLens: ll, neurons: ne, mlpNorm: mn, sweepDir: sweep });
   assert.equal(r.boundaries.length, 3);
-  assert.ok(r.signalsUsed.includes('deletion KL'));
-  assert.ok(r.signalsUsed.includes('local attention'));
+  assert.ok(r.signals_used.includes('deletion KL'));
+  assert.ok(r.signals_used.includes('local attention'));
   const [b2, b3, b4] = r.boundaries.map((b) => b.layer);
   assert.ok(b2 < b3 && b3 < b4 && b4 <= L - 1);
   const without = proposeStages(L, { localAttention: la });
-  assert.ok(!without.signalsUsed.includes('deletion KL'));
+  assert.ok(!without.signals_used.includes('deletion KL'));
   assert.ok((without.choices.notes as string[]).some((n) => /no --sweep/.test(n)));
   assert.deepEqual(proposeStages(3, { localAttention: la }).boundaries, []);
 });

@@ -29,12 +29,12 @@ for (const name of goldenNames()) {
     assert.equal(manifest.kind, 'stages');
     assert.deepEqual(manifest.complete, [...ALL, 'probe']);
     for (const a of [...ALL, 'probe'] as const) assert.ok(existsSync(join(out, STAGE_FILES[a])), a);
-    assert.equal(results['logit-lens']!.perPoint.length, L + 1);
-    assert.equal(results['local-attention']!.perLayer.length, L);
-    assert.equal(results['mlp-norm']!.perLayer.length, L);
-    assert.equal(results.neurons!.perLayer.length, L);
-    assert.equal(results.cka!.lastToken!.matrix.length, L);
-    results.cka!.allTokens!.matrix.forEach((row, i) => assert.equal(row[i], 1));
+    assert.equal(results['logit-lens']!.per_point.length, L + 1);
+    assert.equal(results['local-attention']!.per_layer.length, L);
+    assert.equal(results['mlp-norm']!.per_layer.length, L);
+    assert.equal(results.neurons!.per_layer.length, L);
+    assert.equal(results.cka!.last_token!.matrix.length, L);
+    results.cka!.all_tokens!.matrix.forEach((row, i) => assert.equal(row[i], 1));
     assert.equal(results.repeat!.rows.length, [3, 5].reduce((s, k) => s + Math.max(0, L - k + 1), 0));
     const sub = results['subword-heads']!;
     assert.equal(sub.heads.length, L * model.config.nHeads);
@@ -63,14 +63,14 @@ test('stories260k: all analyses through runStages, values in range', needsShared
   );
   assert.deepEqual(manifest.complete, [...ALL]);
   assert.equal(manifest.data!.tokens, 6000);
-  const ll = results['logit-lens']!.perPoint;
+  const ll = results['logit-lens']!.per_point;
   assert.equal(ll.length, 6);
-  assert.equal(ll[5].klBits.mean, 0);
-  assert.ok(ll[0].klBits.mean! > ll[3].klBits.mean!);
-  const mlp = results['mlp-norm']!.perLayer.map((p) => p.norm.mean!);
+  assert.equal(ll[5].kl_bits.mean, 0);
+  assert.ok(ll[0].kl_bits.mean! > ll[3].kl_bits.mean!);
+  const mlp = results['mlp-norm']!.per_layer.map((p) => p.norm.mean!);
   assert.ok(mlp[4] > mlp[0], 'MLP output norm grows towards the last layer');
   const sub = results['subword-heads'] as SubwordHeadsResult;
-  assert.equal(sub.examples.multiTokens, 4);
+  assert.equal(sub.examples.multi_tokens, 4);
   assert.ok(sub.heads[0].score > 0.3, `a sub-word merging head exists: best score ${sub.heads[0].score}`);
   assert.equal((results.wic as ProbeResult).status, 'skipped');
   const st = results.stages as StageBoundariesResult;
@@ -100,7 +100,7 @@ test('resume: an interrupted run continues at the next batch, keeps finished fil
   assert.equal(statSync(join(out, 'neurons.json')).mtimeMs, neuronsTime, 'a finished analysis is not recomputed');
   const strip = (r: object) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'provenance' ? undefined : v)));
   for (const a of ['logit-lens', 'local-attention', 'mlp-norm', 'cka', 'repeat', 'stages'] as const) assert.deepEqual(strip(res.results[a]!), strip(ref.results[a]!), a);
-  assert.ok(res.manifest.finishedAt);
+  assert.ok(res.manifest.finished_at);
 });
 
 test('CLI: layerlab stages on stories260k writes the manifest and the requested analyses', needsShared('models', 'stories260k'), (t) => {

@@ -80,13 +80,13 @@ test('sweep CLI on real text: metrics.json, metrics.csv and manifest.json with e
   assert.equal(man.kind, 'sweep');
   assert.equal(man.data.sha256, createHash('sha256').update(readFileSync(data)).digest('hex'));
   assert.equal(man.data.tokens, m.baseline.tokens);
-  assert.equal(man.data.seqLen, 64);
+  assert.equal(man.data.seq_len, 64);
   assert.equal(man.provenance.layerlab_version, '0.1.0');
   assert.ok(man.provenance.git_commit && man.provenance.backend && man.provenance.stored_dtype === 'F32');
   assert.equal(man.interventions.length, 10);
   assert.deepEqual(man.requested, ['delete', 'swap', 'plan:0,1,2,3,4']);
   assert.deepEqual(man.complete, man.requested);
-  assert.ok(man.finishedAt);
+  assert.ok(man.finished_at);
   for (const k of ['positions_loss_accuracy', 'positions_kl_agreement_entropy', 'pooling', 'sem', 'kl', 'summary', 'seq_len', 'batch_tokens'])
     assert.ok(man.choices[k] !== undefined, k);
   assert.ok(!existsSync(join(out, '.state')));
@@ -111,14 +111,14 @@ test('sweep CLI: killed with SIGKILL after saved batches, the same command resum
   assert.equal(k1.signal, 'SIGKILL', k1.stderr);
   assert.ok(!existsSync(join(run, 'metrics.json')));
   const saved = readJsonFile(join(run, '.state', 'sweep-job-0-0-partial.json')).state;
-  assert.equal(saved.batchesDone, 2);
+  assert.equal(saved.batches_done, 2);
   assert.ok(saved.batches > 3);
 
   // Killed again later on: progress is kept, never redone.
   const k2 = sweep(['--data', data, ...common, '--out', run], { LAYERLAB_TEST_KILL_AFTER_UNITS: '1' });
   assert.equal(k2.signal, 'SIGKILL');
   assert.match(k2.stderr, /resuming .*: 2 of \d+ batches done/);
-  assert.equal(readJsonFile(join(run, '.state', 'sweep-job-0-0-partial.json')).state.batchesDone, 3);
+  assert.equal(readJsonFile(join(run, '.state', 'sweep-job-0-0-partial.json')).state.batches_done, 3);
 
   const done = sweep(['--data', data, ...common, '--out', run]);
   assert.equal(done.status, 0, done.stderr);

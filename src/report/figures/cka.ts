@@ -13,8 +13,8 @@ function matrices(r: LoadedRun): Array<{ which: 'last token' | 'all tokens'; mat
   const c = r.stages.cka;
   if (!c) return [];
   const out: Array<{ which: 'last token' | 'all tokens'; matrix: Array<Array<number | null>>; note: string }> = [];
-  if (c.lastToken) out.push({ which: 'last token', matrix: c.lastToken.matrix, note: `${c.lastToken.batches} batches of ${c.lastToken.batchSize}` });
-  if (c.allTokens) out.push({ which: 'all tokens', matrix: c.allTokens.matrix, note: `${c.allTokens.batches} batches` });
+  if (c.last_token) out.push({ which: 'last token', matrix: c.last_token.matrix, note: `${c.last_token.batches} batches of ${c.last_token.batch_size}` });
+  if (c.all_tokens) out.push({ which: 'all tokens', matrix: c.all_tokens.matrix, note: `${c.all_tokens.batches} batches` });
   return out;
 }
 

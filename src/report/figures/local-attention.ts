@@ -18,12 +18,12 @@ export const localAttention: FigureBuilder = (runs) => {
   const metrics = [...windows.map((k) => ({ key: String(k), title: `window k = ${k}` })), { key: 'prev5', title: 'previous-5 (per entry, Fig. 1)' }];
   const rows: Array<Record<string, unknown>> = [];
   for (const r of usable)
-    for (const p of r.stages['local-attention']!.perLayer) {
+    for (const p of r.stages['local-attention']!.per_layer) {
       for (const m of metrics) {
         const s = m.key === 'prev5' ? p.prev5 : p.windows[m.key];
         if (!s || s.mean === null) continue;
         const b = band(s, 'sem', [0, 1])!;
-        rows.push({ model: r.label, metric: m.key, layer: p.layer, depth: p.relativeDepth, mean: s.mean, sem: b.err, lo: b.lo, hi: b.hi, count: s.n });
+        rows.push({ model: r.label, metric: m.key, layer: p.layer, depth: p.relative_depth, mean: s.mean, sem: b.err, lo: b.lo, hi: b.hi, count: s.n });
       }
     }
   const checks: MarkCheck[] = [];
@@ -58,7 +58,7 @@ export const localAttention: FigureBuilder = (runs) => {
     };
   });
   const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, concat: panels, columns: 3, resolve: { scale: { color: 'shared' } } };
-  const bos = [...new Set(usable.map((r) => r.stages['local-attention']!.includeBos))];
+  const bos = [...new Set(usable.map((r) => r.stages['local-attention']!.include_bos))];
   const caption = html`Local attention, the detokenization signature. <b>Window k</b>: total post-softmax attention weight a query puts on its k preceding tokens, \
 S<sub>k</sub>(q) = Σ<sub>i=1..k</sub> A[q, q−i], averaged with equal weight over heads, queries and windows (so S<sub>k</sub> grows with k). \
 <b>Previous-5</b>: the paper's Fig. 1 metric, the mean weight per (query, offset) entry for offsets 1–5, pooled over heads (about S<sub>5</sub>/5). \

@@ -21,19 +21,19 @@ export const logitLens: FigureBuilder = (runs) => {
   const ent: DepthRow[] = [];
   const kl: DepthRow[] = [];
   for (const r of lens)
-    for (const p of r.stages['logit-lens']!.perPoint) {
-      const e = p.entropyBits;
-      const k = p.klBits;
+    for (const p of r.stages['logit-lens']!.per_point) {
+      const e = p.entropy_bits;
+      const k = p.kl_bits;
       const eb = band(e, 'sem'), kb = band(k, 'sem', [0, Infinity]);
-      if (eb) ent.push({ model: r.label, depth: p.relativeDepth, y: e.mean!, lo: eb.lo, hi: eb.hi, point: p.point });
-      if (kb) kl.push({ model: r.label, depth: p.relativeDepth, y: k.mean!, lo: kb.lo, hi: kb.hi, point: p.point });
+      if (eb) ent.push({ model: r.label, depth: p.relative_depth, y: e.mean!, lo: eb.lo, hi: eb.hi, point: p.point });
+      if (kb) kl.push({ model: r.label, depth: p.relative_depth, y: k.mean!, lo: kb.lo, hi: kb.hi, point: p.point });
     }
   const pred: DepthRow[] = [];
   const sup: DepthRow[] = [];
   for (const r of neur)
-    for (const l of r.stages.neurons!.perLayer) {
-      pred.push({ model: r.label, depth: l.relativeDepth, y: l.predictionDensity, layer: l.layer, count: l.prediction, dMlp: l.dMlp });
-      sup.push({ model: r.label, depth: l.relativeDepth, y: l.suppressionDensity, layer: l.layer, count: l.suppression, dMlp: l.dMlp });
+    for (const l of r.stages.neurons!.per_layer) {
+      pred.push({ model: r.label, depth: l.relative_depth, y: l.prediction_density, layer: l.layer, count: l.prediction, d_mlp: l.d_mlp });
+      sup.push({ model: r.label, depth: l.relative_depth, y: l.suppression_density, layer: l.layer, count: l.suppression, d_mlp: l.d_mlp });
     }
   const all = [...new Set([...lens, ...neur])].sort((a, b) => a.index - b.index);
   const checks: MarkCheck[] = [];
@@ -43,7 +43,7 @@ export const logitLens: FigureBuilder = (runs) => {
     checks.push(...p.checks);
   };
   const ptTip = [{ field: 'point', title: 'point (0 = embeddings)' }];
-  const nTip = [{ field: 'layer' }, { field: 'count', title: 'neurons' }, { field: 'dMlp', title: 'MLP width' }];
+  const nTip = [{ field: 'layer' }, { field: 'count', title: 'neurons' }, { field: 'd_mlp', title: 'MLP width' }];
   if (lens.length) {
     add(linePanel({ name: 'll_entropy', runs: lens, rows: ent, title: 'Logit-lens entropy', yTitle: 'entropy (bits)', width: HALF_WIDTH, height: H, tooltip: ptTip }));
     add(linePanel({ name: 'll_kl', runs: lens, rows: kl, title: 'Logit-lens KL to final output', yTitle: 'KL (bits)', width: HALF_WIDTH, height: H, yScale: { zero: true }, tooltip: ptTip }));
@@ -66,11 +66,11 @@ ${neuronSentence}${dataSentence(lens.length ? lens : neur)} ${choicesSentence(le
 ${stageSentence(all)}${absentSentence(absentLens, 'logit-lens.json')}${absentSentence(absentNeur, 'neurons.json')}`;
   const table: Array<Array<string | number | null>> = [];
   for (const r of lens)
-    for (const p of r.stages['logit-lens']!.perPoint)
-      table.push([r.label, 'logit lens', p.point, null, num(p.relativeDepth), num(p.entropyBits.mean), num(p.entropyBits.sem), num(p.klBits.mean), num(p.klBits.sem), num(p.agreement?.mean ?? null), null, null]);
+    for (const p of r.stages['logit-lens']!.per_point)
+      table.push([r.label, 'logit lens', p.point, null, num(p.relative_depth), num(p.entropy_bits.mean), num(p.entropy_bits.sem), num(p.kl_bits.mean), num(p.kl_bits.sem), num(p.agreement?.mean ?? null), null, null]);
   for (const r of neur)
-    for (const l of r.stages.neurons!.perLayer)
-      table.push([r.label, 'neurons', null, l.layer, num(l.relativeDepth), null, null, null, null, null, num(l.predictionDensity), num(l.suppressionDensity)]);
+    for (const l of r.stages.neurons!.per_layer)
+      table.push([r.label, 'neurons', null, l.layer, num(l.relative_depth), null, null, null, null, null, num(l.prediction_density), num(l.suppression_density)]);
   return {
     id: 'fig-logit-lens',
     title: 'Logit lens and prediction / suppression neurons',

@@ -12,9 +12,9 @@ export const mlpNorm: FigureBuilder = (runs) => {
   const absent = runs.filter((r) => !usable.includes(r)).map((r) => r.label);
   const rows: DepthRow[] = [];
   for (const r of usable)
-    for (const l of r.stages['mlp-norm']!.perLayer) {
+    for (const l of r.stages['mlp-norm']!.per_layer) {
       const b = band(l.norm, 'sem');
-      if (b) rows.push({ model: r.label, depth: l.relativeDepth, y: l.norm.mean!, lo: b.lo, hi: b.hi, layer: l.layer, std: l.norm.std });
+      if (b) rows.push({ model: r.label, depth: l.relative_depth, y: l.norm.mean!, lo: b.lo, hi: b.hi, layer: l.layer, std: l.norm.std });
     }
   const vals = rows.map((r) => r.y).filter((v) => v > 0);
   const log = vals.length > 0 && Math.max(...vals) / Math.min(...vals) > 50;
@@ -40,7 +40,7 @@ ${captionTail(usable, (r) => r.stages['mlp-norm']?.choices, absent, 'mlp-norm.js
     spec: spec as never,
     table: {
       columns: ['model', 'layer', 'relative_depth', 'norm_mean', 'norm_std', 'norm_sem', 'count'],
-      rows: usable.flatMap((r) => r.stages['mlp-norm']!.perLayer.map((l) => [r.label, l.layer, num(l.relativeDepth), num(l.norm.mean), num(l.norm.std), num(l.norm.sem), l.norm.n])),
+      rows: usable.flatMap((r) => r.stages['mlp-norm']!.per_layer.map((l) => [r.label, l.layer, num(l.relative_depth), num(l.norm.mean), num(l.norm.std), num(l.norm.sem), l.norm.n])),
     },
     checks,
     absent,

@@ -15,7 +15,7 @@ const SOURCES = [
 
 export const probeAccuracy: FigureBuilder = (runs) => {
   const fileOf = (r: LoadedRun, k: 'wic' | 'probe') => r.stages[k];
-  const doneOf = (r: LoadedRun, k: 'wic' | 'probe') => fileOf(r, k)?.status === 'done' && (fileOf(r, k)?.perPoint?.length ?? 0) > 0;
+  const doneOf = (r: LoadedRun, k: 'wic' | 'probe') => fileOf(r, k)?.status === 'done' && (fileOf(r, k)?.per_point?.length ?? 0) > 0;
   const withFile = runs.filter((r) => r.stages.wic || r.stages.probe);
   if (withFile.length === 0) return undefined;
   const absent = runs.filter((r) => !r.stages.wic).map((r) => r.label);
@@ -32,10 +32,10 @@ export const probeAccuracy: FigureBuilder = (runs) => {
     plottedRuns.push(...usable.filter((r) => !plottedRuns.includes(r)));
     const rows: DepthRow[] = [];
     for (const r of usable)
-      for (const p of fileOf(r, src.key)!.perPoint!) {
-        rows.push({ model: r.label, split: 'held-out', depth: p.relativeDepth, y: p.devAccuracy, point: p.point, l2: p.l2 });
-        rows.push({ model: r.label, split: 'train', depth: p.relativeDepth, y: p.trainAccuracy, point: p.point, l2: p.l2 });
-        table.push([r.label, src.key, p.point, num(p.relativeDepth), num(p.trainAccuracy), num(p.devAccuracy), num(p.l2), num(fileOf(r, src.key)!.chance ?? null)]);
+      for (const p of fileOf(r, src.key)!.per_point!) {
+        rows.push({ model: r.label, split: 'held-out', depth: p.relative_depth, y: p.dev_accuracy, point: p.point, l2: p.l2 });
+        rows.push({ model: r.label, split: 'train', depth: p.relative_depth, y: p.train_accuracy, point: p.point, l2: p.l2 });
+        table.push([r.label, src.key, p.point, num(p.relative_depth), num(p.train_accuracy), num(p.dev_accuracy), num(p.l2), num(fileOf(r, src.key)!.chance ?? null)]);
       }
     const chance = usable.filter((r) => fileOf(r, src.key)!.chance !== undefined).map((r) => ({ model: r.label, chance: fileOf(r, src.key)!.chance!, color: r.color }));
     const name = `probe_${src.key}`;

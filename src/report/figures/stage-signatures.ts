@@ -31,11 +31,11 @@ function signalsOf(r: LoadedRun): Map<string, Array<{ layer: number; depth: numb
     .sort((a, b) => a.layer - b.layer);
   if (del?.length) out.set('deletion KL', del.map((x) => ({ layer: x.layer, depth: x.relative_depth, value: x.kl_mean })));
   const la = r.stages['local-attention'];
-  if (la) out.set('previous-5 local attention', la.perLayer.filter((x) => x.prev5.mean !== null).map((x) => ({ layer: x.layer, depth: x.relativeDepth, value: x.prev5.mean! })));
+  if (la) out.set('previous-5 local attention', la.per_layer.filter((x) => x.prev5.mean !== null).map((x) => ({ layer: x.layer, depth: x.relative_depth, value: x.prev5.mean! })));
   const n = r.stages.neurons;
   if (n) {
-    out.set('prediction neuron density', n.perLayer.map((x) => ({ layer: x.layer, depth: x.relativeDepth, value: x.predictionDensity })));
-    out.set('suppression neuron density', n.perLayer.map((x) => ({ layer: x.layer, depth: x.relativeDepth, value: x.suppressionDensity })));
+    out.set('prediction neuron density', n.per_layer.map((x) => ({ layer: x.layer, depth: x.relative_depth, value: x.prediction_density })));
+    out.set('suppression neuron density', n.per_layer.map((x) => ({ layer: x.layer, depth: x.relative_depth, value: x.suppression_density })));
   }
   for (const [k, v] of out) if (v.length === 0) out.delete(k);
   return out;
@@ -101,7 +101,7 @@ export const stageSignatures: FigureBuilder = (runs) => {
 <b>deletion KL</b> — mean KL divergence between the original next-token distribution and the one with that single layer deleted (sweep, metrics.json); \
 <b>previous-5 local attention</b> — mean attention weight per (query, offset) entry on the 5 preceding tokens, pooled over heads (local-attention.json, <code>prev5</code>); \
 <b>prediction / suppression neuron density</b> — fraction of a layer's MLP neurons whose output weights, projected onto the vocabulary, have high kurtosis with positive / negative skew (neurons.json). \
-${captionTail(usable, (r) => r.stages.neurons && { neurons_mode: r.stages.neurons.mode, neurons_threshold: r.stages.neurons.threshold, local_attention_includeBos: r.stages['local-attention']?.includeBos }, absent, 'metrics.json, local-attention.json or neurons.json')}`;
+${captionTail(usable, (r) => r.stages.neurons && { neurons_mode: r.stages.neurons.mode, neurons_threshold: r.stages.neurons.threshold, local_attention_include_bos: r.stages['local-attention']?.include_bos }, absent, 'metrics.json, local-attention.json or neurons.json')}`;
   return {
     id: 'fig-stage-signatures',
     title: 'Stage signatures (paper Fig. 1)',

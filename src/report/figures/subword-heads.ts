@@ -41,7 +41,7 @@ function heatRows(r: LoadedRun, which: 'multi' | 'single') {
     const shift = att.length - ex.tokens.length;
     // the word's sub-token count: 1 for single-token words; for multi-token words the file's choice
     // when it is one number, else found by spelling the word from the end
-    const counts = r.stages['subword-heads']!.choices.multiTokenCounts;
+    const counts = r.stages['subword-heads']!.choices.multi_token_counts;
     const k = which === 'single' ? 1 : Array.isArray(counts) && counts.length === 1 && typeof counts[0] === 'number' ? counts[0] : undefined;
     const first = k !== undefined && ex.tokens.length >= k ? ex.tokens.length - k : firstSubtoken(ex.word, ex.tokens);
     att.forEach((a, j) => {
@@ -145,7 +145,7 @@ export const subwordHeads: FigureBuilder = (runs) => {
   const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, vconcat: panels, spacing: 24 };
   const ex = usable.map((r) => {
     const e = r.stages['subword-heads']!.examples;
-    return `${r.label}: ${e.multi} multi-token words (${e.multiTokens} sub-tokens), ${e.single} single-token words`;
+    return `${r.label}: ${e.multi} multi-token words (${e.multi_tokens} sub-tokens), ${e.single} single-token words`;
   });
   const caption = html`Sub-word merging heads. Top: every attention head, by relative depth of its layer; score = mean attention from the last sub-token of a multi-token word to its first sub-token, \
 minus the same quantity for single-token words (where the "first sub-token" is the token itself); the best head is black. \
