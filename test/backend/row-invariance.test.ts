@@ -107,7 +107,8 @@ for (const k of kernels())
     test(`${name}: a window's logits and activations do not depend on the other windows of its batch, bit for bit`, { skip: k.skip }, () =>
       assertInvariant(k, config, [[1, 0, 0], [0, 3, 0], [5, 6, 0], [40, 30, 0]]));
     // Padding a window to a longer batch changes the attention kernel's last query block (native/attention.cc
-    // cuts queries into blocks of 64 up to the batch's length), so z moves by ~1e-7: the attention kernel's to fix.
+    // cuts queries into blocks of 64 up to the batch's length): z moves by ~1e-7, logits by up to ~7e-7 of their
+    // scale (GPT-2 shapes). The attention kernel's to fix; remove `todo` then.
     test(`${name}: a window padded to a longer batch gives the same values, bit for bit`, { skip: k.skip, todo: 'attention query blocks depend on the padded length (native/attention.cc)' }, () =>
       assertInvariant(k, config, [[0, 0, 7], [2, 1, 7], [0, 0, 64]]));
   }
