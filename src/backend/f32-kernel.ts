@@ -28,9 +28,10 @@ function cacheFile(): string {
  * machines measured so far (docs/bf16.md), so the choice is measured, not assumed: two weight-matmul
  * shapes, best of 3 interleaved runs each (about 0.1 s), once per machine; the result is cached under
  * ~/.cache/layerlab so every later run on the machine uses the same kernel (same numbers run to run).
- * oneDNN must win by ONEDNN_MARGIN: its sgemm picks kernels by row count, so a row's result depends on how
- * many rows were multiplied with it (to ~1e-7), and prefix-shared sweeps then equal recomputation only to
- * that precision instead of bit for bit; OpenBLAS's do not. LAYERLAB_F32_KERNEL=openblas|onednn overrides.
+ * oneDNN must win by ONEDNN_MARGIN: its sgemm picks kernels by row count (below 16 rows a row's result
+ * moves by ~1e-7; NativeBackend pads small products past that, row-blocks.ts) and its thread split may
+ * follow the shape on bigger machines, which was not measurable here; OpenBLAS never splits K across
+ * threads. LAYERLAB_F32_KERNEL=openblas|onednn overrides.
  */
 export function chooseF32Kernel(probe: GemmProbe, threads: number, identity: string): F32KernelChoice {
   const env = process.env.LAYERLAB_F32_KERNEL;

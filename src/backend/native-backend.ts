@@ -3,6 +3,17 @@ import type { AttentionDims, Backend, BackendInfo, GemmArgs, PreparedWeight, Qkv
 import { cpuHasBf16, slowCoreWarning } from './cpu.js';
 import { requireNativeAddon, type NativeAddon, type PackedHandle } from './addon.js';
 import { chooseF32Kernel, type F32KernelChoice } from './f32-kernel.js';
+import { RowBlocks, type RowPolicy } from './row-blocks.js';
+
+/**
+ * How weight products are cut into calls so that a row's result never depends on its batch (row-blocks.ts).
+ * f32 GEMMs (OpenBLAS, oneDNN's sgemm) pack the weight on every call, so big calls run whole and only small
+ * ones are padded past the row counts where both switch kernels (OpenBLAS: small-matrix kernels by M·N·K;
+ * oneDNN: below 16 rows). Prepacked bf16 weights cost nothing to reuse, so oneDNN always gets 32 rows: one
+ * shape, one primitive, one thread decomposition. Measured on GPT-2-small shapes (bench/row-blocks.ts).
+ */
+export const F32_ROWS: RowPolicy = { minRows: 64 };
+export const BF16_ROWS: RowPolicy = { minRows: 32, blockRows: 32 };
 
 /** oneDNN ISAs with bf16 dot-product instructions (AVX512-BF16) or AMX tiles. */
 const BF16_ISAS = /^avx512_core_(bf16|amx)/;
@@ -26,6 +37,7 @@ export class NativeBackend implements Backend {
   private threads: number;
   private readonly bf16Native: boolean;
   private bf16Kernel?: string;
+  private readonly rowBlocks = new RowBlocks();
 
   private constructor(private readonly addon: NativeAddon, bf16: 'auto' | 'via-f32') {
     // Every library gets an explicit thread count: OpenBLAS, oneDNN's OpenMP and our own kernels.
@@ -105,11 +117,15 @@ export class NativeBackend implements Backend {
 
   matmul(x: Float32Array, w: PreparedWeight, rows: number, out: Float32Array, ldOut?: number): void {
     const nw = this.own(w);
-    const ldc = ldOut ?? nw.outDim;
-    if (nw.packed) return this.addon.bf16Matmul(nw.packed, x, rows, nw.inDim, nw.outDim, out, ldc);
-    if (nw.bf16) return this.addon.bf16MatmulViaF32(nw.bf16, nw.layout === 'out_in', nw.inDim, nw.outDim, x, rows, out, ldc);
+    const { inDim: k, outDim: n } = nw;
+    const ldc = ldOut ?? n;
+    const run = (policy: RowPolicy, product: (x: Float32Array, m: number, out: Float32Array, ldc: number) => void) =>
+      this.rowBlocks.run(policy, x, rows, k, out, n, ldc, product);
+    if (nw.packed) return run(BF16_ROWS, (xb, m, ob, ld) => this.addon.bf16Matmul(nw.packed!, xb, m, k, n, ob, ld));
+    if (nw.bf16) return run(F32_ROWS, (xb, m, ob, ld) => this.addon.bf16MatmulViaF32(nw.bf16!, nw.layout === 'out_in', k, n, xb, m, ob, ld));
     const outIn = nw.layout === 'out_in';
-    this.gemm({ transA: false, transB: outIn, m: rows, n: nw.outDim, k: nw.inDim, a: x, lda: nw.inDim, b: nw.f32!, ldb: outIn ? nw.inDim : nw.outDim, c: out, ldc });
+    run(F32_ROWS, (xb, m, ob, ld) =>
+      this.gemm({ transA: false, transB: outIn, m, n, k, a: xb, lda: k, b: nw.f32!, ldb: outIn ? k : n, c: ob, ldc: ld }));
   }
 
   weightValues(w: PreparedWeight): WeightData {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { nativeShardTolerance } from '../helpers/exactness.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsBackend } from '../../src/backend/index.js';
@@ -41,7 +42,7 @@ test('sweep jobs (reference backend): shards of 1, 7 and all documents x plan su
 });
 
 const stories = sharedPath('models', 'stories260k');
-test('sweep run (native backend, stories260k): --shard-docs 1, 7 and all agree to 1e-6; job order never changes a bit', needsShared('models', 'stories260k'), async (t) => {
+test(`sweep run (native backend, stories260k): --shard-docs 1, 7 and all agree to ${nativeShardTolerance()} relative; job order never changes a bit`, needsShared('models', 'stories260k'), async (t) => {
   const model = loadModelDir(stories!);
   const dir = tempDir(t);
   const data = join(dir, 'docs.txt');
@@ -54,8 +55,8 @@ test('sweep run (native backend, stories260k): --shard-docs 1, 7 and all agree t
     return { baseline: m.baseline, interventions: m.interventions, summary: m.summary };
   };
   const all = await run('all', {});
-  assertClose(await run('s1', { shardDocs: 1 }), all, 1e-6);
+  assertClose(await run('s1', { shardDocs: 1 }), all, nativeShardTolerance());
   const seven = await run('s7', { shardDocs: 7, splitPlans: true });
-  assertClose(seven, all, 1e-6);
+  assertClose(seven, all, nativeShardTolerance());
   for (const [i, order] of [reversedOrder, shuffledOrder(5)].entries()) assert.deepEqual(await run(`o${i}`, { shardDocs: 7, splitPlans: true, jobOrder: order }), seven);
 });
