@@ -8,9 +8,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { ANALYSIS_FILES, checkResult, MANIFEST_FILE, METRICS_JSON, readJsonFile, RUN_FILE, type AnalysisName } from '../results/run-files.js';
+import { ANALYSIS_FILES, checkResult, MANIFEST_FILE, METRICS_JSON, readJsonFile, RUN_FILE, type AnalysisName, type ResultFileName, type ResultFiles } from '../results/run-files.js';
 import type { Manifest, RunFile, SweepResult } from '../results/schema.js';
-import { EVALUATE_FILE, type EvaluateResult } from '../results/evaluate-schema.js';
+import { EVALUATE_FILE } from '../results/evaluate-schema.js';
 import { LayerlabError } from '../util/errors.js';
 import { namingProblem } from '../results/naming.js';
 import type { LoadedRun, RunPart, StageFiles } from './types.js';
@@ -35,13 +35,8 @@ export function checkManifest(m: unknown): string | undefined {
 /** Returns a reason the sweep result is unusable, or undefined. */
 export function checkSweep(s: unknown): string | undefined {
   return checkResult(METRICS_JSON, s);
-
 }
 
-/** Returns a reason evaluate.json is unusable, or undefined (its schema: src/results/evaluate-schema.ts). */
-export function checkEvaluate(e: unknown): string | undefined {
-  return checkResult(EVALUATE_FILE, e);
-}
 
 /** Returns a reason the stage file is unusable, or undefined. */
 export function checkStageFile(name: AnalysisName, f: unknown): string | undefined {
@@ -103,56 +98,41 @@ export function loadRun(dirArg: string, index = 0, opts: { label?: string; inclu
   const run: LoadedRun = { dir, label: '', color: modelColor(index), index, parts, stages: {}, files, complete: true, missing, problems, plotted: false };
   run.manifest = parts.find((p) => p.manifest)?.manifest;
 
-  // ---- sweep ----
-  const sweepPath = locate(SWEEP_FILE);
-  if (sweepPath) {
+  /** A result file through its validator: its value, or a problem line (the file is not plotted). */
+  const readChecked = <F extends ResultFileName>(path: string, file: F): ResultFiles[F] | undefined => {
     try {
-      const s = readJsonFile(sweepPath);
-      const why = checkSweep(s);
-      if (why) problems.push(`${rel(sweepPath)}: ${why} (not plotted)`);
-      else {
-        run.sweep = s as SweepResult;
-        files.push(rel(sweepPath));
-        const owner = parts.find((p) => p.dir === dirname(sweepPath));
-        run.sweepChoices = run.sweep.choices ?? owner?.manifest?.choices ?? parts.find((p) => p.manifest?.kind === 'sweep')?.manifest?.choices;
+      const value = readJsonFile(path);
+      const why = checkResult(file, value);
+      if (why) {
+        problems.push(`${rel(path)}: ${why} (not plotted)`);
+        return undefined;
       }
+      files.push(rel(path));
+      return value as ResultFiles[F];
     } catch (e) {
       problems.push(`${(e as Error).message} (not plotted)`);
+      return undefined;
     }
+  };
+
+  // ---- sweep ----
+  const sweepPath = locate(SWEEP_FILE);
+  const sweep = sweepPath ? readChecked(sweepPath, METRICS_JSON) : undefined;
+  if (sweep) {
+    run.sweep = sweep as SweepResult;
+    const owner = parts.find((p) => p.dir === dirname(sweepPath!));
+    run.sweepChoices = run.sweep.choices ?? owner?.manifest?.choices ?? parts.find((p) => p.manifest?.kind === 'sweep')?.manifest?.choices;
   }
 
   // ---- benchmarks (layerlab evaluate) ----
   const evalPath = locate(EVALUATE_FILE);
-  if (evalPath) {
-    try {
-      const e = readJsonFile(evalPath);
-      const why = checkEvaluate(e);
-      if (why) problems.push(`${rel(evalPath)}: ${why} (not plotted)`);
-      else {
-        run.evaluate = e as EvaluateResult;
-        files.push(rel(evalPath));
-      }
-    } catch (e) {
-      problems.push(`${(e as Error).message} (not plotted)`);
-    }
-  }
+  if (evalPath) run.evaluate = readChecked(evalPath, EVALUATE_FILE);
 
   // ---- stage files ----
-  for (const [name, file] of Object.entries(ANALYSIS_FILES) as Array<[AnalysisName, string]>) {
+  for (const [name, file] of Object.entries(ANALYSIS_FILES) as Array<[AnalysisName, (typeof ANALYSIS_FILES)[AnalysisName]]>) {
     const p = locate(file);
-    if (!p) continue;
-    try {
-      const f = readJsonFile(p);
-      const why = checkStageFile(name, f);
-      if (why) {
-        problems.push(`${rel(p)}: ${why} (not plotted)`);
-        continue;
-      }
-      (run.stages as Record<string, unknown>)[name] = f;
-      files.push(rel(p));
-    } catch (e) {
-      problems.push(`${(e as Error).message} (not plotted)`);
-    }
+    const f = p ? readChecked(p, file) : undefined;
+    if (f) (run.stages as Record<string, unknown>)[name] = f;
   }
 
   const hasAnything = parts.some((p) => p.manifest || p.runFile) || files.length > 0 || problems.length > 0;
