@@ -1,21 +1,12 @@
 /**
- * Small helpers shared by the stage analyses: relative depth, the model's read-out of arbitrary residual
- * rows (final norm, unembedding, chunking: src/model/readout.ts), seeded shuffles.
+ * Small helpers shared by the stage analyses: relative depth, seeded shuffles. (The model's read-out of
+ * arbitrary residual rows, final norm, unembedding and chunking, is src/model/readout.ts.)
  */
-import { logitChunkRows } from '../model/readout.js';
 import { mulberry32 } from './math/prng.js';
 
 /** layer / (L − 1), 0 for a one-layer model. */
 export function relativeDepth(layer: number, nLayers: number): number {
   return nLayers > 1 ? layer / (nLayers - 1) : 0;
-}
-
-/** The model's read-out (src/model/readout.ts) under the names the analyses used. */
-export { finalNorm as applyFinalNorm, unembed as unembedRows } from '../model/readout.js';
-
-/** Rows of logits computed at once (the model's one chunk policy). */
-export function chunkRows(vocab: number): number {
-  return logitChunkRows(vocab);
 }
 
 /** Fisher–Yates shuffle with a seeded generator (a copy). */

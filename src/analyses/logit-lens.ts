@@ -16,7 +16,7 @@
  */
 import type { ModelLike } from '../model/executor.js';
 import type { LogitLensResult } from '../results/schema.js';
-import { applyFinalNorm, chunkRows, unembedRows } from './common.js';
+import { finalNorm, logitChunkRows, unembed } from '../model/readout.js';
 import { DocStats, type DocStatsState } from '../stats/doc-stats.js';
 import type { StreamingAnalysis } from './contract.js';
 import { resultFileOf } from '../results/run-files.js';
@@ -24,7 +24,7 @@ import { decodeState, encodeState } from '../results/state-codec.js';
 
 /** Logit-lens logits [rows, V] of residual rows [rows, D]. */
 export function lensLogits(model: ModelLike, hidden: Float32Array, rows: number): Float32Array {
-  return unembedRows(model, applyFinalNorm(model, hidden, rows), rows);
+  return unembed(model, finalNorm(model, hidden, rows), rows);
 }
 
 export interface LensRowStats {
@@ -44,7 +44,7 @@ export function logitLensRows(model: ModelLike, points: Float32Array[], rows: nu
   const out = points.map(() => ({
     entropyBits: new Float64Array(rows), klBits: new Float64Array(rows), agreement: new Uint8Array(rows), rank: new Int32Array(rows),
   }));
-  const step = chunkRows(V);
+  const step = logitChunkRows(V);
   for (let r0 = 0; r0 < rows; r0 += step) {
     const n = Math.min(step, rows - r0);
     const slice = (p: Float32Array) => p.subarray(r0 * D, (r0 + n) * D);

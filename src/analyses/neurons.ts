@@ -12,7 +12,8 @@
  */
 import type { ModelLike } from '../model/executor.js';
 import type { NeuronsResult } from '../results/schema.js';
-import { chunkRows, relativeDepth } from './common.js';
+import { logitChunkRows } from '../model/readout.js';
+import { relativeDepth } from './common.js';
 import { classifyNeuron, NEURON_KURTOSIS_THRESHOLD, vocabMoments } from './math/moments.js';
 import { processedMlpOut, processedUnembed, WEIGHT_PROCESSING_CHOICES, type WeightMode } from './weight-processing.js';
 import type { WholeAnalysis } from './contract.js';
@@ -40,7 +41,7 @@ export function neuronMoments(model: ModelLike, mode: WeightMode, layers?: numbe
   const c = model.config, D = c.dModel, V = c.vocabSize, F = c.dMlp;
   const U = normalizeRows(processedUnembed(model, mode).W_U, V, D);
   const list = layers ?? Array.from({ length: c.nLayers }, (_, i) => i);
-  const step = Math.min(F, chunkRows(V));
+  const step = Math.min(F, logitChunkRows(V));
   const cos = new Float32Array(step * V);
   return list.map((layer, idx) => {
     const W = normalizeRows(processedMlpOut(model, layer, mode), F, D);

@@ -21,6 +21,7 @@
  */
 import { Executor, type ModelLike, type TokenLayout } from '../model/executor.js';
 import { defaultPlan, forward } from '../model/forward.js';
+import { logitChunkRows } from '../model/readout.js';
 import { runTrieBatch } from '../sweep/engine.js';
 import { PlanTrie } from '../sweep/plan-trie.js';
 import type { ScoredRequest } from './requests.js';
@@ -162,7 +163,7 @@ export function scoreUnit(model: ModelLike, plans: readonly (readonly number[])[
     b0 += x.rows.rows.length;
   }
   const S = rowOf.length;
-  const chunkRows = Math.max(1, Math.min(S, Math.floor((opts.logitsChunkBytes ?? 64 * 2 ** 20) / (V * 4))));
+  const chunkRows = Math.max(1, Math.min(S, logitChunkRows(V, opts.logitsChunkBytes)));
   const gathered = new Float32Array(S * D);
   const logits = new Float32Array(chunkRows * V);
   const lse = new Float64Array(chunkRows), amax = new Int32Array(chunkRows);

@@ -32,17 +32,6 @@ export function checkManifest(m: unknown): string | undefined {
   return checkResult(MANIFEST_FILE, m);
 }
 
-/** Returns a reason the sweep result is unusable, or undefined. */
-export function checkSweep(s: unknown): string | undefined {
-  return checkResult(METRICS_JSON, s);
-}
-
-
-/** Returns a reason the stage file is unusable, or undefined. */
-export function checkStageFile(name: AnalysisName, f: unknown): string | undefined {
-  return checkResult(ANALYSIS_FILES[name], f);
-}
-
 function fileForName(name: string): string | undefined {
   if (name in ANALYSIS_FILES) return ANALYSIS_FILES[name as AnalysisName];
   if (SWEEP_NAMES.has(name)) return SWEEP_FILE;
