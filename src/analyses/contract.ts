@@ -25,8 +25,11 @@ import type { CkaOptions } from './cka-analysis.js';
 import type { SubwordDatasetOptions, SubwordHeadOptions } from './subword-heads.js';
 import type { WeightMode } from './weight-processing.js';
 import type { WicOptions } from './wic-probe.js';
+import type { Protocol } from '../protocol/protocol.js';
 
 export interface StagesOptions {
+  /** The authors' protocol or layerlab's (default 'layerlab'); see src/protocol/. */
+  protocol?: Protocol;
   analyses?: AnalysisName[];
   /** Window length including BOS (default min(nCtx, 512)). */
   seqLen?: number;

@@ -1,3 +1,4 @@
+import type { Protocol } from '../protocol/protocol.js';
 import { join, resolve } from 'node:path';
 import { runStages } from './stages.js';
 import { memoizedEncoder } from '../data/token-cache.js';
@@ -16,6 +17,8 @@ import { LayerlabError } from '../util/errors.js';
 import { provenance } from '../util/provenance.js';
 
 export interface PaperOptions {
+  /** The authors' protocol or layerlab's (default 'layerlab'); see src/protocol/. */
+  protocol?: Protocol;
   data: string;
   out: string;
   textField?: string;

@@ -1,3 +1,4 @@
+import type { Protocol } from '../protocol/protocol.js';
 import { resolve } from 'node:path';
 import { readDocuments, type DocumentSet } from '../data/documents.js';
 import { makeWindows, type TokenEncoder } from '../data/windows.js';
@@ -27,6 +28,8 @@ export const SEQ_LEN_CAP = 2048;
 export const BATCH_TOKENS_CAP = 4096;
 
 export interface SweepRunOptions {
+  /** The authors' protocol or layerlab's (default 'layerlab'); see src/protocol/. */
+  protocol?: Protocol;
   data: string;
   specs: InterventionSpec[];
   textField: string;
