@@ -138,9 +138,13 @@ export function allProtocolChoices(): ProtocolChoice[] {
   return Object.values(PROTOCOL_CHOICE_TABLES).flat();
 }
 
-/** The value a protocol uses for a choice. */
+/** Whether the paper protocol's value differs from layerlab's (it does not start with "same as layerlab"). */
+export const choiceDiffers = (c: ProtocolChoice): boolean => !c.paper.startsWith(SAME);
+
+/** The value a protocol uses for a choice (under paper, a shared value keeps the paper column's note). */
 export function choiceValue(c: ProtocolChoice, protocol: Protocol): string {
-  return protocol === 'paper' && c.paper !== SAME ? c.paper : c.layerlab;
+  if (protocol !== 'paper') return c.layerlab;
+  return choiceDiffers(c) ? c.paper : c.layerlab + c.paper.slice(SAME.length);
 }
 
 /** What a manifest records: the protocol and, for every choice, the value in force and where it comes from. */
@@ -154,7 +158,7 @@ export function protocolManifest(protocol: Protocol, rows: readonly ProtocolChoi
       key: c.key,
       value: choiceValue(c, protocol),
       source: protocol === 'paper' ? sourceText(c.source) : `layerlab default: ${c.reason}`,
-      differs: !c.paper.startsWith(SAME),
+      differs: choiceDiffers(c),
     })),
   };
 }
