@@ -101,7 +101,7 @@ export const RUN_CHOICES: readonly ProtocolChoice[] = [
   {
     key: 'entropy',
     layerlab: 'entropy in bits of the next-token distribution, computed exactly from the logits',
-    paper: `${SAME}: the released code clamps p at 1e-9 before summing, which adds at most V × 3.0e-8 bits (1.5e-3 bits for a 50k vocabulary); not reproduced (it would need a second pass over the vocabulary per row)`,
+    paper: 'entropy in bits with every probability clamped at 1e-9 before summing −p log2 p, as the released code; this adds up to 3.0e-8 bits per token below the floor (at most 1.5e-3 bits for a 50k vocabulary)',
     source: { code: '`model_intervention.py` (`compute_base2_entropy`)' },
     reason: 'the exact entropy; the clamp is a numerical guard that biases the value upwards',
   },

@@ -22,7 +22,7 @@ export interface SweepJobPayload {
   /** The plans of this job's subtree, in plan order. */
   plans: number[][];
   windows: WindowsPayload;
-  options: { maxBatchTokens: number; prefixCacheBytes: number };
+  options: { maxBatchTokens: number; prefixCacheBytes: number; entropyFloor?: number };
 }
 
 export interface StreamJobPayload {

@@ -1,6 +1,7 @@
 import { DEFAULT_PROTOCOL, type Protocol } from '../protocol/protocol.js';
 import { protocolManifest } from '../protocol/choices.js';
 import { corpusChoices, docTokenLimit } from '../protocol/corpus.js';
+import { PAPER_ENTROPY_FLOOR } from '../sweep/clamped-entropy.js';
 import { resolve } from 'node:path';
 import { readDocuments, type DocumentSet } from '../data/documents.js';
 import { makeWindows, type TokenEncoder } from '../data/windows.js';
@@ -103,7 +104,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
     file: resolve(opts.data), sha256: docs.sha256, format: docs.format, documents: docsUsed, windows: win.windows.length,
     tokens: win.tokens, seq_len: seqLen, max_tokens: maxTokens, max_docs: maxDocs,
   };
-  const choices = { ...sweepChoices({ seqLen, seqLenSource, bos, batchTokens, batches: batchCount, prefixCacheMb, batchMb, textField: opts.textField, maxDocTokens }), ...corpusChoices(protocol, seqLen, opts.maxDocTokens, opts.maxDocTokens) };
+  const choices = { ...sweepChoices({ seqLen, seqLenSource, bos, batchTokens, batches: batchCount, prefixCacheMb, batchMb, textField: opts.textField, maxDocTokens, entropyFloor: protocol === 'paper' ? PAPER_ENTROPY_FLOOR : undefined }), ...corpusChoices(protocol, seqLen, opts.maxDocTokens, opts.maxDocTokens) };
   const key = {
     command: 'sweep', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, modelDigest: modelFingerprint(model.source.dir), data: docs.sha256, textField: opts.textField,
     maxDocs, maxTokens, seqLen, batchTokens, shardDocs: opts.shardDocs ?? null, splitPlans: opts.splitPlans ?? false, plans,
@@ -145,7 +146,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
     const payload = decodeJob<SweepJobPayload>(encodeJob({
       kind: 'sweep', shard: job.shard, group: job.group, plans: job.plans.map((p) => [...p]),
       windows: packWindows(shardData[job.shard].windows, shardData[job.shard].docIndex),
-      options: { maxBatchTokens: batchTokens, prefixCacheBytes: prefixCacheMb * 2 ** 20 },
+      options: { maxBatchTokens: batchTokens, prefixCacheBytes: prefixCacheMb * 2 ** 20, ...(protocol === 'paper' ? { entropyFloor: PAPER_ENTROPY_FLOOR } : {}) },
     }));
     const outcome = runSweep(model, payload.plans, unpackWindows(payload.windows), {
       ...payload.options,
@@ -178,7 +179,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
 
 
 /** Every choice that changes numbers, recorded in manifest.json and metrics.json. */
-export function sweepChoices(a: { seqLen: number; seqLenSource: string; bos: number; batchTokens: number; batches: number; prefixCacheMb: number; batchMb: number; textField: string; maxDocTokens?: number }): Record<string, unknown> {
+export function sweepChoices(a: { seqLen: number; seqLenSource: string; bos: number; batchTokens: number; batches: number; prefixCacheMb: number; batchMb: number; textField: string; maxDocTokens?: number; entropyFloor?: number }): Record<string, unknown> {
   const cut = a.maxDocTokens === undefined ? '' : `, of which only the first ${a.maxDocTokens} tokens are used`;
   return {
     documents: 'documents in file order (the first --max-docs), each tokenized without special tokens; no filtering',
@@ -196,7 +197,9 @@ export function sweepChoices(a: { seqLen: number; seqLenSource: string; bos: num
     agreement: 'top-1 agreement with the original model ("relative accuracy"): 1[argmax q_t = argmax p_t]; ties go to the lowest token id',
     accuracy: 'next-token accuracy against the data: 1[argmax q_t = x_{t+1}] (and the same for the original model)',
     loss: 'cross-entropy -ln q(x_{t+1}) in nats, per predicted token',
-    entropy: 'entropy in bits of each model\'s next-token distribution, computed exactly from the logits (the paper\'s code clamps p at 1e-9 first, which adds at most V x 3.0e-8 bits: 1.5e-3 bits for a 50k vocabulary; not reproduced under either protocol)',
+    entropy: a.entropyFloor === undefined
+      ? 'entropy in bits of each model\'s next-token distribution, computed exactly from the logits (the paper\'s code clamps p at 1e-9 first, which adds at most V x 3.0e-8 bits: 1.5e-3 bits for a 50k vocabulary; --protocol paper does that)'
+      : `entropy in bits of each model\'s next-token distribution with every probability clamped at ${a.entropyFloor} before summing -p log2 p, as the paper\'s code (compute_base2_entropy): up to 3.0e-8 bits more than the exact entropy per token below the floor`,
     deletion: 'delete(l): block l is skipped (its residual stream passes through), for every l = 0..L-1',
     swap: 'swap(l): blocks l+1 then l, for every adjacent pair l = 0..L-2; each block keeps its own weights and norms; positions and RoPE unchanged',
     repeat: 'repeat:K at s: blocks s..s+K-1 each run twice in a row (K=3 at 5: ...4,5,5,6,6,7,7,8...), for every s = 0..L-K',
