@@ -15,6 +15,7 @@ import { readDocuments } from '../../src/data/documents.js';
 import { executeSweep } from '../../src/runs/sweep.js';
 import { runStages } from '../../src/runs/stages.js';
 import { buildReport } from '../../src/report/build.js';
+import { runPaper } from '../../src/runs/paper.js';
 import { tempDir } from '../data/helpers/temp.js';
 import { repoRoot } from '../helpers/shared.js';
 
@@ -128,6 +129,25 @@ test('stages: the paper corpus for the streaming analyses; the protocol in every
   assert.match(override.html, /data-sigma="sem">±1 standard error of the mean across documents<\/b> \(sigma = sem, --sigma\)/);
   const mixed = await page([out, lab]);
   assert.match(mixed.html, /sigma = sem, the runs follow different protocols/);
+});
+
+test('paper --protocol paper: both parts and the root manifest name it, the report draws std bands; --sigma sem overrides', async () => {
+  const out = join(root, 'paper-run');
+  const section = (p: string) => {
+    const all = readFileSync(p, 'utf8');
+    const at = all.indexOf('<section class="protocol"');
+    return all.slice(at, all.indexOf('</section>', at));
+  };
+  const r = await runPaper(model, { data, out, protocol: 'paper', png: false, seqLen: 64, command: ['paper', '--test'] });
+  for (const f of ['manifest.json', 'sweep/manifest.json', 'stages/manifest.json']) assert.equal(read(join(out, f)).protocol, 'paper', f);
+  const sw = read(join(out, 'sweep', 'manifest.json'));
+  assert.equal(sw.data.windows, 3);
+  assert.equal(sw.data.tokens, 63 + 63 + counts[2]!);
+  assert.deepEqual(read(join(out, 'stages', 'manifest.json')).data.tokens, sw.data.tokens);
+  assert.match(section(r.report), /data-sigma="std"/);
+  // Finished: only the report is rebuilt, with the bands asked for.
+  const again = await runPaper(model, { data, out, protocol: 'paper', png: false, seqLen: 64, sigma: 'sem', command: ['paper', '--test'] });
+  assert.match(section(again.report), /data-sigma="sem">±1 standard error of the mean across documents<\/b> \(sigma = sem, --sigma\)/);
 });
 
 const main = join(repoRoot, 'dist', 'src', 'cli', 'main.js');

@@ -52,7 +52,7 @@ export function registerStages(program: Command): void {
     .option('--analyses <list>', `comma-separated subset of ${STAGE_ANALYSES.join(',')} (default ${DEFAULT_ANALYSES.join(',')}, plus probe with --probe)`)
     .option('--max-tokens <n>', 'stop after this many non-BOS tokens of the corpus')
     .option('--max-docs <n>', 'use only the first n documents')
-    .option('--seq-len <n>', 'window length including BOS (default min(context, 512))')
+    .option('--seq-len <n>', 'window length including BOS (default min(context, 512); under --protocol paper min(context, 2048))')
     .option('--batch-tokens <n>', 'tokens per forward batch (default 4096)')
     .option('--text-field <name>', 'JSONL field / parquet column with the text (default text)')
     .option('--tokenizer <dir>', 'folder with tokenizer.json (default: the model folder)')
