@@ -153,6 +153,21 @@ test('paper --protocol paper: both parts and the root manifest name it, the repo
 const main = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const cli = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', env: { ...process.env, LAYERLAB_THREADS: '1' }, timeout: 60_000 });
 
+test('CLI: --protocol and --max-doc-tokens reach the sweep and stages runs', () => {
+  const sw = join(root, 'cli-sweep'), st = join(root, 'cli-stages');
+  const a = cli('sweep', '--model', BUNDLED.modelDir, '--data', data, '--out', sw, '--interventions', 'delete', '--seq-len', '32', '--protocol', 'paper', '--max-doc-tokens', '10');
+  assert.equal(a.status, 0, a.stderr);
+  const m = read(join(sw, 'manifest.json'));
+  assert.equal(m.protocol, 'paper');
+  assert.equal(m.choices.max_doc_tokens_source, '--max-doc-tokens');
+  assert.equal(m.data.tokens, 10 + 10 + Math.min(10, counts[2]!));
+  const b = cli('stages', '--model', BUNDLED.modelDir, '--data', data, '--out', st, '--analyses', 'mlp-norm', '--protocol', 'paper');
+  assert.equal(b.status, 0, b.stderr);
+  const n = read(join(st, 'manifest.json'));
+  assert.equal(n.protocol, 'paper');
+  assert.equal(n.data.windows, 3);
+});
+
 test('bad --protocol, --max-doc-tokens or --sigma: exit 2, one line, nothing written', () => {
   const out = join(root, 'never');
   const cases: Array<[string[], RegExp]> = [
