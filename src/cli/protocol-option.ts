@@ -9,5 +9,5 @@ export function protocolOption(cmd: Command): Command {
       "whose choices to follow: paper (the authors' released code, else the paper's text; see docs/stages.md) or layerlab (layerlab's defaults)",
       DEFAULT_PROTOCOL,
     )
-    .option('--max-doc-tokens <n>', 'use only the first n tokens of each document (BOS not counted); default: all under layerlab, n_ctx − 1 under paper');
+    .option('--max-doc-tokens <n>', 'use only the first n tokens of each document (BOS not counted); default: all under layerlab, seq_len − 1 under paper (one window per document)');
 }
