@@ -35,6 +35,8 @@ export interface StagesOptions {
   seqLen?: number;
   maxTokens?: number;
   maxDocs?: number;
+  /** Use only the first N tokens of each document (default: all; under `paper`, seq_len − 1). */
+  maxDocTokens?: number;
   /** Most tokens per forward batch (default 4096). */
   batchTokens?: number;
   /** Documents per data shard (one job each); default: the whole corpus is one shard. */

@@ -1,5 +1,6 @@
 import { LayerlabError } from '../util/errors.js';
 import { parseStrictInt } from '../util/strict-int.js';
+import { SIGMAS, type Sigma } from '../stats/stat.js';
 
 /*
  * Every flag value the CLI parses goes through here, so one rule holds everywhere: numbers are plain
@@ -56,4 +57,10 @@ export function parseDecimal(text: string, flag: string): number {
 export function parsePlanList(text: string, flag = '--plan'): number[] {
   if (text.trim() === '' || text.trim() === '[]') return [];
   return parseList(text, flag).map((s) => parseStrictInt(s, flag, 0));
+}
+
+/** A --sigma value, strictly: sem or std (src/stats/stat.ts says what each band shows). */
+export function parseSigma(text: string, flag = '--sigma'): Sigma {
+  if ((SIGMAS as readonly string[]).includes(text)) return text as Sigma;
+  throw new LayerlabError(`${flag} must be sem or std, got '${text}'`);
 }

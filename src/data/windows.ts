@@ -16,6 +16,8 @@ export interface WindowOptions {
   maxTokens?: number;
   /** Use only docs[0 .. maxDocs): like `dataset.take(n)` in the paper's code, skipped empty docs still count. */
   maxDocs?: number;
+  /** Use only the first maxDocTokens tokens of each document (BOS not counted); the rest is dropped. */
+  maxDocTokens?: number;
 }
 
 export interface Windows {
@@ -33,7 +35,7 @@ export interface Windows {
  * every window starts at a BOS exactly like a fresh document; no text is dropped or repeated.
  */
 export function makeWindows(docs: string[], tok: TokenEncoder, opts: WindowOptions): Windows {
-  const { bos, seqLen, maxTokens, maxDocs } = opts;
+  const { bos, seqLen, maxTokens, maxDocs, maxDocTokens } = opts;
   if (!Number.isInteger(bos) || bos < 0 || bos > 0x7fffffff) {
     throw new LayerlabError(`BOS token id must be a non-negative integer, got ${bos}`);
   }
@@ -46,6 +48,9 @@ export function makeWindows(docs: string[], tok: TokenEncoder, opts: WindowOptio
   if (maxDocs !== undefined && !(Number.isInteger(maxDocs) && maxDocs >= 0)) {
     throw new LayerlabError(`maxDocs must be a non-negative integer, got ${maxDocs}`);
   }
+  if (maxDocTokens !== undefined && !(Number.isInteger(maxDocTokens) && maxDocTokens >= 1)) {
+    throw new LayerlabError(`maxDocTokens must be a positive integer, got ${maxDocTokens}`);
+  }
 
   const body = seqLen - 1;
   const budget = maxTokens ?? Infinity;
@@ -56,7 +61,9 @@ export function makeWindows(docs: string[], tok: TokenEncoder, opts: WindowOptio
 
   for (let d = 0; d < nDocs && tokens < budget; d++) {
     // Only as much of the document as the remaining budget needs is tokenized (see chunked-encode.ts).
-    const ids = encodeBounded(tok, docs[d], budget - tokens);
+    const perDoc = maxDocTokens ?? Infinity;
+    const all = encodeBounded(tok, docs[d], Math.min(budget - tokens, perDoc));
+    const ids = all.length > perDoc ? all.slice(0, perDoc) : all;
     for (let k = 0; k < ids.length; k++) {
       const id = ids[k];
       // Int32Array would silently wrap or truncate a bad id into a valid-looking one.

@@ -12,6 +12,7 @@ import { reportHtml } from './html.js';
 import { loadRuns } from './load-runs.js';
 import { writeStaticFigures, type StaticFiles } from './render-static.js';
 import type { Figure, LoadedRun } from './types.js';
+import { reportSigma } from './protocol-header.js';
 
 export interface ReportOptions {
   dirs: string[];
@@ -20,7 +21,7 @@ export interface ReportOptions {
   labels?: string[];
   title?: string;
   includeIncomplete?: boolean;
-  /** Error bands of the sweep figure: standard error of the mean (default) or per-token std. */
+  /** Error bands of every figure: sem or std across documents (default: the runs' protocol's, src/stats/stat.ts). */
   sigma?: 'sem' | 'std';
   /** Write SVG/PNG/CSV files beside the HTML (default true); `png: false` skips only the PNGs. */
   static?: boolean;
@@ -69,7 +70,8 @@ export function outputPaths(out: string, withStatic: boolean): { html: string; s
 export async function buildReport(o: ReportOptions): Promise<ReportOutcome> {
   const { html, staticDir } = outputPaths(o.out, o.static !== false);
   const runs = loadRuns(o.dirs, { labels: o.labels, includeIncomplete: o.includeIncomplete });
-  const { figures, skipped } = buildFigures(runs, { sigma: o.sigma ?? 'sem' });
+  const sigma = reportSigma(runs, o.sigma);
+  const { figures, skipped } = buildFigures(runs, { sigma: sigma.sigma });
   mkdirSync(dirname(html), { recursive: true });
   const warnings: string[] = [];
   for (const r of runs) {
@@ -91,6 +93,7 @@ export async function buildReport(o: ReportOptions): Promise<ReportOutcome> {
     generated: { at: o.now ?? new Date().toISOString(), layerlabVersion, gitCommit: gitCommit(), command: o.command ?? `layerlab report ${o.dirs.join(' ')} --out ${o.out}` },
     staticDir: staticDir ? relative(dirname(html), staticDir) : undefined,
     includeIncomplete: !!o.includeIncomplete,
+    sigma,
   });
   writeFileSync(html, page);
   return { html, staticDir, staticFiles, runs, figures, skipped, warnings };

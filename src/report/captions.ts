@@ -98,3 +98,10 @@ export function num(v: number | null | undefined): number | null {
 export function captionTail(runs: LoadedRun[], choicesOf: (r: LoadedRun) => Record<string, unknown> | undefined, absent: string[], what: string): SafeHtml {
   return html`${dataSentence(runs)} ${choicesSentence(runs, choicesOf)}${stageSentence(runs)}${absentSentence(absent, what)}`;
 }
+
+/** What the error bands of a figure show, for its caption (the --sigma of the report). */
+export function sigmaPhrase(sigma: 'sem' | 'std'): string {
+  return sigma === 'std'
+    ? 'Bands: ±1 standard deviation across documents (the spread of the per-document means, as the paper\'s 1σ bands; --sigma std)'
+    : 'Bands: ±1 standard error of the mean across documents (the uncertainty of the plotted mean; --sigma sem)';
+}

@@ -20,6 +20,8 @@ import { GUIDE_CSS, guideHtml, paperFoundHtml } from './guide.js';
 import { html, joinHtml, raw, scriptJson, type SafeHtml } from './safe-html.js';
 import { FONT, MODEL_COLORS, STAGE_NAMES } from './style.js';
 import type { Figure, LoadedRun } from './types.js';
+import { PROTOCOL_CSS, protocolHeaderHtml } from './protocol-header.js';
+import type { Sigma } from '../stats/stat.js';
 
 export interface ReportPageInput {
   title: string;
@@ -32,6 +34,8 @@ export interface ReportPageInput {
   /** Whether incomplete runs are drawn (their complete files, labelled). */
   includeIncomplete: boolean;
   maxTableRows?: number;
+  /** The figures' error band and why (src/report/protocol-header.ts). */
+  sigma?: { sigma: Sigma; why: string };
 }
 
 const CSS = `
@@ -255,7 +259,7 @@ ${tableHtml(f, maxRows)}</section>`;
   const skippedHtml = input.skipped.length ? html`<p class="skipped">Not drawn (no plotted run has the data): ${input.skipped.map((s) => `${s.key} (needs ${s.needs})`).join('; ')}.</p>` : '';
   const noFigures = figures.length === 0 ? html`<div class="banner incomplete" role="alert"><b>No figures:</b> no complete run with result files to plot.</div>` : '';
   const payload = figures.map((f) => ({ id: f.id, spec: f.spec, checks: f.checks }));
-  const css = `${CSS}${GUIDE_CSS}\n/* Vega-Embed and vega-tooltip default styles (not injected at run time: see page-assets.ts) */\n${vegaStyles()}`;
+  const css = `${CSS}${GUIDE_CSS}${PROTOCOL_CSS}\n/* Vega-Embed and vega-tooltip default styles (not injected at run time: see page-assets.ts) */\n${vegaStyles()}`;
   const init = scriptText(INIT_SCRIPT, 'report init script');
   const csp = contentSecurityPolicy({ scripts: [...bundles.map((b) => b.code), init], styles: [css] });
   const names = plotted.map((r) => r.label);
@@ -282,6 +286,7 @@ ${runBanners(runs, input.includeIncomplete)}
 ${noFigures}
 <h2>Runs</h2>
 ${provTable}
+${input.sigma ? protocolHeaderHtml(runs, input.sigma) : ''}
 ${plotted.length ? html`<h3>Summary</h3>${summaryTable(plotted)}` : ''}
 ${toc}
 </header>

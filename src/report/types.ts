@@ -119,6 +119,6 @@ export interface Figure {
 export type FigureBuilder = (runs: LoadedRun[], ctx: FigureContext) => Omit<Figure, 'number'> | undefined;
 
 export interface FigureContext {
-  /** Which error band the sweep figure draws for KL: the standard error of the mean or the sample std. */
+  /** Which error band every figure draws: sem or std across documents (src/stats/stat.ts `spread`). */
   sigma: 'sem' | 'std';
 }

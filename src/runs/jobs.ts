@@ -22,7 +22,7 @@ export interface SweepJobPayload {
   /** The plans of this job's subtree, in plan order. */
   plans: number[][];
   windows: WindowsPayload;
-  options: { maxBatchTokens: number; prefixCacheBytes: number };
+  options: { maxBatchTokens: number; prefixCacheBytes: number; entropyFloor?: number };
 }
 
 export interface StreamJobPayload {
@@ -33,7 +33,7 @@ export interface StreamJobPayload {
   windows: WindowsPayload;
   batchTokens: number;
   /** The options the streaming analyses read (no paths, no callbacks). */
-  options: Pick<StagesOptions, 'includeBosAttention' | 'attentionWindows' | 'repeatBlockLengths' | 'repeatDocs' | 'cka'>;
+  options: Pick<StagesOptions, 'includeBosAttention' | 'attentionWindows' | 'repeatBlockLengths' | 'repeatDocs' | 'cka' | 'protocol'>;
 }
 
 export type JobPayload = SweepJobPayload | StreamJobPayload;

@@ -1,4 +1,6 @@
-import type { Protocol } from '../protocol/protocol.js';
+import { DEFAULT_PROTOCOL, type Protocol } from '../protocol/protocol.js';
+import { protocolManifest } from '../protocol/choices.js';
+import type { Sigma } from '../stats/stat.js';
 import { join, resolve } from 'node:path';
 import { runStages } from './stages.js';
 import { memoizedEncoder } from '../data/token-cache.js';
@@ -24,6 +26,10 @@ export interface PaperOptions {
   textField?: string;
   maxTokens?: number;
   maxDocs?: number;
+  /** Use only the first N tokens of each document (default: all; under `paper`, seq_len − 1). */
+  maxDocTokens?: number;
+  /** Error bands of the report (default: the protocol's, std under paper, sem under layerlab). */
+  sigma?: Sigma;
   /** Documents per data shard (one job each) for the sweep and the stage analyses; default one shard. */
   shardDocs?: number;
   seqLen?: number;
@@ -62,6 +68,7 @@ export interface PaperOutcome {
  */
 export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperOutcome> {
   const L = model.config.nLayers;
+  const protocol = opts.protocol ?? DEFAULT_PROTOCOL;
   const specs = opts.interventions ?? [{ kind: 'delete' }, { kind: 'swap' }, { kind: 'repeat', k: Math.min(5, L) }];
   // The data is read once and each document tokenized once for the whole run (sweep and stages).
   const corpus = await readDocuments(opts.data, { textField: opts.textField, maxDocs: opts.maxDocs });
@@ -75,6 +82,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     textField: opts.textField ?? 'text', maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, ...(opts.shardDocs ? { shardDocs: opts.shardDocs } : {}), seqLen: opts.seqLen, specs, wic: opts.wicDir ? resolve(opts.wicDir) : null,
     ...(opts.tasks?.length ? { tasks: opts.tasks.map((t) => t.name), taskDir: resolve(opts.taskDir ?? ''), taskLimit: opts.taskLimit } : {}),
     ...(prov.dtype === 'bf16' ? { dtype: prov.dtype } : {}),
+    ...(protocol !== DEFAULT_PROTOCOL ? { protocol } : {}), ...(opts.maxDocTokens !== undefined ? { maxDocTokens: opts.maxDocTokens } : {}),
   };
   const run = ResumableRun.open(opts.out, key, { fresh: opts.fresh, reuseFinished: true });
   // A fresh top-level run recomputes its parts; a resumed one keeps the parts that finished.
@@ -85,7 +93,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
   if (withTasks && !opts.taskDir) throw new LayerlabError('--tasks needs --task-dir DIR (the folder with the task files)');
   const command = opts.command ?? process.argv.slice(2);
   const manifest: Manifest = {
-    kind: 'paper', provenance: prov, choices: { interventions: specs, parts: 'sweep/ (robustness sweep), stages/ (stage analyses), report.html' },
+    kind: 'paper', provenance: prov, choices: { protocol, interventions: specs, parts: 'sweep/ (robustness sweep), stages/ (stage analyses), report.html' }, ...protocolManifest(protocol),
     requested: ['sweep', 'stages', ...(withTasks ? ['evaluate'] : [])], complete: [], command,
   };
 
@@ -93,7 +101,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     run.writeResult(MANIFEST_FILE, manifest);
     process.stderr.write(`paper [1/${steps}] sweep: ${specs.map((s) => s.kind).join(', ')} over every layer\n`);
     await executeSweep(model, {
-      data: opts.data, specs, textField: opts.textField ?? 'text', maxDocs: opts.maxDocs, maxTokens: opts.maxTokens, seqLen: opts.seqLen, shardDocs: opts.shardDocs,
+      data: opts.data, specs, textField: opts.textField ?? 'text', maxDocs: opts.maxDocs, maxTokens: opts.maxTokens, seqLen: opts.seqLen, shardDocs: opts.shardDocs, protocol, maxDocTokens: opts.maxDocTokens,
       batchMb: opts.batchMb ?? 1024, prefixCacheMb: opts.prefixCacheMb ?? 512, out: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse, command,
       corpus, encoder,
     });
@@ -104,7 +112,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     process.stderr.write(`paper [2/${steps}] stage analyses\n`);
     await runStages(
       { model, tokenizer, bos, corpus, dataFile: opts.data, outDir: join(opts.out, 'stages'), command, encoder },
-      { maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, shardDocs: opts.shardDocs, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse },
+      { protocol, maxDocTokens: opts.maxDocTokens, maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, shardDocs: opts.shardDocs, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse },
     );
     manifest.complete.push('stages');
     run.writeResult(MANIFEST_FILE, manifest);
@@ -129,7 +137,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
   const { buildReport } = await import('../report/build.js');
   const { runFindings } = await import('../report/findings.js');
   const report = join(opts.out, 'report.html');
-  const r = await buildReport({ dirs: [opts.out], out: report, png: opts.png, command: `layerlab ${command.join(' ')}` });
+  const r = await buildReport({ dirs: [opts.out], out: report, png: opts.png, sigma: opts.sigma, command: `layerlab ${command.join(' ')}` });
   opts.afterPhase?.('report');
   const run0 = r.runs.find((x) => x.plotted);
   return { dir: opts.out, report, warnings: r.warnings, findings: run0 ? runFindings(run0) : [] };

@@ -34,6 +34,9 @@ import { ANALYSES, DEFAULT_ANALYSES, STAGE_ANALYSES, type StageAnalysis } from '
 import { jobOrder, shardWindows } from './shards.js';
 import { decodeJob, encodeJob, packWindows, unpackWindows, type StreamJobPayload } from './jobs.js';
 import { snakeCaseKeys } from '../results/naming.js';
+import { DEFAULT_PROTOCOL } from '../protocol/protocol.js';
+import { protocolManifest } from '../protocol/choices.js';
+import { corpusChoices, docTokenLimit, stagesSeqLenCap } from '../protocol/corpus.js';
 
 export { DEFAULT_ANALYSES, STAGE_ANALYSES, type StageAnalysis, type StageResults, type StagesOptions };
 
@@ -61,13 +64,16 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
   const L = c.nLayers;
   const requested = [...(opts.analyses ?? (opts.probeFile ? [...DEFAULT_ANALYSES, 'probe' as const] : DEFAULT_ANALYSES))];
   for (const a of requested) if (!STAGE_ANALYSES.includes(a)) throw new LayerlabError(`unknown analysis '${a}' (known: ${STAGE_ANALYSES.join(', ')})`);
-  const { seqLen } = resolveSeqLen(c, opts.seqLen, 512);
+  const protocol = opts.protocol ?? DEFAULT_PROTOCOL;
+  const { seqLen } = resolveSeqLen(c, opts.seqLen, stagesSeqLenCap(protocol));
+  const maxDocTokens = docTokenLimit(protocol, seqLen, opts.maxDocTokens);
   const batchTokens = opts.batchTokens ?? 4096;
   const repeatDocs = opts.repeatDocs ?? 10;
   const repeatLengths = (opts.repeatBlockLengths ?? [3, 5]);
 
   const choices: Record<string, unknown> = {
-    data: { seq_len: seqLen, windows: '[BOS] + next seq_len-1 tokens of one document (documents never packed together)', max_tokens: opts.maxTokens ?? null, max_docs: opts.maxDocs ?? null, batch_tokens: batchTokens, shard_docs: opts.shardDocs ?? null },
+    data: { seq_len: seqLen, windows: '[BOS] + next seq_len-1 tokens of one document (documents never packed together)', max_tokens: opts.maxTokens ?? null, max_docs: opts.maxDocs ?? null, batch_tokens: batchTokens, shard_docs: opts.shardDocs ?? null, ...corpusChoices(protocol, seqLen, opts.maxDocTokens, opts.maxDocTokens) },
+    protocol,
     bos,
     positions: 'every per-token metric uses the positions after BOS (the last included)',
     error_bars: 'std = sample std over pooled tokens; sem = standard error across documents',
@@ -94,14 +100,14 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
   const prov = provenance(model);
 
   // Windows (deterministic from the corpus and options): the data is read and tokenized once per run.
-  const windows = makeWindows(corpus.docs, input.encoder ?? tokenizer, { bos, seqLen, maxTokens: opts.maxTokens, maxDocs: opts.maxDocs });
+  const windows = makeWindows(corpus.docs, input.encoder ?? tokenizer, { bos, seqLen, maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, maxDocTokens });
   if (windows.windows.length === 0) throw new LayerlabError('the corpus gives no tokens', input.dataFile);
   const data: DataProvenance = {
     file: input.dataFile, sha256: corpus.sha256, format: corpus.format, documents: Math.min(corpus.docs.length, opts.maxDocs ?? Infinity),
     windows: windows.windows.length, tokens: windows.tokens, seq_len: seqLen, max_tokens: opts.maxTokens, max_docs: opts.maxDocs,
   };
 
-  const manifest: Manifest = { kind: 'stages', provenance: prov, data, choices, requested, complete: [], command: input.command ?? [] };
+  const manifest: Manifest = { kind: 'stages', provenance: prov, data, choices, ...protocolManifest(protocol), requested, complete: [], command: input.command ?? [] };
   const results: StageResults = {};
   const file = (a: StageAnalysis) => STAGE_FILES[a];
   const done = (a: StageAnalysis) => run.hasResult(file(a));
@@ -111,7 +117,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
   };
   const ctx: StageContext = { model, tokenizer, bos, corpus, opts, results, log: (m) => log(opts, m) };
   const save = (a: StageAnalysis, out: { choices: Record<string, unknown>; body: Record<string, unknown> }) => {
-    const r = { analysis: a, provenance: prov, choices: out.choices, layers: L, ...out.body } as StageResult;
+    const r = { analysis: a, provenance: prov, choices: { protocol, ...out.choices }, layers: L, ...out.body } as StageResult;
     (results as Record<string, StageResult>)[a] = r;
     run.writeResult(file(a), r);
     writeManifest();
@@ -170,7 +176,7 @@ function runStreamingJobs(
     const payload = decodeJob<StreamJobPayload>(encodeJob({
       kind: 'stages', shard: k, analyses: analyses.map((a) => a.name), batchTokens,
       windows: packWindows(windows.windows.slice(sh.start, sh.end), windows.docIndex.slice(sh.start, sh.end)),
-      options: { includeBosAttention: opts.includeBosAttention, attentionWindows: opts.attentionWindows, repeatBlockLengths: opts.repeatBlockLengths, repeatDocs: opts.repeatDocs, cka: opts.cka },
+      options: { includeBosAttention: opts.includeBosAttention, attentionWindows: opts.attentionWindows, repeatBlockLengths: opts.repeatBlockLengths, repeatDocs: opts.repeatDocs, cka: opts.cka, protocol: opts.protocol },
     }));
     const data = unpackWindows(payload.windows);
     // The analyses see the options of the payload only (as on a worker).

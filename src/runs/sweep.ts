@@ -1,4 +1,7 @@
-import type { Protocol } from '../protocol/protocol.js';
+import { DEFAULT_PROTOCOL, type Protocol } from '../protocol/protocol.js';
+import { protocolManifest } from '../protocol/choices.js';
+import { corpusChoices, docTokenLimit } from '../protocol/corpus.js';
+import { PAPER_ENTROPY_FLOOR } from '../sweep/clamped-entropy.js';
 import { resolve } from 'node:path';
 import { readDocuments, type DocumentSet } from '../data/documents.js';
 import { makeWindows, type TokenEncoder } from '../data/windows.js';
@@ -35,6 +38,8 @@ export interface SweepRunOptions {
   textField: string;
   maxDocs?: number;
   maxTokens?: number;
+  /** Use only the first N tokens of each document (default: all; under `paper`, seq_len − 1). */
+  maxDocTokens?: number;
   seqLen?: number;
   batchTokens?: number;
   batchMb: number;
@@ -80,7 +85,9 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
   const tok = loadTokenizer(model.source.dir, c);
   const bos = requireBos(tok, model.source.dir);
   const docs = opts.corpus ?? (await readDocuments(opts.data, { textField: opts.textField, maxDocs }));
-  const win = makeWindows(docs.docs, opts.encoder ?? tok, { bos, seqLen, maxTokens, maxDocs });
+  const protocol = opts.protocol ?? DEFAULT_PROTOCOL;
+  const maxDocTokens = docTokenLimit(protocol, seqLen, opts.maxDocTokens);
+  const win = makeWindows(docs.docs, opts.encoder ?? tok, { bos, seqLen, maxTokens, maxDocs, maxDocTokens });
   if (win.tokens === 0) throw new LayerlabError('the documents gave no tokens', opts.data);
 
   const rowsByMemory = Math.floor((batchMb * 2 ** 20) / (c.vocabSize * 4));
@@ -97,12 +104,14 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
     file: resolve(opts.data), sha256: docs.sha256, format: docs.format, documents: docsUsed, windows: win.windows.length,
     tokens: win.tokens, seq_len: seqLen, max_tokens: maxTokens, max_docs: maxDocs,
   };
-  const choices = sweepChoices({ seqLen, seqLenSource, bos, batchTokens, batches: batchCount, prefixCacheMb, batchMb, textField: opts.textField });
+  const choices = { ...sweepChoices({ seqLen, seqLenSource, bos, batchTokens, batches: batchCount, prefixCacheMb, batchMb, textField: opts.textField, maxDocTokens, entropyFloor: protocol === 'paper' ? PAPER_ENTROPY_FLOOR : undefined }), ...corpusChoices(protocol, seqLen, opts.maxDocTokens, opts.maxDocTokens) };
   const key = {
     command: 'sweep', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, modelDigest: modelFingerprint(model.source.dir), data: docs.sha256, textField: opts.textField,
     maxDocs, maxTokens, seqLen, batchTokens, shardDocs: opts.shardDocs ?? null, splitPlans: opts.splitPlans ?? false, plans,
     // Only bf16 runs carry the dtype, so keys of f32 runs made before --dtype existed still match.
     ...(prov.dtype === 'bf16' ? { dtype: prov.dtype } : {}),
+    // Likewise the protocol and the per-document limit: a different protocol is a different run.
+    ...(protocol !== DEFAULT_PROTOCOL ? { protocol } : {}), ...(maxDocTokens !== undefined ? { maxDocTokens } : {}),
   };
   const run = ResumableRun.open(opts.out, key, { fresh: opts.fresh, reuseFinished: opts.reuseFinished });
   if (run.finishedBefore) {
@@ -110,7 +119,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
     return;
   }
   const manifest: Manifest & Record<string, unknown> = {
-    kind: 'sweep', provenance: prov, data: dataProv, choices, requested: specs.map(specToString), complete: [],
+    kind: 'sweep', provenance: prov, data: dataProv, choices, ...protocolManifest(protocol), requested: specs.map(specToString), complete: [],
     command: opts.command ?? process.argv.slice(2),
     layers: L,
     interventions: interventions.map(({ name, kind, layer, plan }) => ({ name, kind, layer, plan })),
@@ -137,7 +146,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
     const payload = decodeJob<SweepJobPayload>(encodeJob({
       kind: 'sweep', shard: job.shard, group: job.group, plans: job.plans.map((p) => [...p]),
       windows: packWindows(shardData[job.shard].windows, shardData[job.shard].docIndex),
-      options: { maxBatchTokens: batchTokens, prefixCacheBytes: prefixCacheMb * 2 ** 20 },
+      options: { maxBatchTokens: batchTokens, prefixCacheBytes: prefixCacheMb * 2 ** 20, ...(protocol === 'paper' ? { entropyFloor: PAPER_ENTROPY_FLOOR } : {}) },
     }));
     const outcome = runSweep(model, payload.plans, unpackWindows(payload.windows), {
       ...payload.options,
@@ -170,10 +179,11 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
 
 
 /** Every choice that changes numbers, recorded in manifest.json and metrics.json. */
-export function sweepChoices(a: { seqLen: number; seqLenSource: string; bos: number; batchTokens: number; batches: number; prefixCacheMb: number; batchMb: number; textField: string }): Record<string, unknown> {
+export function sweepChoices(a: { seqLen: number; seqLenSource: string; bos: number; batchTokens: number; batches: number; prefixCacheMb: number; batchMb: number; textField: string; maxDocTokens?: number; entropyFloor?: number }): Record<string, unknown> {
+  const cut = a.maxDocTokens === undefined ? '' : `, of which only the first ${a.maxDocTokens} tokens are used`;
   return {
     documents: 'documents in file order (the first --max-docs), each tokenized without special tokens; no filtering',
-    windows: `each document its own sequence: [BOS] + up to ${a.seqLen - 1} tokens; longer documents are cut into consecutive windows, each starting with BOS (no text dropped or repeated); stops at --max-tokens (last window cut to hit it exactly)`,
+    windows: `each document its own sequence${cut}: [BOS] + up to ${a.seqLen - 1} tokens; longer documents are cut into consecutive windows, each starting with BOS (no text repeated); stops at --max-tokens (last window cut to hit it exactly)`,
     seq_len: a.seqLen,
     seq_len_source: a.seqLenSource,
     bos_token_id: a.bos,
@@ -181,13 +191,15 @@ export function sweepChoices(a: { seqLen: number; seqLenSource: string; bos: num
     positions_loss_accuracy: 'position t predicts token t+1 for t = 0..T-2 of every window: every non-BOS token is predicted once, the first from BOS alone',
     positions_kl_agreement_entropy: 'every position after BOS, t = 1..T-1 (the last position, which has no label, included; the BOS position excluded), as the paper\'s code',
     pooling: 'means pool tokens over the whole corpus (every token weighs the same)',
-    std: 'sample standard deviation over tokens (divisor n-1)',
+    std: 'sample standard deviation over tokens (divisor n-1); the figures\' "std" band is the std across documents (sem x sqrt(docs))',
     sem: 'standard error across documents: sample std of the per-document means / sqrt(documents); windows of one document count as one document',
     kl: 'KL(P_original || Q_intervened) = sum_v p_v (ln p_v - ln q_v), natural log (nats), over the full vocabulary, per position, from float32 logits with float64 sums',
     agreement: 'top-1 agreement with the original model ("relative accuracy"): 1[argmax q_t = argmax p_t]; ties go to the lowest token id',
     accuracy: 'next-token accuracy against the data: 1[argmax q_t = x_{t+1}] (and the same for the original model)',
     loss: 'cross-entropy -ln q(x_{t+1}) in nats, per predicted token',
-    entropy: 'entropy in bits of each model\'s next-token distribution, computed exactly from the logits (the paper\'s code clamps p at 1e-9 first, a difference below 1e-6 bits for these vocabularies)',
+    entropy: a.entropyFloor === undefined
+      ? 'entropy in bits of each model\'s next-token distribution, computed exactly from the logits (the paper\'s code clamps p at 1e-9 first, which adds at most V x 3.0e-8 bits: 1.5e-3 bits for a 50k vocabulary; --protocol paper does that)'
+      : `entropy in bits of each model\'s next-token distribution with every probability clamped at ${a.entropyFloor} before summing -p log2 p, as the paper\'s code (compute_base2_entropy): up to 3.0e-8 bits more than the exact entropy per token below the floor`,
     deletion: 'delete(l): block l is skipped (its residual stream passes through), for every l = 0..L-1',
     swap: 'swap(l): blocks l+1 then l, for every adjacent pair l = 0..L-2; each block keeps its own weights and norms; positions and RoPE unchanged',
     repeat: 'repeat:K at s: blocks s..s+K-1 each run twice in a row (K=3 at 5: ...4,5,5,6,6,7,7,8...), for every s = 0..L-K',

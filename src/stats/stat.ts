@@ -31,19 +31,38 @@ export function statOfValues(r: RunningStats): Stat {
 }
 
 /**
- * The ±1 sigma band of a statistic: [mean − s, mean + s] with s its sem or its std (an unknown spread,
+ * Which spread an error band shows (`--sigma`): `sem`, the standard error of the mean across documents
+ * (the uncertainty of the plotted mean; layerlab's default), or `std`, one standard deviation across
+ * documents (the spread of the per-document means, sem × √docs; the paper's figures, "1σ"). For a
+ * statistic whose units are single values (docs = n) `std` is their sample std.
+ */
+export const SIGMAS = ['sem', 'std'] as const;
+export type Sigma = (typeof SIGMAS)[number];
+
+/** A statistic's spread of the given kind: sem, or the std across documents (sem × √docs); NaN when unknown. */
+export function spread(stat: { sem: number | null; docs: number }, sigma: Sigma): number {
+  const sem = stat.sem;
+  if (sem === null || !Number.isFinite(sem)) return NaN;
+  return sigma === 'sem' ? sem : sem * Math.sqrt(stat.docs);
+}
+
+/**
+ * The ±1 sigma band of a statistic: [mean − s, mean + s] with s its {@link spread} (an unknown spread,
  * e.g. one document, counts as 0: the band collapses onto the line), clamped to `clamp` when given (e.g.
  * [0, 1] for probabilities, [0, ∞) for a divergence). Undefined when the mean is unknown. Every figure
  * draws its error bands with this.
  */
 export function band(
-  stat: { mean: number | null; std: number | null; sem: number | null },
-  sigma: 'sem' | 'std',
+  stat: { mean: number | null; sem: number | null; docs: number },
+  sigma: Sigma,
   clamp: readonly [number, number] = [-Infinity, Infinity],
 ): { lo: number; hi: number; err: number } | undefined {
-  const mean = stat.mean;
+  const s = spread(stat, sigma);
+  return errorBand(stat.mean, Number.isFinite(s) ? s : 0, clamp);
+}
+
+/** [mean − err, mean + err] clamped; undefined when the mean is unknown. */
+export function errorBand(mean: number | null, err: number, clamp: readonly [number, number] = [-Infinity, Infinity]): { lo: number; hi: number; err: number } | undefined {
   if (mean === null || !Number.isFinite(mean)) return undefined;
-  const s = stat[sigma];
-  const err = s !== null && Number.isFinite(s) ? s : 0;
   return { lo: Math.max(clamp[0], mean - err), hi: Math.min(clamp[1], mean + err), err };
 }

@@ -57,6 +57,8 @@ export interface SweepEngineOptions {
   maxBatchTokens: number;
   /** Memory for cached residual streams of shared prefixes ('trie'); default 512 MiB. */
   prefixCacheBytes?: number;
+  /** Entropy with probabilities clamped at this floor, as the authors' code (`--protocol paper`); default exact. */
+  entropyFloor?: number;
   /** Memory for one chunk of intervened logits (rows x vocab floats); default 64 MiB. */
   logitsChunkBytes?: number;
   strategy?: SweepStrategy;
@@ -142,7 +144,7 @@ export function runSweep(model: ModelLike, plans: readonly (readonly number[])[]
 
   for (let bi = batchesDone; bi < batches.length; bi++) {
     const batch = batches[bi];
-    const layout: BatchLayout = { ids: batch.ids, batch: batch.batch, seq: batch.seq, windowDoc: batch.windowIndex.map((w) => data.docIndex[w]), lengths: batch.lengths };
+    const layout: BatchLayout = { ids: batch.ids, batch: batch.batch, seq: batch.seq, windowDoc: batch.windowIndex.map((w) => data.docIndex[w]), lengths: batch.lengths, entropyFloor: opts.entropyFloor };
     const ex = executorFor(batch.batch, batch.seq);
     const rows = ex.rows;
     const chunkRows = Math.min(rows, logitChunkRows(V, chunkBytes));

@@ -12,6 +12,7 @@
  */
 import type { Backend } from '../backend/index.js';
 import { DocStats, type DocStatsState, type DocStatsSummary } from '../stats/doc-stats.js';
+import { clampEntropies } from './clamped-entropy.js';
 
 /** Earlier names of the stats module's accumulator, kept for callers. */
 export { DocStats as DocPooledStats };
@@ -29,6 +30,8 @@ export interface BatchLayout {
    * after a window's end cannot change its logits (causal attention); padded rows are never scored.
    */
   lengths?: readonly number[];
+  /** Clamp probabilities at this floor in the entropy, as the authors' code (`--protocol paper`); default exact. */
+  entropyFloor?: number;
 }
 
 /** Baseline logits of a batch and their per-row statistics; kept while the batch's plans run. */
@@ -45,6 +48,7 @@ export class BaselineBatch {
     this.argmax = new Int32Array(this.rows);
     this.entropyBits = new Float64Array(this.rows);
     backend.logitStats(logits, this.rows, vocab, this.lse, this.argmax, this.entropyBits);
+    if (layout.entropyFloor !== undefined) clampEntropies(logits, this.rows, vocab, this.lse, this.entropyBits, layout.entropyFloor);
   }
 }
 
@@ -110,6 +114,7 @@ export class PlanAccumulator {
     const { ids, seq: T, windowDoc, lengths } = base.layout;
     const lse = new Float64Array(n), arg = new Int32Array(n), ent = new Float64Array(n), kl = new Float64Array(n);
     be.logitStats(logits, n, V, lse, arg, ent);
+    if (base.layout.entropyFloor !== undefined) clampEntropies(logits, n, V, lse, ent, base.layout.entropyFloor);
     be.klRows(base.logits.subarray(r0 * V, (r0 + n) * V), logits, n, V, base.lse.subarray(r0, r0 + n), lse, kl);
     for (let i = 0; i < n; i++) {
       const r = r0 + i, t = r % T, b = (r - t) / T, doc = windowDoc[b], len = lengths ? lengths[b] : T;

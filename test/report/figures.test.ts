@@ -94,10 +94,26 @@ describe('figures of two complete runs (12 and 24 layers)', () => {
     assert.equal(firstSubtoken('cash', [' x', 'y']), undefined);
   });
 
-  test('--sigma std widens the KL bands to the per-token standard deviation', () => {
-    const std = buildFigures(runs, { sigma: 'std' }).figures.find((f) => f.id.endsWith('robustness'))!;
-    assert.ok(std.table.columns.includes('kl_std'));
-    assert.match(String(std.caption), /sample standard deviation/);
+  test('--sigma std draws every band as the std across documents (sem x sqrt(docs)), and every caption says which', () => {
+    const std = buildFigures(runs, { sigma: 'std' }).figures;
+    const sem = buildFigures(runs, { sigma: 'sem' }).figures;
+    const rob = std.find((f) => f.id.endsWith('robustness'))!;
+    assert.ok(rob.table.columns.includes('kl_std'));
+    const at = rob.table.columns.indexOf('kl_std');
+    let checked = 0;
+    for (const r of runs)
+      for (const x of r.sweep!.interventions.filter((y) => y.kind === 'delete')) {
+        const row = rob.table.rows.find((t) => t[0] === r.label && t[1] === 'delete' && t[2] === x.layer)!;
+        const want = x.kl_sem * Math.sqrt(x.docs);
+        assert.ok(Math.abs((row[at] as number) - want) <= 1e-5 * want, `${r.label} layer ${x.layer}: ${row[at]} vs ${want}`);
+        checked++;
+      }
+    assert.ok(checked > 10);
+    for (const key of ['robustness', 'local-attention', 'mlp-norm', 'logit-lens', 'repeat']) {
+      const f = std.find((x) => x.id.endsWith(key))!, g = sem.find((x) => x.id.endsWith(key))!;
+      assert.match(String(f.caption), /±1 standard deviation across documents/, key);
+      assert.match(String(g.caption), /±1 standard error of the mean across documents/, key);
+    }
   });
 
   test('static files: SVG, PNG and CSV per figure; the SVGs parse (resvg) and PNGs are PNGs', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DocStats } from '../../src/stats/doc-stats.js';
-import { band } from '../../src/stats/stat.js';
+import { band, spread } from '../../src/stats/stat.js';
 import { mulberry32 } from '../../src/analyses/math/prng.js';
 
 const close = (actual: number, expected: number, tol = 1e-12) =>
@@ -103,10 +103,27 @@ test('rejected values leave no trace, and corrupt state is refused', () => {
 });
 
 test('band: ±sigma around the mean, clamped; unknown spread collapses; unknown mean gives none', () => {
-  const s = { mean: 0.5, std: 0.3, sem: 0.1 };
+  const s = { mean: 0.5, sem: 0.1, docs: 9 };
   assert.deepEqual(band(s, 'sem'), { lo: 0.4, hi: 0.6, err: 0.1 });
-  assert.deepEqual(band(s, 'std', [0, 0.7]), { lo: 0.2, hi: 0.7, err: 0.3 });
-  assert.deepEqual(band({ mean: 2, std: null, sem: null }, 'sem'), { lo: 2, hi: 2, err: 0 });
-  assert.equal(band({ mean: null, std: 1, sem: 1 }, 'sem'), undefined);
-  assert.deepEqual(band({ mean: 1, std: NaN, sem: NaN }, 'std'), { lo: 1, hi: 1, err: 0 });
+  // std across documents = sem x sqrt(docs) = 0.3
+  const w = band(s, 'std', [0, 0.7])!;
+  assert.ok(Math.abs(w.lo - 0.2) < 1e-12 && w.hi === 0.7 && Math.abs(w.err - 0.3) < 1e-12);
+  assert.deepEqual(band({ mean: 2, sem: null, docs: 1 }, 'sem'), { lo: 2, hi: 2, err: 0 });
+  assert.equal(band({ mean: null, sem: 1, docs: 4 }, 'sem'), undefined);
+  assert.deepEqual(band({ mean: 1, sem: NaN, docs: 3 }, 'std'), { lo: 1, hi: 1, err: 0 });
+});
+
+test('band widths from a hand-computed set: std across documents vs sem', () => {
+  // Documents: [1, 3] (mean 2), [4] (mean 4), [6, 6, 9] (mean 7). Document means 2, 4, 7: mean 13/3,
+  // squared deviations 49/9 + 1/9 + 64/9 = 114/9, sample variance 57/9 = 19/3, so std = sqrt(19/3)
+  // = 2.5166 and sem = sqrt(19/3)/sqrt(3) = sqrt(19/9) = 1.4530. The token-pooled mean is 29/6.
+  const d = new DocStats().addMany(0, [1, 3]).addMany(1, [4]).addMany(2, [6, 6, 9]);
+  const st = d.stat();
+  const std = band(st, 'std')!, sem = band(st, 'sem')!;
+  assert.ok(Math.abs(std.err - Math.sqrt(19 / 3)) < 1e-12, `std ${std.err}`);
+  assert.ok(Math.abs(sem.err - Math.sqrt(19 / 9)) < 1e-12, `sem ${sem.err}`);
+  assert.ok(Math.abs(std.hi - std.lo - 2 * 2.516611478) < 1e-8);
+  assert.ok(Math.abs(sem.hi - sem.lo - 2 * 1.452966315) < 1e-8);
+  assert.ok(Math.abs(std.lo - (29 / 6 - Math.sqrt(19 / 3))) < 1e-12);
+  assert.ok(Math.abs(spread(st, 'std') / spread(st, 'sem') - Math.sqrt(3)) < 1e-12);
 });

@@ -7,6 +7,9 @@ import { openModel } from '../open-model.js';
 import { checkOutputs, type OutTarget } from '../out-path.js';
 import { resolveTaskDir } from './evaluate.js';
 import { dtypeOption } from '../dtype-option.js';
+import { protocolOption } from '../protocol-option.js';
+import { parseProtocol } from '../../protocol/protocol.js';
+import { parseSigma } from '../args.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface PaperCliOptions {
@@ -26,11 +29,14 @@ interface PaperCliOptions {
   png: boolean;
   fresh?: boolean;
   dtype: string;
+  protocol: string;
+  maxDocTokens?: string;
+  sigma?: string;
 }
 
 export function registerPaper(program: Command): void {
-  dtypeOption(program
-    .command('paper'))
+  protocolOption(dtypeOption(program
+    .command('paper')))
     .description("one command from a model to the paper's figures: robustness sweeps, every stage analysis, and the report")
     .option('--model <dir|org/name>', `model folder or Hugging Face id (local cache first, then the Hub); default: the bundled ${BUNDLED.name} model`)
     .option('--data <file>', 'corpus: plain text (documents separated by blank lines), .jsonl or .parquet with a text field; default: the bundled corpus')
@@ -45,11 +51,14 @@ export function registerPaper(program: Command): void {
     .option('--task-dir <dir>', 'folder with the task files for --tasks (see docs/evaluate.md); default $LAYERLAB_TASK_DIR')
     .option('--task-limit <n>', 'score only the first n documents of each task (as lm-eval --limit)')
     .option('--no-png', 'skip the PNG files of the report')
+    .option('--sigma <sem|std>', "error bands of the report's figures: sem (standard error across documents) or std (standard deviation across documents); default: the protocol's (std under paper, sem under layerlab)")
     .option('--shard-docs <n>', 'documents per data shard, one job each (default: the whole corpus is one shard); results are merged in shard order')
     .option('--fresh', 'recompute everything even if --out holds results of the same command')
     .action(
       runCommand(async (o: PaperCliOptions) => {
         const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
+        const protocol = parseProtocol(o.protocol);
+        const sigma = o.sigma === undefined ? undefined : parseSigma(o.sigma);
         // Without --model / --data the bundled model and corpus run (a first look with nothing downloaded).
         const data = o.data ?? BUNDLED.corpus;
         const maxTokens = num(o.maxTokens, '--max-tokens') ?? (o.data === undefined ? BUNDLED.maxTokens : undefined);
@@ -60,7 +69,7 @@ export function registerPaper(program: Command): void {
           process.stderr.write(`paper: using the bundled ${[o.model === undefined ? `${BUNDLED.name} model` : '', o.data === undefined ? 'corpus (King James Bible, held-out chapters)' : ''].filter(Boolean).join(' and ')} (see assets/ASSETS.md)\n`);
         const model = await openModel(o.model ?? BUNDLED.modelDir, outs, { dtype: o.dtype });
         const r = await runPaper(model, {
-          data, out: o.out, textField: o.textField, maxTokens, maxDocs: num(o.maxDocs, '--max-docs'), shardDocs: num(o.shardDocs, '--shard-docs'),
+          protocol, sigma, maxDocTokens: num(o.maxDocTokens, '--max-doc-tokens'), data, out: o.out, textField: o.textField, maxTokens, maxDocs: num(o.maxDocs, '--max-docs'), shardDocs: num(o.shardDocs, '--shard-docs'),
           seqLen: num(o.seqLen, '--seq-len'), interventions,
           wicDir: o.wic, png: o.png, ...(o.tasks ? { tasks: parseTasks(o.tasks), taskDir: resolveTaskDir(o.taskDir), taskLimit: num(o.taskLimit, '--task-limit') } : {}), fresh: o.fresh, command: process.argv.slice(2),
         });

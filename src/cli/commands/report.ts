@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { LayerlabError } from '../../util/errors.js';
-import { parseDecimal, parseList } from '../args.js';
+import { parseDecimal, parseList, parseSigma } from '../args.js';
 import { checkOutputs, reportTargets } from '../out-path.js';
 import { runCommand } from '../run-command.js';
 
@@ -9,7 +9,7 @@ interface ReportFlags {
   labels?: string;
   title?: string;
   includeIncomplete?: boolean;
-  sigma: string;
+  sigma?: string;
   static: boolean;
   png: boolean;
   scale: string;
@@ -25,7 +25,7 @@ export function registerReport(program: Command): void {
     .option('--labels <a,b,...>', 'legend names, one per folder (default: the model names)')
     .option('--title <text>', 'page title')
     .option('--include-incomplete', 'draw the complete files of interrupted runs too (labelled "(incomplete)"); by default they are listed, not plotted')
-    .option('--sigma <sem|std>', 'error bands of the deletion/swap figure: standard error of the mean (sem) or per-token standard deviation (std)', 'sem')
+    .option('--sigma <sem|std>', "error bands of every figure: sem (standard error of the mean across documents) or std (standard deviation across documents); default: the runs' protocol's (std under paper, sem under layerlab)")
     .option('--no-static', 'do not write the SVG/PNG/CSV files beside the HTML')
     .option('--no-png', 'write SVG and CSV files but no PNGs')
     .option('--scale <n>', 'PNG pixels per SVG pixel', '2')
@@ -34,7 +34,7 @@ export function registerReport(program: Command): void {
       runCommand(async (dirs: string[], opts: ReportFlags) => {
         const blank = dirs.findIndex((d) => d.trim() === '');
         if (blank >= 0) throw new LayerlabError(`run folder argument ${blank + 1} is empty`);
-        if (opts.sigma !== 'sem' && opts.sigma !== 'std') throw new LayerlabError(`--sigma must be sem or std, got '${opts.sigma}'`);
+        const sigma = opts.sigma === undefined ? undefined : parseSigma(opts.sigma);
         const scale = parseDecimal(opts.scale, '--scale');
         if (!(scale > 0 && scale <= 8)) throw new LayerlabError(`--scale must be a number in (0, 8], got '${opts.scale}'`);
         const labels = opts.labels === undefined ? undefined : parseList(opts.labels, '--labels', { unique: true });
@@ -48,7 +48,7 @@ export function registerReport(program: Command): void {
           labels,
           title: opts.title,
           includeIncomplete: opts.includeIncomplete,
-          sigma: opts.sigma,
+          sigma,
           static: opts.static,
           png: opts.png,
           pngScale: scale,

@@ -7,6 +7,8 @@ import { openModel } from '../open-model.js';
 import { parseList, parsePositiveIntList } from '../args.js';
 import { checkOutputs, type OutTarget } from '../out-path.js';
 import { dtypeOption } from '../dtype-option.js';
+import { protocolOption } from '../protocol-option.js';
+import { parseProtocol } from '../../protocol/protocol.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface StagesCliOptions {
@@ -36,11 +38,13 @@ interface StagesCliOptions {
   ckaAllTokensBos?: boolean;
   fresh?: boolean;
   dtype: string;
+  protocol: string;
+  maxDocTokens?: string;
 }
 
 export function registerStages(program: Command): void {
-  dtypeOption(program
-    .command('stages'))
+  protocolOption(dtypeOption(program
+    .command('stages')))
     .description('the stage analyses of Lad et al. per layer: local attention, sub-word heads, logit lens, prediction/suppression neurons, MLP norm, layer repeat, CKA, WiC probe, stage boundaries')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--data <file>', 'corpus: plain text (blank-line separated), JSONL or parquet')
@@ -48,7 +52,7 @@ export function registerStages(program: Command): void {
     .option('--analyses <list>', `comma-separated subset of ${STAGE_ANALYSES.join(',')} (default ${DEFAULT_ANALYSES.join(',')}, plus probe with --probe)`)
     .option('--max-tokens <n>', 'stop after this many non-BOS tokens of the corpus')
     .option('--max-docs <n>', 'use only the first n documents')
-    .option('--seq-len <n>', 'window length including BOS (default min(context, 512))')
+    .option('--seq-len <n>', 'window length including BOS (default min(context, 512); under --protocol paper min(context, 2048))')
     .option('--batch-tokens <n>', 'tokens per forward batch (default 4096)')
     .option('--text-field <name>', 'JSONL field / parquet column with the text (default text)')
     .option('--tokenizer <dir>', 'folder with tokenizer.json (default: the model folder)')
@@ -73,6 +77,8 @@ export function registerStages(program: Command): void {
         checkOutputs(outs, [o.model, o.data, o.tokenizer, o.wic, o.probe, o.sweep]);
         const analyses = o.analyses === undefined ? undefined : (parseList(o.analyses, '--analyses', { unique: true }) as StageAnalysis[]);
         for (const a of analyses ?? []) if (!STAGE_ANALYSES.includes(a)) throw new LayerlabError(`--analyses: unknown analysis '${a}' (known: ${STAGE_ANALYSES.join(', ')})`);
+        const protocol = parseProtocol(o.protocol);
+        const maxDocTokens = o.maxDocTokens === undefined ? undefined : parsePositiveInt(o.maxDocTokens, '--max-doc-tokens');
         if (o.neuronMode !== 'tl' && o.neuronMode !== 'raw') throw new LayerlabError(`--neuron-mode must be tl or raw, got '${o.neuronMode}'`);
         const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
         const repeatBlockLengths = o.repeatBlocks === undefined ? undefined : parsePositiveIntList(o.repeatBlocks, '--repeat-blocks');
@@ -84,6 +90,8 @@ export function registerStages(program: Command): void {
         const { manifest } = await runStages(
           { model, tokenizer, bos, corpus, dataFile: o.data, outDir: o.out, command: ['layerlab', ...process.argv.slice(2)] },
           {
+            protocol,
+            maxDocTokens,
             analyses,
             maxTokens: num(o.maxTokens, '--max-tokens'),
             maxDocs,

@@ -5,6 +5,8 @@ import { openModel } from '../open-model.js';
 import { parseStrictInt } from '../args.js';
 import { checkOutputs, type OutTarget } from '../out-path.js';
 import { dtypeOption } from '../dtype-option.js';
+import { protocolOption } from '../protocol-option.js';
+import { parseProtocol } from '../../protocol/protocol.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 export { SEQ_LEN_CAP, BATCH_TOKENS_CAP, sweepChoices } from '../../runs/sweep.js';
@@ -24,11 +26,13 @@ interface SweepOpts {
   out: string;
   fresh?: boolean;
   dtype: string;
+  protocol: string;
+  maxDocTokens?: string;
 }
 
 export function registerSweep(program: Command): void {
-  dtypeOption(program
-    .command('sweep'))
+  protocolOption(dtypeOption(program
+    .command('sweep')))
     .description('robustness sweep: delete / swap / repeat every layer and measure KL, top-1 agreement, loss and entropy against the original model')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--data <file>', 'corpus: plain text (documents separated by blank lines), .jsonl or .parquet')
@@ -49,11 +53,14 @@ export function registerSweep(program: Command): void {
 async function sweepCommand(opts: SweepOpts): Promise<void> {
   const outs: OutTarget[] = [{ path: opts.out, kind: 'dir' }];
   checkOutputs(outs, [opts.model, opts.data]);
+  const protocol = parseProtocol(opts.protocol);
   const specs = parseInterventionSpecs(opts.interventions);
   const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
   const run: SweepRunOptions = {
+    protocol,
     data: opts.data,
     specs,
+    maxDocTokens: num(opts.maxDocTokens, '--max-doc-tokens'),
     textField: opts.textField,
     maxDocs: num(opts.maxDocs, '--max-docs'),
     maxTokens: num(opts.maxTokens, '--max-tokens'),

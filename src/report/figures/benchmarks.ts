@@ -99,7 +99,7 @@ function benchmarkFigure(runs: LoadedRun[], kinds: string[], o: { id: string; ma
     }).filter(Boolean).join(', ')}`)
     .join('; ');
   // `intro` is this module's own markup (a constant); everything else is escaped by the template.
-  const caption = html`${raw(o.intro)} Bands: ±1 standard error (lm-eval's acc_stderr: sample std / √n); dotted lines: the unmodified model. \
+  const caption = html`${raw(o.intro)} Bands: ±1 standard error (lm-eval's acc_stderr: sample std / √n), whatever --sigma says, as the authors' plotting/benchmark.py draws them; dotted lines: the unmodified model. \
 Interventions: ${kindDomain.join(', ')}; every plan scored as lm-evaluation-harness scores a model (zero-shot). Original accuracy — ${baselines}. \
 ${taskDataSentence(usable)} \
 ${choicesSentence(usable, (r) => r.evaluate?.choices && { harness: r.evaluate.choices.harness, bos_rule: r.evaluate.choices.bos_rule, limit: r.evaluate.choices.limit })}\

@@ -2,7 +2,7 @@
  * Local attention on relative depth: for each window k (1, 2, 4, 8, 16) the total attention weight on
  * the k preceding tokens, and the paper's previous-5 metric, one small panel each, models overlaid.
  */
-import { captionTail, num } from '../captions.js';
+import { captionTail, num, sigmaPhrase } from '../captions.js';
 import { html } from '../safe-html.js';
 import { PANEL_HEIGHT, VL_CONFIG, VL_SCHEMA, depthX, modelColorEncoding, modelFillEncoding, panelTitle, stageItemCounts, stageLayers } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
@@ -10,7 +10,7 @@ import { band } from '../../stats/stat.js';
 
 const W = 205;
 
-export const localAttention: FigureBuilder = (runs) => {
+export const localAttention: FigureBuilder = (runs, ctx) => {
   const usable = runs.filter((r) => r.stages['local-attention']);
   if (usable.length === 0) return undefined;
   const absent = runs.filter((r) => !usable.includes(r)).map((r) => r.label);
@@ -22,7 +22,7 @@ export const localAttention: FigureBuilder = (runs) => {
       for (const m of metrics) {
         const s = m.key === 'prev5' ? p.prev5 : p.windows[m.key];
         if (!s || s.mean === null) continue;
-        const b = band(s, 'sem', [0, 1])!;
+        const b = band(s, ctx.sigma, [0, 1])!;
         rows.push({ model: r.label, metric: m.key, layer: p.layer, depth: p.relative_depth, mean: s.mean, sem: b.err, lo: b.lo, hi: b.hi, count: s.n });
       }
     }
@@ -35,7 +35,7 @@ export const localAttention: FigureBuilder = (runs) => {
     const series = new Set(data.map((x) => x.model)).size;
     checks.push({ name: `${name}_line`, count: series, what: `${m.title}: one line per model` });
     if (st.bands) checks.push({ name: `${name}_stageband`, count: st.bands, what: 'stage bands' });
-    const tooltip = [{ field: 'model' }, { field: 'layer' }, { field: 'depth', title: 'relative depth', format: '.3f' }, { field: 'mean', format: '.4f' }, { field: 'sem', title: '± sem', format: '.2g' }];
+    const tooltip = [{ field: 'model' }, { field: 'layer' }, { field: 'depth', title: 'relative depth', format: '.3f' }, { field: 'mean', format: '.4f' }, { field: 'sem', title: `± ${ctx.sigma}`, format: '.2g' }];
     return {
       title: panelTitle(m.title, usable),
       width: W,
@@ -62,7 +62,7 @@ export const localAttention: FigureBuilder = (runs) => {
   const caption = html`Local attention, the detokenization signature. <b>Window k</b>: total post-softmax attention weight a query puts on its k preceding tokens, \
 S<sub>k</sub>(q) = Σ<sub>i=1..k</sub> A[q, q−i], averaged with equal weight over heads, queries and windows (so S<sub>k</sub> grows with k). \
 <b>Previous-5</b>: the paper's Fig. 1 metric, the mean weight per (query, offset) entry for offsets 1–5, pooled over heads (about S<sub>5</sub>/5). \
-The BOS key ${bos.length === 1 ? (bos[0] ? 'counts' : 'does not count') : 'counts for some models only (see choices)'} as a preceding token. Bands: ±1 standard error. \
+The BOS key ${bos.length === 1 ? (bos[0] ? 'counts' : 'does not count') : 'counts for some models only (see choices)'} as a preceding token. ${sigmaPhrase(ctx.sigma)}. \
 ${captionTail(usable, (r) => r.stages['local-attention']?.choices, absent, 'local-attention.json')}`;
   return {
     id: 'fig-local-attention',
@@ -70,7 +70,7 @@ ${captionTail(usable, (r) => r.stages['local-attention']?.choices, absent, 'loca
     caption,
     spec: spec as never,
     table: {
-      columns: ['model', 'metric', 'layer', 'relative_depth', 'mean', 'sem', 'count'],
+      columns: ['model', 'metric', 'layer', 'relative_depth', 'mean', ctx.sigma, 'count'],
       rows: rows.map((x) => [x.model as string, x.metric === 'prev5' ? 'prev5' : `k=${x.metric}`, x.layer as number, num(x.depth as number), num(x.mean as number), num(x.sem as number), x.count as number]),
     },
     checks,

@@ -3,7 +3,7 @@
  * the final output at every point of the residual stream, with the density of prediction and
  * suppression neurons per layer.
  */
-import { absentSentence, choicesSentence, dataSentence, num, stageSentence } from '../captions.js';
+import { absentSentence, choicesSentence, dataSentence, num, sigmaPhrase, stageSentence } from '../captions.js';
 import { html } from '../safe-html.js';
 import { HALF_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
@@ -12,7 +12,7 @@ import { band } from '../../stats/stat.js';
 
 const H = 180;
 
-export const logitLens: FigureBuilder = (runs) => {
+export const logitLens: FigureBuilder = (runs, ctx) => {
   const lens = runs.filter((r) => r.stages['logit-lens']);
   const neur = runs.filter((r) => r.stages.neurons);
   if (lens.length === 0 && neur.length === 0) return undefined;
@@ -24,7 +24,7 @@ export const logitLens: FigureBuilder = (runs) => {
     for (const p of r.stages['logit-lens']!.per_point) {
       const e = p.entropy_bits;
       const k = p.kl_bits;
-      const eb = band(e, 'sem'), kb = band(k, 'sem', [0, Infinity]);
+      const eb = band(e, ctx.sigma), kb = band(k, ctx.sigma, [0, Infinity]);
       if (eb) ent.push({ model: r.label, depth: p.relative_depth, y: e.mean!, lo: eb.lo, hi: eb.hi, point: p.point });
       if (kb) kl.push({ model: r.label, depth: p.relative_depth, y: k.mean!, lo: kb.lo, hi: kb.hi, point: p.point });
     }
@@ -61,7 +61,7 @@ export const logitLens: FigureBuilder = (runs) => {
 or <b>suppression</b> neurons (high kurtosis, negative skew: it suppresses a few tokens); ${neuronText}. `
     : '';
   const caption = html`Top: the logit lens — the residual stream at each point (0 = embeddings, i = after block i − 1; relative depth i / L) passed through the final norm and unembedding. \
-Left: entropy of that next-token distribution; right: KL divergence from the model's final distribution to it; both in bits, mean over scored tokens, bands ±1 standard error. \
+Left: entropy of that next-token distribution; right: KL divergence from the model's final distribution to it; both in bits, mean over scored tokens. ${sigmaPhrase(ctx.sigma)}. \
 ${neuronSentence}${dataSentence(lens.length ? lens : neur)} ${choicesSentence(lens, (r) => r.stages['logit-lens']?.choices)}\
 ${stageSentence(all)}${absentSentence(absentLens, 'logit-lens.json')}${absentSentence(absentNeur, 'neurons.json')}`;
   const table: Array<Array<string | number | null>> = [];

@@ -1,12 +1,12 @@
 /** Layer repeat: output entropy when a block of layers is run twice, by where the block starts. */
-import { captionTail, num } from '../captions.js';
+import { captionTail, num, sigmaPhrase } from '../captions.js';
 import { html } from '../safe-html.js';
 import { FULL_WIDTH, HALF_WIDTH, VL_CONFIG, VL_SCHEMA } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
 import { linePanel, type DepthRow } from './common.js';
 import { band } from '../../stats/stat.js';
 
-export const layerRepeat: FigureBuilder = (runs) => {
+export const layerRepeat: FigureBuilder = (runs, ctx) => {
   const usable = runs.filter((r) => r.stages.repeat?.rows.length);
   if (usable.length === 0) return undefined;
   const absent = runs.filter((r) => !usable.includes(r)).map((r) => r.label);
@@ -20,7 +20,7 @@ export const layerRepeat: FigureBuilder = (runs) => {
     for (const r of inPanel)
       for (const x of r.stages.repeat!.rows.filter((y) => y.block_length === len).sort((a, b) => a.start_layer - b.start_layer))
       {
-        const b = band(x.entropy_bits, 'sem');
+        const b = band(x.entropy_bits, ctx.sigma);
         if (b) rows.push({ model: r.label, depth: x.relative_depth, y: x.entropy_bits.mean!, lo: b.lo, hi: b.hi, start_layer: x.start_layer, plan: x.plan.join(',') });
       }
     const base = inPanel
@@ -49,8 +49,8 @@ export const layerRepeat: FigureBuilder = (runs) => {
     checks.push(...p.checks, { name: `${name}_base`, count: base.length, what: `block length ${len}: original entropy per model` });
   }
   const spec = { $schema: VL_SCHEMA, config: VL_CONFIG, concat: panels, columns: lengths.length === 1 ? 1 : 2, resolve: { scale: { color: 'shared' } } };
-  const caption = html`Layer repeat: the entropy of the final next-token distribution (bits, mean over scored tokens, bands ±1 standard error) when a block of ${lengths.join(', ')} consecutive layer(s) starting at the given relative depth is executed twice in a row; \
-dotted lines: the unmodified model's entropy. \
+  const caption = html`Layer repeat: the entropy of the final next-token distribution (bits, mean over scored tokens) when a block of ${lengths.join(', ')} consecutive layer(s) starting at the given relative depth is executed twice in a row; \
+dotted lines: the unmodified model's entropy. ${sigmaPhrase(ctx.sigma)}. \
 ${usable.map((r) => `${r.label}: original ${r.stages.repeat!.baseline_entropy_bits.mean?.toFixed(3) ?? '?'} bits`).join('; ')}. \
 ${captionTail(usable, (r) => r.stages.repeat?.choices, absent, 'repeat.json')}`;
   return {

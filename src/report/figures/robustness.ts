@@ -3,11 +3,11 @@
  * top-1 agreement with the original model after deleting one layer or swapping it with the next, with
  * 1-sigma bands, on relative depth.
  */
-import { captionTail, num } from '../captions.js';
+import { captionTail, num, sigmaPhrase } from '../captions.js';
 import { html } from '../safe-html.js';
 import { HALF_WIDTH, PANEL_HEIGHT, VL_CONFIG, VL_SCHEMA, depthX, modelColorEncoding, modelFillEncoding, panelTitle, stageItemCounts, stageLayers } from '../style.js';
 import type { FigureBuilder, MarkCheck } from '../types.js';
-import { band } from '../../stats/stat.js';
+import { band, errorBand } from '../../stats/stat.js';
 
 const KINDS = ['delete', 'swap'] as const;
 const DASH: Record<string, number[]> = { delete: [1, 0], swap: [6, 3] };
@@ -39,8 +39,8 @@ export const robustness: FigureBuilder = (runs, ctx) => {
     for (const x of r.sweep!.interventions) {
       if (!(KINDS as readonly string[]).includes(x.kind)) continue;
       if (!finite(x.kl_mean) || !finite(x.agreement) || !finite(x.relative_depth)) continue;
-      const klBand = band({ mean: x.kl_mean, std: x.kl_std, sem: x.kl_sem }, ctx.sigma)!;
-      const agBand = band({ mean: x.agreement, std: x.agreement_std, sem: x.agreement_sem }, ctx.sigma, [0, 1])!;
+      const klBand = band({ mean: x.kl_mean, sem: x.kl_sem, docs: x.docs }, ctx.sigma)!;
+      const agBand = band({ mean: x.agreement, sem: x.agreement_sem, docs: x.docs }, ctx.sigma, [0, 1])!;
       raw.push({
         model: r.label,
         kind: x.kind,
@@ -66,7 +66,7 @@ export const robustness: FigureBuilder = (runs, ctx) => {
     ...x,
     kl: logScale ? Math.max(x.kl, floor) : x.kl,
     // The band of the unfloored mean, clamped at the log scale's floor (or at 0).
-    kl_lo: band({ mean: x.kl, std: x.kl_err, sem: x.kl_err }, 'sem', [logScale ? floor : 0, Infinity])!.lo,
+    kl_lo: errorBand(x.kl, x.kl_err, [logScale ? floor : 0, Infinity])!.lo,
     kl_hi: x.kl + x.kl_err,
   }));
   const kinds = KINDS.filter((k) => rows.some((x) => x.kind === k));
@@ -141,7 +141,7 @@ export const robustness: FigureBuilder = (runs, ctx) => {
   const caption = html`Sensitivity to single-layer interventions: <b>delete</b> runs the model without block ℓ; <b>swap</b> exchanges blocks ℓ and ℓ+1\
  (x = relative depth ℓ / (L − 1) of the first block touched). Left: mean KL divergence between the original and the intervened next-token distributions\
 ${logScale ? ' (log scale; values below ' + floor.toPrecision(2) + ' are drawn at that floor)' : ''}. \
-Right: fraction of scored tokens whose top-1 prediction is unchanged. Bands: ±1σ, ${ctx.sigma === 'std' ? 'the sample standard deviation over pooled tokens (the spread of per-token values)' : 'the standard error of the mean over documents (the uncertainty of the plotted mean; --sigma std draws the per-token standard deviation instead)'}. \
+Right: fraction of scored tokens whose top-1 prediction is unchanged. ${sigmaPhrase(ctx.sigma)}. \
 ${summaries.length ? `Mean agreement over all interventions of a kind: ${summaries.join('; ')}. ` : ''}\
 ${captionTail(usable, (r) => r.sweepChoices, absent, 'delete/swap rows in metrics.json')}`;
   return {
