@@ -120,7 +120,7 @@ describe('figures of two complete runs (12 and 24 layers)', () => {
 
 describe('figures of partial or single runs', () => {
   test('a sweep-only run draws Fig. 1 and Fig. 5a and names what the other figures need', () => {
-    const dir = writeFixtureRun(join(root, 'sweep-only'), { layers: 12, omit: ['local-attention', 'subword-heads', 'logit-lens', 'neurons', 'mlp-norm', 'repeat', 'cka', 'wic', 'stages'] });
+    const dir = writeFixtureRun(join(root, 'sweep-only'), { layers: 12, omit: ['local-attention', 'subword-heads', 'logit-lens', 'neurons', 'mlp-norm', 'repeat', 'cka', 'wic', 'ing-probe', 'stages'] });
     const { figures: f, skipped } = buildFigures(loadRuns([dir]), { sigma: 'sem' });
     assert.deepEqual(f.map((x) => x.id), ['fig01-stage-signatures', 'fig02-robustness']);
     assert.ok(skipped.some((s) => s.key === 'cka' && s.needs === 'cka.json'));
