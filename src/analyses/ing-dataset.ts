@@ -56,12 +56,13 @@ export function lemmaCandidates(word: string): string[] {
   return [...out].filter((l) => l.length >= 3 && /[aeiouy]/.test(l));
 }
 
-/** Past forms of a lemma: -ed, -d after e (not ee: "seed"), -ied after consonant + y, doubled consonant + ed. */
+/** Past forms of a lemma: -ed, -d after e (not ee: "seed"), -ied after consonant + y, doubled final consonant + ed. */
 export function pastForms(lemma: string): string[] {
   const last = lemma[lemma.length - 1]!;
   if (lemma.endsWith('e')) return lemma.endsWith('ee') ? [] : [lemma + 'd'];
-  if (last === 'y' && !VOWELS.test(lemma[lemma.length - 2] ?? 'a')) return [lemma.slice(0, -1) + 'ied'];
-  return VOWELS.test(last) ? [lemma + 'ed'] : [lemma + 'ed', lemma + last + 'ed'];
+  if (last === 'y') return VOWELS.test(lemma[lemma.length - 2] ?? 'a') ? [lemma + 'ed'] : [lemma.slice(0, -1) + 'ied'];
+  // w, x and y are never doubled ("showed", "fixed").
+  return /[aeiouwx]/.test(last) ? [lemma + 'ed'] : [lemma + 'ed', lemma + last + 'ed'];
 }
 
 /** Third-person singular: -es after s, x, z, ch, sh; -ies after consonant + y; else -s. */

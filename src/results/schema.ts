@@ -297,7 +297,18 @@ export const IngProbeResultSchema = stageBase('ing-probe')
       .object({
         status: z.enum(['done', 'skipped']),
         reason: z.string().optional(),
-        dataset: z.looseObject({ ing_occurrences: int, other_occurrences: int, ing_forms: int, other_forms: int, per_class: int }),
+        dataset: z.object({
+          ing_occurrences: int,
+          other_occurrences: int,
+          ing_forms: int,
+          other_forms: int,
+          per_class: int,
+          train: int.optional(),
+          test: int.optional(),
+          context_tokens: int.optional(),
+          /** A few examples per class to read: the word and its decoded context. */
+          samples: z.array(z.object({ label: int, word: z.string(), context: z.string() })).optional(),
+        }),
         single: z.array(z.object({ rank: int, layer: int, neuron: int, kind: neuronKind, ...probeScore })).optional(),
         ensemble: z.array(z.object({ k: int, added_rank: int, ...probeScore })).optional(),
         baseline: z.object({ model_top1_accuracy: num, model_top1_accuracy_all: num, chance: num }).optional(),

@@ -3,7 +3,7 @@
  * model's own top-1 as the baseline (paper Figs. 9/12a), and the top neurons' W_U · w_out histograms for
  * "-ing" vs other tokens (App. I, Fig. 21).
  */
-import { absentSentence, choicesSentence, fmtInt, num } from '../captions.js';
+import { absentSentence, choicesSentence, dataSentence, fmtInt, num } from '../captions.js';
 import { html } from '../safe-html.js';
 import { FULL_WIDTH, VL_CONFIG, VL_SCHEMA, panelTitle } from '../style.js';
 import type { FigureBuilder, LoadedRun, MarkCheck } from '../types.js';
@@ -51,7 +51,8 @@ export const ingProbeAccuracy: FigureBuilder = (runs) => {
     table.push([r.label, 'model top-1', null, null, null, null, num(p.baseline.model_top1_accuracy), null]);
     const name = `ingp${i}`;
     const x = { field: 'k', type: 'quantitative', axis: { title: 'neuron, in order of single-probe accuracy  /  ensemble size k', tickMinStep: 1 }, scale: { domain: [0.5, p.ensemble.length + 0.5] } };
-    const y = { field: 'accuracy', type: 'quantitative', scale: { domain: [0.4, 1] }, axis: { title: 'held-out accuracy', format: '.0%' } };
+    const lowest = Math.min(...single.map((q) => q.accuracy), ...ensemble.map((q) => q.accuracy), p.baseline.model_top1_accuracy, p.baseline.chance);
+    const y = { field: 'accuracy', type: 'quantitative', scale: { domain: [Math.min(0.4, Math.floor(lowest * 10) / 10), 1] }, axis: { title: 'held-out accuracy', format: '.0%' } };
     const lines = [
       { what: 'model top-1', accuracy: p.baseline.model_top1_accuracy, dash: [4, 3], color: '#d1495b' },
       { what: 'chance', accuracy: p.baseline.chance, dash: [1, 3], color: '#888888' },
@@ -65,7 +66,7 @@ export const ingProbeAccuracy: FigureBuilder = (runs) => {
           name: `${name}_rule${j}`,
           data: { values: [l] },
           mark: { type: 'rule', strokeDash: l.dash, strokeWidth: 1.6, color: l.color },
-          encoding: { y: { field: 'accuracy', type: 'quantitative' }, tooltip: [{ field: 'what' }, { field: 'accuracy', format: '.1%' }] },
+          encoding: { y, tooltip: [{ field: 'what' }, { field: 'accuracy', format: '.1%' }] },
         })),
         {
           name: `${name}_ens`,
@@ -80,7 +81,7 @@ export const ingProbeAccuracy: FigureBuilder = (runs) => {
           encoding: {
             x,
             y,
-            color: { field: 'kind', type: 'nominal', scale: { domain: Object.keys(KIND_COLORS), range: Object.values(KIND_COLORS) }, legend: { title: 'single neuron' } },
+            color: { field: 'kind', type: 'nominal', scale: { domain: Object.keys(KIND_COLORS), range: Object.values(KIND_COLORS) }, legend: { title: 'single neuron', symbolType: 'circle', symbolSize: 60 } },
             tooltip: [{ field: 'neuron' }, { field: 'rank', title: 'selection rank' }, { field: 'kind' }, { field: 'accuracy', title: 'held-out', format: '.1%' }, { field: 'train', format: '.1%' }],
           },
         },
@@ -103,7 +104,7 @@ Each probe neuron's activation at the last of 24 context tokens before a verb fe
 Points: one probe per neuron, coloured by its vocabulary class (suppression, prediction or neither), placed in order of single-probe training accuracy; blue line: one probe on the first k of those neurons; red dashed: the model's own top-1 (its next token ends in "-ing" exactly when the verb does); grey dotted: chance. \
 Accuracies are on a held-out stratified split. \
 ${notes.length ? `Not drawn: ${notes.join('; ')}. ` : ''}\
-${choicesSentence(drawn.length ? drawn : withFile, (r) => fileOf(r)?.choices, ['weights', 'kind'])}${absentSentence(absent, 'ing-probe.json')}`;
+${dataSentence(withFile)} ${choicesSentence(drawn.length ? drawn : withFile, (r) => fileOf(r)?.choices, ['weights', 'kind'])}${absentSentence(absent, 'ing-probe.json')}`;
   return {
     id: 'fig-ing-probe',
     title: '"-ing" neuron probes: accuracy by neuron and by ensemble size',
@@ -152,7 +153,7 @@ export const ingNeuronHistograms: FigureBuilder = (runs) => {
           x2: { field: 'x1' },
           y: { field: 'count', type: 'quantitative', scale: { type: 'log', domainMin: 0.5 }, axis: { title: null, tickCount: 3, labelFontSize: 9, format: '~s' } },
           y2: { datum: 0.5 },
-          color: { field: 'cls', type: 'nominal', scale: { domain: Object.keys(CLASS_COLORS), range: Object.values(CLASS_COLORS) }, legend: { title: null, orient: 'top' } },
+          color: { field: 'cls', type: 'nominal', scale: { domain: Object.keys(CLASS_COLORS), range: Object.values(CLASS_COLORS) }, legend: { title: null, orient: 'top', symbolType: 'square', symbolSize: 120 } },
           tooltip: [{ field: 'panel', title: 'neuron' }, { field: 'cls' }, { field: 'x0', title: 'from', format: '.3g' }, { field: 'x1', title: 'to', format: '.3g' }, { field: 'count' }],
         },
       },
