@@ -4,7 +4,7 @@
  * - one logistic probe per neuron (its activation alone);
  * - neurons ordered by their single probe's training accuracy (ties: the given order), then one probe on
  *   the first k of that order for k = 1..K.
- * Every probe is logistic-regression.ts's L2 logistic regression on standardized features, its penalty
+ * Every probe is logistic.ts's L2 logistic regression on standardized features, its penalty
  * chosen from `grid` by a stratified validation split inside the training part, refit on the whole
  * training part, scored on the held-out part. Ordering by training accuracy keeps the held-out part out
  * of every choice (the paper orders by single-probe accuracy without saying on which split).
