@@ -12,7 +12,7 @@ import { countMarks, tempDir } from './helpers.js';
 const root = tempDir();
 after(() => rmSync(root, { recursive: true, force: true }));
 
-test('"-ing" figures: one point per probe neuron and the non-empty bins drawn; skipped probes become a note', async () => {
+test('"-ing" figures: one point per probe neuron and the non-empty bins drawn; skipped probes are named, never drawn empty', async () => {
   const dir = writeFixtureRun(join(root, 'xl'), { layers: 48, model: 'gpt2-xl' });
   const file = join(dir, 'ing-probe.json');
   const f = JSON.parse(readFileSync(file, 'utf8')) as IngProbeResult;
@@ -35,9 +35,11 @@ test('"-ing" figures: one point per probe neuron and the non-empty bins drawn; s
   // Probes skipped (too few single-token verbs): the accuracy figure is a note; the histograms stay.
   writeFileSync(file, JSON.stringify({ ...f, probes: { status: 'skipped', reason: '3 examples per class <b>', dataset: f.probes!.dataset } }));
   const [skipped] = loadRuns([dir]);
-  const note = ingProbeAccuracy([skipped!], { sigma: 'sem' })!;
-  assert.deepEqual(note.checks.map((c) => [c.name, c.count]), [['ingp_notes', 1]]);
-  assert.match(String(note.caption), /3 examples per class &lt;b&gt;/, 'values from the run folder are escaped');
-  assert.equal(countMarks((await renderSvg(note.spec)).svg, 'ingp_notes'), 1);
-  assert.ok(ingNeuronHistograms([skipped!], { sigma: 'sem' }));
+  assert.equal(ingProbeAccuracy([skipped!], { sigma: 'sem' }), undefined, 'no accuracy figure without accuracies');
+  const only = ingNeuronHistograms([skipped!], { sigma: 'sem' })!;
+  assert.match(String(only.caption), /No probe accuracies: gpt2-xl: &quot;-ing&quot; probes skipped — 3 examples per class &lt;b&gt;/, 'the reason, escaped');
+  // Next to a run with probes, the skipped one is a note in the accuracy figure.
+  const both = ingProbeAccuracy(loadRuns([writeFixtureRun(join(root, 'with'), { layers: 12, model: 'gpt2' }), dir]), { sigma: 'sem' })!;
+  assert.deepEqual(both.checks.filter((c) => c.name === 'ingp_notes').map((c) => c.count), [1]);
+  assert.equal(countMarks((await renderSvg(both.spec)).svg, 'ingp_notes'), 1);
 });

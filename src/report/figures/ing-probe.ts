@@ -7,6 +7,7 @@ import { absentSentence, choicesSentence, dataSentence, fmtInt, num } from '../c
 import { html } from '../safe-html.js';
 import { FULL_WIDTH, VL_CONFIG, VL_SCHEMA, panelTitle } from '../style.js';
 import type { FigureBuilder, LoadedRun, MarkCheck } from '../types.js';
+import type { IngProbeResult } from '../../results/schema.js';
 
 const KIND_COLORS = { suppression: '#d1495b', prediction: '#2a9d8f', none: '#5c6b73' };
 const CLASS_COLORS = { '-ing tokens': '#e08e0b', 'other tokens': '#1f5fa8' };
@@ -25,21 +26,30 @@ function notePanel(name: string, notes: string[]): Record<string, unknown> {
   };
 }
 
+/** Why a run has no probe accuracies to draw, or undefined when it has them. */
+export function probesSkippedReason(r: LoadedRun): string | undefined {
+  const f = fileOf(r);
+  const p = f?.probes;
+  if (f && f.status === 'done' && p?.status === 'done' && p.single && p.ensemble && p.baseline) return undefined;
+  return `${r.label}: "-ing" probes skipped — ${f?.reason ?? p?.reason ?? 'no reason given'}`;
+}
+
+/** Drawn when at least one run ran the probes; the others are named in a note (the histograms' caption names them otherwise). */
 export const ingProbeAccuracy: FigureBuilder = (runs) => {
   const withFile = runs.filter((r) => fileOf(r));
-  if (withFile.length === 0) return undefined;
+  if (!withFile.some((r) => probesSkippedReason(r) === undefined)) return undefined;
   const absent = runs.filter((r) => !fileOf(r)).map((r) => r.label);
   const panels: Array<Record<string, unknown>> = [];
   const checks: MarkCheck[] = [];
   const table: Array<Array<string | number | null>> = [];
   const notes: string[] = [];
   withFile.forEach((r, i) => {
-    const f = fileOf(r)!;
-    const p = f.probes;
-    if (f.status !== 'done' || !p || p.status !== 'done' || !p.single || !p.ensemble || !p.baseline) {
-      notes.push(`${r.label}: "-ing" probes skipped — ${f.reason ?? p?.reason ?? 'no reason given'}`);
+    const skipped = probesSkippedReason(r);
+    if (skipped) {
+      notes.push(skipped);
       return;
     }
+    const p = fileOf(r)!.probes as Required<NonNullable<IngProbeResult['probes']>>;
     const byRank = new Map(p.single.map((s) => [s.rank, s]));
     const single = p.ensemble.map((e) => {
       const s = byRank.get(e.added_rank)!;
@@ -161,9 +171,11 @@ export const ingNeuronHistograms: FigureBuilder = (runs) => {
     });
     checks.push({ name: `${name}_bars`, count: rows.length, what: `${r.label}: one bar per non-empty bin and token class` });
   });
+  const skippedProbes = usable.map(probesSkippedReason).filter((x): x is string => x !== undefined);
   const caption = html`Fig. 21 of the paper: for each of the top neurons by their "-ing" score (mean of W<sub>U</sub>·w<sub>out</sub> over "-ing" tokens minus the mean over the other tokens, ranked by its absolute value), \
 the distribution of W<sub>U</sub>·w<sub>out</sub> over the vocabulary, "-ing" tokens and other tokens separately, counts on a log scale. \
 A neuron whose "-ing" tokens sit far right raises them (prediction); far left, lowers them (suppression). Panels in rank order, each with its own axes; the table lists the score, its sign and the neuron's vocabulary class. \
+${skippedProbes.length ? `No probe accuracies: ${skippedProbes.join('; ')}. ` : ''}\
 ${choicesSentence(usable, (r) => fileOf(r)?.choices, ['dataset', 'feature', 'probes', 'split', 'baseline'])}${absentSentence(absent, 'ing-probe.json with a selection')}`;
   return {
     id: 'fig-ing-neurons',
