@@ -25,6 +25,7 @@ import type { CkaOptions } from './cka-analysis.js';
 import type { SubwordDatasetOptions, SubwordHeadOptions } from './subword-heads.js';
 import type { WeightMode } from './weight-processing.js';
 import type { WicOptions } from './wic-probe.js';
+import type { IngProbeOptions } from './ing-probe.js';
 import type { Protocol } from '../protocol/protocol.js';
 
 export interface StagesOptions {
@@ -53,6 +54,8 @@ export interface StagesOptions {
   wicDir?: string;
   wic?: WicOptions;
   probeFile?: string;
+  /** The "-ing" neuron probes' dataset, split and probe settings (src/analyses/ing-probe.ts). */
+  ingProbe?: IngProbeOptions;
   sweepDir?: string;
   fresh?: boolean;
   /** Keep a finished run of the same command as it is (layerlab paper resuming). */

@@ -34,6 +34,8 @@ export interface NeuronMoments {
   layer: number;
   skew: Float64Array;
   kurtosis: Float64Array;
+  /** Population variance of the cosines (the "-ing" probe's candidate rule reads it). */
+  variance: Float64Array;
 }
 
 /** Skew and kurtosis of the vocab cosines of every neuron of every layer (or the listed layers). */
@@ -45,7 +47,7 @@ export function neuronMoments(model: ModelLike, mode: WeightMode, layers?: numbe
   const cos = new Float32Array(step * V);
   return list.map((layer, idx) => {
     const W = normalizeRows(processedMlpOut(model, layer, mode), F, D);
-    const skew = new Float64Array(F), kurtosis = new Float64Array(F);
+    const skew = new Float64Array(F), kurtosis = new Float64Array(F), variance = new Float64Array(F);
     for (let n0 = 0; n0 < F; n0 += step) {
       const n = Math.min(step, F - n0);
       model.backend.gemm({ transA: false, transB: true, m: n, n: V, k: D, a: W, aOffset: n0 * D, lda: D, b: U, ldb: D, beta: 0, c: cos, ldc: V });
@@ -53,10 +55,11 @@ export function neuronMoments(model: ModelLike, mode: WeightMode, layers?: numbe
         const m = vocabMoments(cos.subarray(r * V, (r + 1) * V));
         skew[n0 + r] = m.skew;
         kurtosis[n0 + r] = m.kurtosis;
+        variance[n0 + r] = m.variance;
       }
     }
     onLayer?.(idx + 1, list.length);
-    return { layer, skew, kurtosis };
+    return { layer, skew, kurtosis, variance };
   });
 }
 

@@ -6,6 +6,7 @@
  */
 import type { AnalysisName } from '../results/run-files.js';
 import { ckaAnalysis } from './cka-analysis.js';
+import { ingProbeAnalysis } from './ing-probe.js';
 import type { Analysis, PlanAnalysis } from './contract.js';
 import { sweepMetricsAnalysis } from '../sweep/metrics-analysis.js';
 import { repeatAnalysis } from './layer-repeat.js';
@@ -28,6 +29,7 @@ export const ANALYSES: readonly Analysis[] = [
   ckaAnalysis,
   wicAnalysis,
   spanProbeAnalysis,
+  ingProbeAnalysis,
   stageBoundariesAnalysis,
 ];
 

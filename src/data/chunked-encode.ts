@@ -59,12 +59,20 @@ export function encodeBounded(tok: TokenEncoder, text: string, need: number, max
       first = false;
     } else {
       anchorIds ??= tok.encode(ANCHOR);
-      const ids = tok.encode(ANCHOR + piece);
-      const anchored = anchorIds.length > 0 && anchorIds.every((id, i) => ids[i] === id);
-      const body = anchored ? ids.slice(anchorIds.length) : tok.encode(piece);
-      for (const id of body) out.push(id);
+      for (const id of encodeMidText(tok, piece, anchorIds)) out.push(id);
     }
     if (out.length >= need) break;
   }
   return out;
+}
+
+/**
+ * Token ids of `piece` read as the middle of a longer text (it starts at a whitespace character that
+ * begins a word, see pieceEnd): tokenized behind the one-letter anchor, whose tokens are then removed, so
+ * tokenizers that mark the start of their input treat it as the text around it does.
+ */
+export function encodeMidText(tok: TokenEncoder, piece: string, anchorIds: number[] = tok.encode(ANCHOR)): number[] {
+  const ids = tok.encode(ANCHOR + piece);
+  const anchored = anchorIds.length > 0 && anchorIds.every((id, i) => ids[i] === id);
+  return anchored ? ids.slice(anchorIds.length) : tok.encode(piece);
 }

@@ -35,6 +35,10 @@ export const PAPER_FOUND: Record<string, string> = {
   probe: 'Fig. 7a: WiC probe accuracy peaks in the middle layers, then declines (feature engineering).',
   'logit-lens':
     'Figs. 7b and 8: logit-lens entropy stays high early and falls from about mid-depth, often rising again in the last layer(s); prediction neurons appear mid-depth and peak near 85% of depth, and suppression neurons rise sharply in the final layers.',
+  'ing-probe':
+    'Figs. 9 and 12a, GPT-2 XL: the neurons selected by their "-ing" vocabulary projection tell whether an "-ing" verb comes next; suppression neurons give the best single probes, about as accurate as the model\'s own top-1, and probes on the top-k neurons together beat the single ones and sometimes the model.',
+  'ing-neurons':
+    'App. I, Fig. 21, GPT-2 XL: the top 36 "-ing" neurons all lie in the second half of the model (layers 24–47 of 48); the first, L46.4888, is a suppression neuron that pushes "-ing" tokens far down, and L39.909 a prediction neuron that pushes them up.',
   'mlp-norm': 'App. H, all 18 models: the norm of the MLP output grows with depth and peaks in the final layers.',
   repeat: 'Fig. 11, §5.4: repeating a block of 5 layers once in the later half lowers the final-layer entropy; repeats at 80–90% of depth even improved HellaSwag accuracy for Qwen.',
   benchmarks:

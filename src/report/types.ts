@@ -3,6 +3,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type {
   CkaResult,
   DataProvenance,
+  IngProbeResult,
   LocalAttentionResult,
   LogitLensResult,
   Manifest,
@@ -30,6 +31,7 @@ export interface StageFiles {
   wic?: ProbeResult;
   /** The general span probe (--probe FILE), same shape as wic. */
   probe?: ProbeResult;
+  'ing-probe'?: IngProbeResult;
   stages?: StageBoundariesResult;
 }
 

@@ -21,6 +21,7 @@ import {
   type RepeatResult, type RunFile, type StageBoundariesResult, type SubwordHeadsResult, type SweepResult,
 } from './schema.js';
 import { EVALUATE_FILE, EvaluateResultSchema, type EvaluateResult } from './evaluate-schema.js';
+import { IngProbeResultSchema, type IngProbeResult } from './schema.js';
 
 /** Which run wrote the folder, its options key, whether it finished, the files it owns (ResumableRun). */
 export const RUN_FILE = '.layerlab-run.json';
@@ -44,6 +45,7 @@ export const ANALYSIS_FILES = {
   cka: 'cka.json',
   wic: 'wic.json',
   probe: 'probe.json',
+  'ing-probe': 'ing-probe.json',
   stages: 'stages.json',
 } as const;
 export type AnalysisName = keyof typeof ANALYSIS_FILES;
@@ -62,6 +64,7 @@ export interface ResultFiles {
   'cka.json': CkaResult;
   'wic.json': ProbeResult;
   'probe.json': ProbeResult;
+  'ing-probe.json': IngProbeResult;
   'stages.json': StageBoundariesResult;
   [EVALUATE_FILE]: EvaluateResult;
 }
@@ -81,6 +84,7 @@ export const RESULT_SCHEMAS: { [F in ResultFileName]: z.ZodType } = {
   'cka.json': CkaResultSchema,
   'wic.json': WicResultSchema,
   'probe.json': SpanProbeResultSchema,
+  'ing-probe.json': IngProbeResultSchema,
   'stages.json': StageBoundariesResultSchema,
   [EVALUATE_FILE]: EvaluateResultSchema,
 };

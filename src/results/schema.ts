@@ -273,6 +273,55 @@ export const WicResultSchema = stageBase('wic').extend(probeFields).superRefine(
 export const SpanProbeResultSchema = stageBase('probe').extend(probeFields).superRefine(probeRefine);
 export type ProbeResult = z.infer<typeof WicResultSchema> | z.infer<typeof SpanProbeResultSchema>;
 
+const probeScore = { train_accuracy: num, test_accuracy: num, l2: num };
+const neuronKind = z.enum(['prediction', 'suppression', 'none']);
+/** The "-ing" neuron probes (paper §5.3, Figs. 9/12a, 21): selection from the weights, probes on the corpus. */
+export const IngProbeResultSchema = stageBase('ing-probe')
+  .extend({
+    /** skipped: the vocabulary has no "-ing" token (or only such tokens). */
+    status: z.enum(['done', 'skipped']),
+    reason: z.string().optional(),
+    vocabulary: z.object({ tokens: int, ing_tokens: int, examples: z.array(z.string()) }),
+    selection: z
+      .object({
+        total_neurons: int,
+        candidates: int,
+        ranked_over: z.enum(['candidates', 'all']),
+        /** Best first; the first 32 are the probe neurons. */
+        neurons: z.array(z.object({ rank: int, layer: int, neuron: int, score: num, diff: num, mean_ing: num, mean_other: num, kurtosis: maybe, skew: maybe, variance: num, kind: neuronKind })),
+      })
+      .optional(),
+    /** Fig. 21: W_U . w_out over "-ing" and other tokens, equal bins over [lo, hi]. */
+    histograms: z.array(z.object({ layer: int, neuron: int, lo: num, hi: num, ing: z.array(int), other: z.array(int) })).optional(),
+    probes: z
+      .object({
+        status: z.enum(['done', 'skipped']),
+        reason: z.string().optional(),
+        dataset: z.object({
+          ing_occurrences: int,
+          other_occurrences: int,
+          ing_forms: int,
+          other_forms: int,
+          per_class: int,
+          train: int.optional(),
+          test: int.optional(),
+          context_tokens: int.optional(),
+          /** A few examples per class to read: the word and its decoded context. */
+          samples: z.array(z.object({ label: int, word: z.string(), context: z.string() })).optional(),
+        }),
+        single: z.array(z.object({ rank: int, layer: int, neuron: int, kind: neuronKind, ...probeScore })).optional(),
+        ensemble: z.array(z.object({ k: int, added_rank: int, ...probeScore })).optional(),
+        baseline: z.object({ model_top1_accuracy: num, model_top1_accuracy_all: num, chance: num }).optional(),
+      })
+      .optional(),
+  })
+  .superRefine((f, ctx) => {
+    if (f.status === 'done' && (!f.selection || !f.histograms || !f.probes)) ctx.addIssue({ code: 'custom', path: ['selection'], message: 'selection, histograms and probes are required when status is done' });
+    const p = f.probes;
+    if (p?.status === 'done' && (!p.single || !p.ensemble || !p.baseline)) ctx.addIssue({ code: 'custom', path: ['probes'], message: 'single, ensemble and baseline are required when the probes ran' });
+  });
+export type IngProbeResult = z.infer<typeof IngProbeResultSchema>;
+
 export const StageBoundariesResultSchema = stageBase('stages').extend({
   boundaries: z.array(z.object({ stage: z.union([z.literal(2), z.literal(3), z.literal(4)]), layer: int, relative_depth: num, evidence: z.array(z.string()) })),
   method: z.string(),
@@ -280,5 +329,5 @@ export const StageBoundariesResultSchema = stageBase('stages').extend({
 });
 export type StageBoundariesResult = z.infer<typeof StageBoundariesResultSchema>;
 
-export type StageResult = LocalAttentionResult | SubwordHeadsResult | LogitLensResult | NeuronsResult | MlpNormResult | RepeatResult | CkaResult | ProbeResult | StageBoundariesResult;
+export type StageResult = LocalAttentionResult | SubwordHeadsResult | LogitLensResult | NeuronsResult | MlpNormResult | RepeatResult | CkaResult | ProbeResult | StageBoundariesResult | IngProbeResult;
 

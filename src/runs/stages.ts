@@ -85,6 +85,8 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
     subword: snakeCaseKeys(opts.subword ?? {}),
     wic: opts.wicDir ? { dir: opts.wicDir, ...(snakeCaseKeys(opts.wic ?? {}) as object) } : 'skipped (no --wic folder)',
     probe: opts.probeFile ?? null,
+    // Only when given, so the keys of runs made before the "-ing" probe existed still match.
+    ...(opts.ingProbe ? { ing_probe: snakeCaseKeys(opts.ingProbe) } : {}),
     sweep: opts.sweepDir ?? null,
   };
   const key = {

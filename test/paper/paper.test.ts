@@ -67,8 +67,10 @@ describe('layerlab paper on stories260k', { skip }, () => {
       assert.deepEqual(log.pageErrors, []);
       assert.deepEqual(log.consoleErrors, []);
       assert.deepEqual(log.requests, []);
-      assert.equal(log.state.total, 9);
-      assert.equal(log.state.rendered, 9, log.state.errors.join('; '));
+      // The paper's nine stage figures and the "-ing" neurons' histograms (the probes need single-token verbs,
+      // which a 512-token vocabulary lacks: no accuracy figure, the histograms' caption says why).
+      assert.equal(log.state.total, 10);
+      assert.equal(log.state.rendered, 10, log.state.errors.join('; '));
       for (const f of await figureStates(page)) {
         assert.ok(f.svgs >= 1 && f.width > 300 && f.height > 150 && f.visible, `${f.id} rendered`);
         for (const c of f.checks) assert.equal(c.found, c.expected, `${f.id}: ${c.what}`);

@@ -85,7 +85,7 @@ describe('report in headless Chromium', { skip }, () => {
 
   test('every figure renders on load, visibly, as a non-empty SVG chart', () => {
     assert.equal(result.state.total, report.figures.length);
-    assert.equal(result.state.total, 9);
+    assert.equal(result.state.total, 11); // the nine of the paper's stages, and the two "-ing" neuron figures
     assert.equal(result.state.rendered, result.state.total, result.state.errors.join('; '));
     assert.equal(result.views, result.state.total, 'a Vega View per figure on window.layerlab.views');
     for (const f of result.figures) {
@@ -111,9 +111,9 @@ describe('report in headless Chromium', { skip }, () => {
   });
 
   test('each figure has a table view and a CSV download; the SVG files parse', () => {
-    assert.equal(result.tables, 9);
-    assert.equal(result.csvLinks, 9);
-    assert.equal(result.svgParse.length, 9);
+    assert.equal(result.tables, 11);
+    assert.equal(result.csvLinks, 11);
+    assert.equal(result.svgParse.length, 11);
     for (const s of result.svgParse) assert.ok(s.ok, `${s.file}: ${s.error ?? ''}`);
     assert.ok(existsSync(join(artifactsDir(), 'report-full.png')));
   });

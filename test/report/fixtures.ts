@@ -8,6 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   CkaResult,
+  IngProbeResult,
   InterventionRow,
   LocalAttentionResult,
   LogitLensResult,
@@ -325,6 +326,8 @@ export function fixtureResults(o: FixtureOptions) {
   };
 
   const probe: ProbeResult = { ...base, analysis: 'probe', choices: {}, status: 'skipped', reason: 'no probe file given (--probe FILE.jsonl)' };
+  // The "-ing" probes, from their own generator so that the numbers above stay as they were.
+  const ingProbe = ingProbeFixture(base, L, rng((o.seed ?? L * 7919) + 1));
   const files: Record<AnalysisName, unknown> = {
     probe,
     'local-attention': local,
@@ -335,9 +338,52 @@ export function fixtureResults(o: FixtureOptions) {
     repeat,
     cka,
     wic,
+    'ing-probe': ingProbe,
     stages,
   };
   return { model, prov, sweep, files };
+}
+
+/** 36 "-ing" neurons in the second half, suppression ones first; 32 probes, the ensemble rising above the model. */
+function ingProbeFixture(base: { provenance: Provenance; layers: number }, L: number, r: () => number): IngProbeResult {
+  const K = 32, top = 36, bins = 24;
+  const neurons = Array.from({ length: top }, (_, i) => {
+    const kind = i % 3 === 0 ? ('suppression' as const) : i % 3 === 1 ? ('prediction' as const) : ('none' as const);
+    const score = 2.5 * Math.exp(-i / 14);
+    const diff = kind === 'suppression' ? -score : score;
+    return {
+      rank: i + 1, layer: Math.min(L - 1, Math.floor(L / 2 + r() * (L / 2))), neuron: Math.floor(r() * 4096), score, diff,
+      mean_ing: diff / 2, mean_other: -diff / 2, kurtosis: kind === 'none' ? 6 : 14 + 20 * r(), skew: kind === 'suppression' ? -1.5 : 1.2, variance: 0.004 + 0.004 * r(), kind,
+    };
+  });
+  const histograms = neurons.map((n) => {
+    const other = Array.from({ length: bins }, (_, b) => Math.round(4000 * Math.exp(-(((b - bins / 2) / 3) ** 2))));
+    const centre = n.diff < 0 ? bins / 4 : (3 * bins) / 4;
+    const ing = Array.from({ length: bins }, (_, b) => Math.round(120 * Math.exp(-(((b - centre) / 2) ** 2))));
+    return { layer: n.layer, neuron: n.neuron, lo: -1 - r(), hi: 1 + r(), ing, other };
+  });
+  const single = neurons.slice(0, K).map((n) => {
+    const acc = (n.kind === 'suppression' ? 0.74 : n.kind === 'prediction' ? 0.66 : 0.58) + (r() - 0.5) * 0.04;
+    return { rank: n.rank, layer: n.layer, neuron: n.neuron, kind: n.kind, train_accuracy: acc + 0.01, test_accuracy: acc, l2: 0.01 };
+  });
+  const order = single.map((_, i) => i).sort((a, b) => single[b]!.train_accuracy - single[a]!.train_accuracy || a - b);
+  const ensemble = order.map((c, i) => ({ k: i + 1, added_rank: single[c]!.rank, train_accuracy: 0.8 + 0.12 * (1 - Math.exp(-i / 6)), test_accuracy: 0.76 + 0.1 * (1 - Math.exp(-i / 6)), l2: 0.1 }));
+  return {
+    ...base,
+    analysis: 'ing-probe',
+    choices: { token_rule: 'decoded token string, stripped and lower-cased, ends with "ing"', score: '|mean ing - mean other| of W_U . w_out' },
+    status: 'done',
+    vocabulary: { tokens: 50257, ing_tokens: 1893, examples: [' going', 'ing', ' being'] },
+    selection: { total_neurons: L * 4096, candidates: 5120, ranked_over: 'candidates', neurons },
+    histograms,
+    probes: {
+      status: 'done',
+      dataset: { ing_occurrences: 5321, other_occurrences: 9120, ing_forms: 812, other_forms: 1430, per_class: 1000, train: 1600, test: 400 },
+      single,
+      ensemble,
+      baseline: { model_top1_accuracy: 0.81, model_top1_accuracy_all: 0.8, chance: 0.5 },
+    },
+  };
 }
 
 function manifest(kind: Manifest['kind'], prov: Provenance, requested: string[], complete: string[], finished: boolean, choices: Record<string, unknown>): Manifest {

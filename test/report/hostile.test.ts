@@ -53,7 +53,7 @@ const PAYLOADS = [
  * Strings the loader reads as structure: replacing them would only make the run unreadable. `format` is
  * one of text|jsonl|parquet by the manifest's schema; a payload there is refused at load (tested below).
  */
-const STRUCTURAL = new Set(['kind', 'requested', 'complete', 'analysis', 'status', 'files', 'format']);
+const STRUCTURAL = new Set(['kind', 'requested', 'complete', 'analysis', 'status', 'files', 'format', 'ranked_over']);
 
 /** Fields given one fixed payload, so the test can look for their exact text on the page. */
 const FORMAT = `<img src=x onerror="__pwn('data.format')">`;
@@ -236,8 +236,8 @@ describe('hostile run folders: the report never runs code from its data', { skip
       assert.deepEqual(f.after.cspViolations, [], 'the page tried something its CSP forbids');
       assert.deepEqual(f.pageErrors, []);
       assert.deepEqual(f.requests, []);
-      assert.equal(f.state.total, 9);
-      assert.equal(f.state.rendered, 9, f.state.errors.join('; '));
+      assert.equal(f.state.total, 11);
+      assert.equal(f.state.rendered, 11, f.state.errors.join('; '));
       for (const fig of f.figures) {
         assert.ok(fig.svgs >= 1 && fig.width > 300, `${fig.id} rendered`);
         for (const c of fig.checks) assert.equal(c.found, c.expected, `${fig.id}: ${c.what}`);
@@ -274,7 +274,7 @@ describe('hostile run folders: the report never runs code from its data', { skip
   });
 
   test('static SVGs hold the payloads as escaped text and run nothing when opened', () => {
-    assert.equal(svgDom.length, 9);
+    assert.equal(svgDom.length, 11);
     for (const s of svgDom) {
       assert.ok(s.ok, `${s.file} parses`);
       assert.deepEqual(s.onAttributes, [], s.file);

@@ -24,7 +24,7 @@ describe('loadRun', () => {
     assert.equal(r.provenance?.model, 'EleutherAI/pythia-160m');
     assert.equal(r.data?.tokens, 40_880);
     assert.equal(r.sweep?.interventions.length, 12 + 11);
-    for (const a of ['local-attention', 'subword-heads', 'logit-lens', 'neurons', 'mlp-norm', 'repeat', 'cka', 'wic', 'stages'] as const)
+    for (const a of ['local-attention', 'subword-heads', 'logit-lens', 'neurons', 'mlp-norm', 'repeat', 'cka', 'wic', 'ing-probe', 'stages'] as const)
       assert.ok(r.stages[a], `${a} loaded`);
     assert.ok(r.sweepChoices && 'kl' in r.sweepChoices);
   });

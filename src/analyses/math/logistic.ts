@@ -424,14 +424,18 @@ function featureStandardization(X: Float32Array | Float64Array, n: number, d: nu
   return { mean, scale };
 }
 
-function stratifiedSplit(labels: Float64Array, fraction: number, seed: number): { train: number[]; valid: number[] } {
+/**
+ * A deterministic stratified split: per class a seeded shuffle, then round(fraction · class size) (at
+ * least 1, at most size − 1) go to `valid`. Both parts are in index order.
+ */
+export function stratifiedSplit(labels: ArrayLike<number>, fraction: number, seed: number): { train: number[]; valid: number[] } {
   const rand = mulberry32(seed);
   const train: number[] = [];
   const valid: number[] = [];
   for (const cls of [0, 1]) {
     const idx: number[] = [];
     for (let i = 0; i < labels.length; i++) if (labels[i] === cls) idx.push(i);
-    if (idx.length < 2) throw new Error(`selectL2ByValidation: class ${cls} needs at least 2 examples to split, has ${idx.length}`);
+    if (idx.length < 2) throw new Error(`stratifiedSplit: class ${cls} needs at least 2 examples to split, has ${idx.length}`);
     for (let i = idx.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
       [idx[i], idx[j]] = [idx[j], idx[i]];

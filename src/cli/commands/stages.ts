@@ -45,7 +45,7 @@ interface StagesCliOptions {
 export function registerStages(program: Command): void {
   protocolOption(dtypeOption(program
     .command('stages')))
-    .description('the stage analyses of Lad et al. per layer: local attention, sub-word heads, logit lens, prediction/suppression neurons, MLP norm, layer repeat, CKA, WiC probe, stage boundaries')
+    .description('the stage analyses of Lad et al. per layer: local attention, sub-word heads, logit lens, prediction/suppression neurons, MLP norm, layer repeat, CKA, WiC probe, "-ing" neuron probes, stage boundaries')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--data <file>', 'corpus: plain text (blank-line separated), JSONL or parquet')
     .requiredOption('--out <dir>', 'run folder (resumed when the same command is run again)')

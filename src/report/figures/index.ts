@@ -2,6 +2,7 @@
 import type { Figure, FigureBuilder, FigureContext, LoadedRun } from '../types.js';
 import { benchmarkRepeat, benchmarks } from './benchmarks.js';
 import { ckaHeatmaps } from './cka.js';
+import { ingNeuronHistograms, ingProbeAccuracy } from './ing-probe.js';
 import { localAttention } from './local-attention.js';
 import { logitLens } from './logit-lens.js';
 import { mlpNorm } from './mlp-norm.js';
@@ -19,6 +20,8 @@ export const FIGURE_BUILDERS: Array<{ key: string; build: FigureBuilder; needs: 
   { key: 'subword-heads', build: subwordHeads, needs: 'subword-heads.json' },
   { key: 'probe', build: probeAccuracy, needs: 'wic.json' },
   { key: 'logit-lens', build: logitLens, needs: 'logit-lens.json or neurons.json' },
+  { key: 'ing-probe', build: ingProbeAccuracy, needs: 'ing-probe.json' },
+  { key: 'ing-neurons', build: ingNeuronHistograms, needs: 'ing-probe.json (with a neuron selection)' },
   { key: 'mlp-norm', build: mlpNorm, needs: 'mlp-norm.json' },
   { key: 'repeat', build: layerRepeat, needs: 'repeat.json' },
   { key: 'benchmarks', build: benchmarks, needs: 'evaluate.json (delete / swap rows)' },
