@@ -69,7 +69,7 @@ export function outputPaths(out: string, withStatic: boolean): { html: string; s
 export async function buildReport(o: ReportOptions): Promise<ReportOutcome> {
   const { html, staticDir } = outputPaths(o.out, o.static !== false);
   const runs = loadRuns(o.dirs, { labels: o.labels, includeIncomplete: o.includeIncomplete });
-  const { figures, skipped } = buildFigures(runs, { sigma: o.sigma ?? 'sem' });
+  const { figures, skipped } = buildFigures(runs, { sigma: o.sigma ?? 'sem', sigmaGiven: o.sigma !== undefined });
   mkdirSync(dirname(html), { recursive: true });
   const warnings: string[] = [];
   for (const r of runs) {

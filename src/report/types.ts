@@ -121,4 +121,6 @@ export type FigureBuilder = (runs: LoadedRun[], ctx: FigureContext) => Omit<Figu
 export interface FigureContext {
   /** Which error band the sweep figure draws for KL: the standard error of the mean or the sample std. */
   sigma: 'sem' | 'std';
+  /** Whether --sigma was given: bands across models (not across documents) default to the std otherwise. */
+  sigmaGiven?: boolean;
 }

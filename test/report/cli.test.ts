@@ -25,15 +25,15 @@ describe('layerlab report', () => {
     const out = join(root, 'out', 'cmp.html');
     const r = layerlab('report', a, b, '--out', out, '--labels', '160m,410m', '--scale', '1');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /wrote .*cmp\.html: 9 figures, 2 of 2 runs plotted; SVG\/PNG\/CSV in .*cmp-figures/);
+    assert.match(r.stderr, /wrote .*cmp\.html: 10 figures, 2 of 2 runs plotted; SVG\/PNG\/CSV in .*cmp-figures/);
     const html = readFileSync(out, 'utf8');
     assert.match(html, /<title>Stages of inference: 160m vs 410m<\/title>/);
     assert.doesNotMatch(html, /<script[^>]+src=/, 'no external scripts');
     assert.doesNotMatch(html, /<link[^>]+href="http/, 'no external stylesheets');
     assert.match(html, /data-bundle="vega@6\./);
     const files = readdirSync(join(root, 'out', 'cmp-figures')).sort();
-    assert.equal(files.length, 27);
-    assert.ok(files.includes('fig01-stage-signatures.svg') && files.includes('fig09-repeat.png') && files.includes('fig03-cka.csv'));
+    assert.equal(files.length, 30);
+    assert.ok(files.includes('fig01-stage-signatures-mean.svg') && files.includes('fig02-stage-signatures.svg') && files.includes('fig10-repeat.png') && files.includes('fig04-cka.csv'));
   });
 
   test('an incomplete run: warned about with what is missing, shown in the page, not plotted; --strict fails', () => {

@@ -23,7 +23,7 @@ before(() => {
   figures = buildFigures(runs, { sigma: 'sem' }).figures;
 });
 
-const EXPECTED = ['stage-signatures', 'robustness', 'cka', 'local-attention', 'subword-heads', 'probe', 'logit-lens', 'mlp-norm', 'repeat'];
+const EXPECTED = ['stage-signatures-mean', 'stage-signatures', 'robustness', 'cka', 'local-attention', 'subword-heads', 'probe', 'logit-lens', 'mlp-norm', 'repeat'];
 
 describe('figures of two complete runs (12 and 24 layers)', () => {
   test('every figure is built, numbered in order, with a caption, a table and checks', () => {
@@ -39,12 +39,12 @@ describe('figures of two complete runs (12 and 24 layers)', () => {
   });
 
   test('captions name the data (file, sha256, tokens) and the stage boundaries', () => {
-    for (const f of figures.filter((x) => x.id !== 'fig06-probe')) {
+    for (const f of figures.filter((x) => x.id !== 'fig07-probe')) {
       assert.match(String(f.caption), /pile-10k\.parquet/, f.id);
       assert.match(String(f.caption), /3f1c9a7e5b2d/, f.id);
       assert.match(String(f.caption), /40,880 scored tokens/, f.id);
     }
-    const fig1 = figures[0]!;
+    const fig1 = figures.find((f) => f.id === 'fig02-stage-signatures')!;
     assert.match(String(fig1.caption), /pythia-160m — 2: layer 2 \(0\.18\), 3: layer 6 \(0\.55\), 4: layer 10 \(0\.91\)/);
   });
 
@@ -69,7 +69,7 @@ describe('figures of two complete runs (12 and 24 layers)', () => {
   });
 
   test('Fig. 1 normalizes each signal to [0, 1] within its model', () => {
-    const fig1 = figures[0]!;
+    const fig1 = figures.find((f) => f.id === 'fig02-stage-signatures')!;
     const cols = fig1.table.columns;
     const ni = cols.indexOf('normalized');
     const groups = new Map<string, number[]>();

@@ -31,7 +31,7 @@ export function registerReport(program: Command): void {
     .option('--scale <n>', 'PNG pixels per SVG pixel', '2')
     .option('--strict', 'exit with status 1 when a run is incomplete or a file could not be used')
     .action(
-      runCommand(async (dirs: string[], opts: ReportFlags) => {
+      runCommand(async (dirs: string[], opts: ReportFlags, cmd: Command) => {
         const blank = dirs.findIndex((d) => d.trim() === '');
         if (blank >= 0) throw new LayerlabError(`run folder argument ${blank + 1} is empty`);
         if (opts.sigma !== 'sem' && opts.sigma !== 'std') throw new LayerlabError(`--sigma must be sem or std, got '${opts.sigma}'`);
@@ -48,7 +48,8 @@ export function registerReport(program: Command): void {
           labels,
           title: opts.title,
           includeIncomplete: opts.includeIncomplete,
-          sigma: opts.sigma,
+          // only when given: the report picks its own default for bands across models
+          sigma: cmd.getOptionValueSource('sigma') === 'default' ? undefined : opts.sigma,
           static: opts.static,
           png: opts.png,
           pngScale: scale,

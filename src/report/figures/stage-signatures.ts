@@ -24,7 +24,8 @@ interface Point {
   normalized: number;
 }
 
-function signalsOf(r: LoadedRun): Map<string, Array<{ layer: number; depth: number; value: number }>> {
+/** Each stage signal of a run on its own layers (raw values), by signal key; signals the run lacks are absent. */
+export function signalsOf(r: LoadedRun): Map<string, Array<{ layer: number; depth: number; value: number }>> {
   const out = new Map<string, Array<{ layer: number; depth: number; value: number }>>();
   const del = r.sweep?.interventions
     .filter((x) => x.kind === 'delete' && Number.isFinite(x.kl_mean) && Number.isFinite(x.relative_depth) && x.kl_mean !== null)
