@@ -60,6 +60,18 @@ describe('layerlab report', () => {
     assert.match(readFileSync(out, 'utf8'), /No figures:/);
   });
 
+  test('the band across models is the std unless --sigma sem is given; --sigma std keeps it', () => {
+    const band = (...flags: string[]) => {
+      const out = join(root, 'out3', 'sigma.html');
+      const r = layerlab('report', join(root, 'a'), join(root, 'b'), '--out', out, '--no-static', ...flags);
+      assert.equal(r.code, 0, r.stderr);
+      return readFileSync(out, 'utf8').match(/Mean of 2 models, ±1 (standard deviation|standard error) across models/)?.[1];
+    };
+    assert.equal(band(), 'standard deviation');
+    assert.equal(band('--sigma', 'sem'), 'standard error');
+    assert.equal(band('--sigma', 'std'), 'standard deviation');
+  });
+
   test('bad input is one line on stderr and exit status 2', () => {
     const missing = layerlab('report', join(root, 'nope'), '--out', join(root, 'x.html'));
     assert.equal(missing.code, 2);
