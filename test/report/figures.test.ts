@@ -94,6 +94,14 @@ describe('figures of two complete runs (12 and 24 layers)', () => {
     assert.equal(firstSubtoken('cash', [' x', 'y']), undefined);
   });
 
+  test('small multiples line up: the panel titles of the local-attention grid sit at one height (no axis title taller than its plot)', async () => {
+    const f = figures.find((x) => x.id.endsWith('local-attention'))!;
+    const { svg } = await renderSvg(f.spec);
+    const offsets = [...svg.matchAll(/<g class="mark-group role-title"><g transform="translate\(([-\d.]+),([-\d.]+)\)/g)].map((m) => m[2]);
+    assert.equal(offsets.length, 6);
+    assert.equal(new Set(offsets).size, 1, offsets.join(', '));
+  });
+
   test('--sigma std widens the KL bands to the per-token standard deviation', () => {
     const std = buildFigures(runs, { sigma: 'std' }).figures.find((f) => f.id.endsWith('robustness'))!;
     assert.ok(std.table.columns.includes('kl_std'));

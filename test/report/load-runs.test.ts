@@ -175,6 +175,16 @@ describe('loadRuns', () => {
     assert.throws(() => loadRuns([]), /no run directories/);
   });
 
+  test('more plotted runs than run colors: the report warns which runs share a color', async () => {
+    const dirs = Array.from({ length: 9 }, (_, i) =>
+      writeFixtureRun(join(root, 'many', `m${i}`), { layers: 4, model: `org/m${i}`, omit: ['subword-heads', 'logit-lens', 'mlp-norm', 'repeat', 'cka', 'wic', 'stages'] }),
+    );
+    const eight = await buildReport({ dirs: dirs.slice(0, 8), out: join(root, 'many', 'eight.html'), static: false });
+    assert.deepEqual(eight.warnings, []);
+    const nine = await buildReport({ dirs, out: join(root, 'many', 'nine.html'), static: false });
+    assert.deepEqual(nine.warnings, ['the report has 8 run colors, so these plotted runs share one: m0 and m8 (tell them apart by tooltips and tables, or report fewer runs at a time)']);
+  });
+
   test('the same model in folders of the same name: labelled by the end of the path that differs', () => {
     const x = writeFixtureRun(join(root, 'lab-x', 'run'), { layers: 4, model: 'org/m' });
     const y = writeFixtureRun(join(root, 'lab-y', 'run'), { layers: 4, model: 'org/m' });

@@ -117,8 +117,9 @@ export const stageSignaturesMean: FigureBuilder = (runs, ctx) => {
     const mean = meanRows.filter((m) => m.signal === s.signal);
     checks.push({ name: `${name}_s${k}_model`, count: s.runs.length, what: `${s.signal}: one line per model` });
     checks.push({ name: `${name}_s${k}_mean`, count: 1, what: `${s.signal}: the mean` });
+    const xTitle = k >= signals.length - 2 ? 'relative depth' : null;
     return {
-      title: { text: s.signal, anchor: 'start', frame: 'group' },
+      title: { text: `${s.signal}: each model, mean dashed`, anchor: 'start', frame: 'group' },
       width: HALF_WIDTH,
       height: 140,
       layer: [
@@ -127,7 +128,7 @@ export const stageSignaturesMean: FigureBuilder = (runs, ctx) => {
           data: { values: rows },
           mark: { type: 'line', strokeWidth: 1.4, opacity: 0.85 },
           encoding: {
-            x: depthX('depth', k >= signals.length - 2 ? 'relative depth' : null),
+            x: depthX('depth', xTitle),
             y: y01(k % 2 === 0 ? 'normalized' : null, 'normalized', 3),
             color: modelColor,
             tooltip: [{ field: 'model' }, { field: 'layer' }, { field: 'depth', title: 'relative depth', format: '.3f' }, { field: 'normalized', format: '.3f' }],
@@ -137,7 +138,7 @@ export const stageSignaturesMean: FigureBuilder = (runs, ctx) => {
           name: `${name}_s${k}_mean`,
           data: { values: mean },
           mark: { type: 'line', color: '#111111', strokeWidth: 2.2, strokeDash: [5, 3] },
-          encoding: { x: depthX('depth', null), y: y01(null, 'mean', 3), tooltip: meanTooltip },
+          encoding: { x: depthX('depth', xTitle), y: y01(null, 'mean', 3), tooltip: meanTooltip },
         },
       ],
     };
