@@ -75,7 +75,7 @@ export function guideHtml(plotted: LoadedRun[]): SafeHtml {
 Each layer is removed or swapped with its neighbour and the model’s predictions are compared with the original’s; the stage analyses then look for the four stages. \
 Under each figure, a blue box says what the paper found on that figure for its models.</p><dl>${terms}</dl></section>`;
   const findings = plotted.length
-    ? html`<section class="guide findings" id="findings"><h2>Findings of this run</h2>${joinHtml(
+    ? html`<section class="guide findings" id="findings"><h2>Findings of ${plotted.length > 1 ? 'these runs' : 'this run'}</h2>${joinHtml(
         plotted.map((r) => html`${plotted.length > 1 ? html`<h3>${r.label}</h3>` : ''}<ol>${joinHtml(runFindings(r).map((f) => html`<li>${f}</li>`))}</ol>`),
       )}</section>`
     : '';

@@ -99,14 +99,14 @@ export const stageSignaturesMean: FigureBuilder = (runs, ctx) => {
     width: FULL_WIDTH,
     height: 230,
     layer: [
-      { name: `${name}_band`, data: { values: meanRows }, mark: { type: 'area', opacity: 0.16 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, fill: signalColor } },
+      { name: `${name}_band`, data: { values: meanRows }, mark: { type: 'area', fillOpacity: 0.16 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: signalColor } },
       { name: `${name}_line`, data: { values: meanRows }, mark: { type: 'line', strokeWidth: 2.4 }, encoding: { x, y: y01('mean of min-max normalized signals'), color: signalColor, strokeDash: signalDash, tooltip: meanTooltip } },
-      { name: `${name}_pts`, data: { values: meanRows }, mark: { type: 'point', size: 14, filled: true }, encoding: { x, y: y01(null), fill: signalColor, tooltip: meanTooltip } },
+      { name: `${name}_pts`, data: { values: meanRows }, mark: { type: 'point', size: 14, filled: true }, encoding: { x, y: y01(null), color: signalColor, tooltip: meanTooltip } },
     ],
   };
 
   // One small panel per signal: each model's normalized curve (on its own layers) and the mean.
-  const modelColor = modelColorEncoding(usable, 'model', { title: null });
+  const modelColor = modelColorEncoding(usable, 'model', { title: 'models (mean: black, dashed)', titleLimit: 400 });
   interface CurveRow { model: string; signal: string; layer: number; depth: number; normalized: number }
   const smallPanels = signals.map((s, k) => {
     const rows: CurveRow[] = s.runs.flatMap((r) => {
@@ -119,7 +119,7 @@ export const stageSignaturesMean: FigureBuilder = (runs, ctx) => {
     checks.push({ name: `${name}_s${k}_mean`, count: 1, what: `${s.signal}: the mean` });
     const xTitle = k >= signals.length - 2 ? 'relative depth' : null;
     return {
-      title: { text: `${s.signal}: each model, mean dashed`, anchor: 'start', frame: 'group' },
+      title: { text: s.signal, anchor: 'start', frame: 'group' },
       width: HALF_WIDTH,
       height: 140,
       layer: [

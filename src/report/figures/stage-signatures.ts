@@ -105,7 +105,7 @@ export const stageSignatures: FigureBuilder = (runs) => {
 ${captionTail(usable, (r) => r.stages.neurons && { neurons_mode: r.stages.neurons.mode, neurons_threshold: r.stages.neurons.threshold, local_attention_include_bos: r.stages['local-attention']?.include_bos }, absent, 'metrics.json, local-attention.json or neurons.json')}`;
   return {
     id: 'fig-stage-signatures',
-    title: 'Stage signatures (paper Fig. 1)',
+    title: 'Stage signatures per model (paper Fig. 1)',
     caption,
     spec: spec as never,
     table: {
