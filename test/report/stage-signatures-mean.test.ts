@@ -147,7 +147,7 @@ describe('two runs with 3 and 5 layers, signals planted by hand', () => {
   test('signals held by one model are not averaged and the caption says so', () => {
     const f = fig();
     assert.equal(rowsOf(f, 'prediction neuron density').length, 0);
-    assert.match(String(f.caption), /Not averaged \(held by one model only\): prediction neuron density \(three\), suppression neuron density \(three\)/);
+    assert.match(String(f.caption), /Not averaged: prediction neuron density \(only three has it\), suppression neuron density \(only three has it\)/);
     assert.match(String(f.caption), /three \(L = 3\), five \(L = 5\)/);
     assert.match(String(f.caption), /L<sub>max<\/sub> = 5 points/);
   });
@@ -191,6 +191,35 @@ describe('two runs with 3 and 5 layers, signals planted by hand', () => {
     assert.equal(figures[0]!.id, 'fig01-stage-signatures');
     assert.ok(!figures.some((f) => f.id.endsWith('stage-signatures-mean')));
     assert.deepEqual(skipped.find((s) => s.key === 'stage-signatures-mean'), { key: 'stage-signatures-mean', needs: 'two or more runs with metrics.json (delete), local-attention.json or neurons.json' });
+  });
+
+  test('partial sweeps: a grid point averages the models that reach it; curves with no common depth are not averaged', async () => {
+    const keep = (dir: string, layers: number[]) => {
+      const p = join(dir, 'metrics.json');
+      const j = JSON.parse(readFileSync(p, 'utf8'));
+      j.interventions = j.interventions.filter((r: { kind: string; layer: number }) => r.kind !== 'delete' || layers.includes(r.layer));
+      writeFileSync(p, JSON.stringify(j));
+      return dir;
+    };
+    const lo = keep(plantedRun(join(root, 'lo'), 'org/lo', { kl: [4, 2, 0, 0, 0], prev5: [1, 0, 0, 0, 0] }), [0, 1]);
+    const hi = keep(plantedRun(join(root, 'hi'), 'org/hi', { kl: [0, 0, 0, 1, 3], prev5: [1, 1, 0, 0, 0] }), [3, 4]);
+    const mid = keep(plantedRun(join(root, 'mid'), 'org/mid', { kl: [0, 5, 1, 3, 0], prev5: [0, 0, 0, 0, 1] }), [1, 2, 3]);
+    const disjoint = averageSignatures(loadRuns([lo, hi]));
+    assert.deepEqual(disjoint.signals.map((s) => s.signal), ['previous-5 local attention']);
+    assert.deepEqual(disjoint.notAveraged, [{ signal: 'deletion KL', why: 'no depth is covered by two models' }]);
+    const f = buildFigures(loadRuns([lo, hi]), { sigma: 'sem' }).figures[0]!;
+    assert.match(String(f.caption), /Not averaged: deletion KL \(no depth is covered by two models\)/);
+    // lo: KL 1, 0 at .0, .25; hi: 0, 1 at .75, 1; mid: 1, 0, 1/2 at .25, .5, .75
+    const three = averageSignatures(loadRuns([lo, hi, mid])).signals.find((s) => s.signal === 'deletion KL')!;
+    assert.deepEqual(three.points.map((p) => p.stat.n), [1, 2, 1, 2, 1]);
+    assert.equal(three.points[1]!.stat.mean, 0.5);
+    assert.equal(three.points[3]!.stat.mean, 0.25);
+    for (const runs3 of [loadRuns([lo, hi]), loadRuns([lo, hi, mid])]) {
+      const g = buildFigures(runs3, { sigma: 'sem' }).figures[0]!;
+      const { svg, warnings } = await renderSvg(g.spec);
+      assert.deepEqual(warnings, []);
+      for (const c of g.checks) assert.equal(countMarks(svg, c.name), c.count, `${runs3.length} runs: ${c.what}`);
+    }
   });
 
   test('the same model in two run folders: two curves, labelled by the end of their folder paths', () => {

@@ -31,20 +31,20 @@ function layerCount(r: LoadedRun): number {
 
 /**
  * The averaging behind the figure: for each signal held by two or more runs, every run's min-max
- * normalized curve and the mean across runs on the grid ℓ/(L_max − 1) of the deepest run. `single`
- * lists the signals only one run has (not averaged).
+ * normalized curve and the mean across runs on the grid ℓ/(L_max − 1) of the deepest run. `notAveraged`
+ * lists the signals only one run has, or whose curves share no depth (each with the reason).
  */
-export function averageSignatures(runs: LoadedRun[]): { grid: number[]; lMax: number; signals: AveragedSignal[]; single: Array<{ signal: string; run: string }> } {
+export function averageSignatures(runs: LoadedRun[]): { grid: number[]; lMax: number; signals: AveragedSignal[]; notAveraged: Array<{ signal: string; why: string }> } {
   const lMax = Math.max(1, ...runs.map(layerCount));
   const grid = depthGrid(lMax);
   const perRun = runs.map((r) => signalsOf(r));
   const signals: AveragedSignal[] = [];
-  const single: Array<{ signal: string; run: string }> = [];
+  const notAveraged: Array<{ signal: string; why: string }> = [];
   for (const { key } of SIGNALS) {
     const holders = runs.filter((_, i) => perRun[i]!.has(key));
     if (holders.length === 0) continue;
     if (holders.length === 1) {
-      single.push({ signal: key, run: holders[0]!.label });
+      notAveraged.push({ signal: key, why: `only ${holders[0]!.label} has it` });
       continue;
     }
     const curves = holders.map((r) => {
@@ -52,15 +52,18 @@ export function averageSignatures(runs: LoadedRun[]): { grid: number[]; lMax: nu
       const norm = normalize(vals.map((v) => v.value));
       return vals.map((v, j) => ({ depth: v.depth, value: norm[j]! })).sort((a, b) => a.depth - b.depth);
     });
-    signals.push({ signal: key, runs: holders, curves, points: averageOnGrid(curves, grid) });
+    const points = averageOnGrid(curves, grid);
+    // curves over disjoint depth ranges (partial sweeps) have no point to average
+    if (points.some((p) => p.stat.n >= 2)) signals.push({ signal: key, runs: holders, curves, points });
+    else notAveraged.push({ signal: key, why: 'no depth is covered by two models' });
   }
-  return { grid, lMax, signals, single };
+  return { grid, lMax, signals, notAveraged };
 }
 
 export const stageSignaturesMean: FigureBuilder = (runs, ctx) => {
   const usable = runs.filter((r) => signalsOf(r).size >= 1);
   if (usable.length < 2) return undefined;
-  const { lMax, signals, single } = averageSignatures(usable);
+  const { lMax, signals, notAveraged } = averageSignatures(usable);
   if (signals.length === 0) return undefined;
   const absent = runs.filter((r) => !usable.includes(r)).map((r) => r.label);
   // The spread between models, not within one: std across models unless --sigma sem was asked for.
@@ -155,8 +158,8 @@ export const stageSignaturesMean: FigureBuilder = (runs, ctx) => {
     sigma === 'std'
       ? html`±1 sample standard deviation across models (divisor n − 1; <code>--sigma sem</code> shows the standard error instead)`
       : html`±1 standard error across models (sample std / √n, as <code>--sigma sem</code> asks)`;
-  const singleNote = single.length
-    ? html` Not averaged (held by one model only): ${joinHtml(single.map((s) => html`${s.signal} (${s.run})`), ', ')}.`
+  const notAveragedNote = notAveraged.length
+    ? html` Not averaged: ${joinHtml(notAveraged.map((s) => html`${s.signal} (${s.why})`), ', ')}.`
     : '';
   const caption = html`The stage signatures averaged across the ${String(usable.length)} models of this report: ${layersOf}. \
 Each signal (deletion KL, previous-5 local attention, prediction and suppression neuron density; see the per-model figure for their definitions) is first min-max normalized to [0, 1] within its model, over that model's own layers at relative depth ℓ/(L − 1); \
@@ -166,7 +169,7 @@ Band: ${sigmaWords}, clipped to [0, 1]. Below, one panel per signal: every model
 The paper's Fig. 1 averages three model families and draws no band; its normalization is not stated and its plotting code is not released, so per-model min-max is layerlab's choice. \
 Here each run counts once: give one run per family to average over families as the paper does. \
 Normalized neuron densities equal normalized neuron counts (density = count / d<sub>mlp</sub> within a model). \
-Stage boundaries differ between models and are drawn in the per-model figure.${singleNote} \
+Stage boundaries differ between models and are drawn in the per-model figure.${notAveragedNote} \
 ${dataSentence(usable)} ${choicesSentence(usable, (r) => r.stages.neurons && { neurons_mode: r.stages.neurons.mode, neurons_threshold: r.stages.neurons.threshold, local_attention_include_bos: r.stages['local-attention']?.include_bos })}${absentSentence(absent, 'metrics.json, local-attention.json or neurons.json')}`;
 
   const modelCols = usable.map((r) => `normalized: ${r.label}`);
