@@ -17,7 +17,8 @@ import { SIGNALS, normalize, signalsOf } from './stage-signatures.js';
 export interface AveragedSignal {
   signal: string;
   runs: LoadedRun[];
-  curves: DepthPoint[][];
+  /** Each run's normalized curve on its own layers, sorted by depth. */
+  curves: Array<Array<DepthPoint & { layer: number }>>;
   points: AveragePoint[];
 }
 
@@ -50,7 +51,7 @@ export function averageSignatures(runs: LoadedRun[]): { grid: number[]; lMax: nu
     const curves = holders.map((r) => {
       const vals = perRun[runs.indexOf(r)]!.get(key)!;
       const norm = normalize(vals.map((v) => v.value));
-      return vals.map((v, j) => ({ depth: v.depth, value: norm[j]! })).sort((a, b) => a.depth - b.depth);
+      return vals.map((v, j) => ({ layer: v.layer, depth: v.depth, value: norm[j]! })).sort((a, b) => a.depth - b.depth);
     });
     const points = averageOnGrid(curves, grid);
     // curves over disjoint depth ranges (partial sweeps) have no point to average
@@ -112,11 +113,7 @@ export const stageSignaturesMean: FigureBuilder = (runs, ctx) => {
   const modelColor = modelColorEncoding(usable, 'model', { title: 'models (mean: black, dashed)', titleLimit: 400 });
   interface CurveRow { model: string; signal: string; layer: number; depth: number; normalized: number }
   const smallPanels = signals.map((s, k) => {
-    const rows: CurveRow[] = s.runs.flatMap((r) => {
-      const raw = signalsOf(r).get(s.signal)!;
-      const norm = normalize(raw.map((v) => v.value));
-      return raw.map((v, j) => ({ model: r.label, signal: s.signal, layer: v.layer, depth: v.depth, normalized: norm[j]! }));
-    });
+    const rows: CurveRow[] = s.runs.flatMap((r, i) => s.curves[i]!.map((p) => ({ model: r.label, signal: s.signal, layer: p.layer, depth: p.depth, normalized: p.value })));
     const mean = meanRows.filter((m) => m.signal === s.signal);
     checks.push({ name: `${name}_s${k}_model`, count: s.runs.length, what: `${s.signal}: one line per model` });
     checks.push({ name: `${name}_s${k}_mean`, count: 1, what: `${s.signal}: the mean` });
