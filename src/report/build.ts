@@ -11,6 +11,7 @@ import { buildFigures } from './figures/index.js';
 import { reportHtml } from './html.js';
 import { loadRuns } from './load-runs.js';
 import { writeStaticFigures, type StaticFiles } from './render-static.js';
+import { MODEL_COLORS } from './style.js';
 import type { Figure, LoadedRun } from './types.js';
 import { reportSigma } from './protocol-header.js';
 
@@ -71,13 +72,19 @@ export async function buildReport(o: ReportOptions): Promise<ReportOutcome> {
   const { html, staticDir } = outputPaths(o.out, o.static !== false);
   const runs = loadRuns(o.dirs, { labels: o.labels, includeIncomplete: o.includeIncomplete });
   const sigma = reportSigma(runs, o.sigma);
-  const { figures, skipped } = buildFigures(runs, { sigma: sigma.sigma });
+  const { figures, skipped } = buildFigures(runs, { sigma: sigma.sigma, sigmaGiven: o.sigma !== undefined });
   mkdirSync(dirname(html), { recursive: true });
   const warnings: string[] = [];
   for (const r of runs) {
     if (!r.complete) warnings.push(`${r.dir}: incomplete run (${r.plotted ? 'complete files drawn, labelled' : 'not plotted'}): ${r.missing.join('; ')}`);
     for (const p of r.problems) warnings.push(`${r.dir}: ${p}`);
   }
+  // colors cycle through the palette: past its length two plotted runs can share one
+  const byColor = new Map<string, string[]>();
+  for (const r of runs.filter((x) => x.plotted)) byColor.set(r.color, [...(byColor.get(r.color) ?? []), r.label]);
+  const shared = [...byColor.values()].filter((l) => l.length > 1);
+  if (shared.length)
+    warnings.push(`the report has ${MODEL_COLORS.length} run colors, so these plotted runs share one: ${shared.map((l) => l.join(' and ')).join('; ')} (tell them apart by tooltips and tables, or report fewer runs at a time)`);
   let staticFiles: StaticFiles[] = [];
   if (staticDir) {
     const s = await writeStaticFigures(figures, staticDir, { png: o.png, scale: o.pngScale });

@@ -24,6 +24,8 @@ p.paper-found { font-size: 13.5px; margin: 6px 0; padding: 6px 10px; background:
 
 /** What the paper found on each figure, keyed by the figure builder's id (without its number). */
 export const PAPER_FOUND: Record<string, string> = {
+  'stage-signatures-mean':
+    'Fig. 1, the four signatures averaged over three model families (no band): deletion KL high at the very start and low in the middle, previous-five attention falling with depth, prediction neurons rising through the second half and peaking near 85% of depth, suppression neurons rising last.',
   'stage-signatures':
     'Fig. 1, averaged over three model families: deleting a layer hurts most at the very start and little in the middle; attention to the previous five tokens is highest early; prediction neurons rise through the second half and suppression neurons in the final layers, the signatures of the four stages.',
   robustness:
@@ -77,7 +79,7 @@ export function guideHtml(plotted: LoadedRun[]): SafeHtml {
 Each layer is removed or swapped with its neighbour and the model’s predictions are compared with the original’s; the stage analyses then look for the four stages. \
 Under each figure, a blue box says what the paper found on that figure for its models.</p><dl>${terms}</dl></section>`;
   const findings = plotted.length
-    ? html`<section class="guide findings" id="findings"><h2>Findings of this run</h2>${joinHtml(
+    ? html`<section class="guide findings" id="findings"><h2>Findings of ${plotted.length > 1 ? 'these runs' : 'this run'}</h2>${joinHtml(
         plotted.map((r) => html`${plotted.length > 1 ? html`<h3>${r.label}</h3>` : ''}<ol>${joinHtml(runFindings(r).map((f) => html`<li>${f}</li>`))}</ol>`),
       )}</section>`
     : '';

@@ -256,7 +256,7 @@ ${tableHtml(f, maxRows)}</section>`;
     }),
     '\n',
   );
-  const skippedHtml = input.skipped.length ? html`<p class="skipped">Not drawn (no plotted run has the data): ${input.skipped.map((s) => `${s.key} (needs ${s.needs})`).join('; ')}.</p>` : '';
+  const skippedHtml = input.skipped.length ? html`<p class="skipped">Not drawn (the plotted runs lack what they need): ${input.skipped.map((s) => `${s.key} (needs ${s.needs})`).join('; ')}.</p>` : '';
   const noFigures = figures.length === 0 ? html`<div class="banner incomplete" role="alert"><b>No figures:</b> no complete run with result files to plot.</div>` : '';
   const payload = figures.map((f) => ({ id: f.id, spec: f.spec, checks: f.checks }));
   const css = `${CSS}${GUIDE_CSS}${PROTOCOL_CSS}\n/* Vega-Embed and vega-tooltip default styles (not injected at run time: see page-assets.ts) */\n${vegaStyles()}`;

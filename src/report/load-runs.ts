@@ -183,14 +183,33 @@ export function shortModelName(model: unknown): string | undefined {
   return parts[parts.length - 1];
 }
 
-/** Reads every directory; labels are made unique (the folder name is appended to repeated ones). */
+/**
+ * The shortest trailing part of each folder path that tells the folders apart: `a/run` and `b/run` for
+ * `/x/a/run` and `/x/b/run`, the last folder name alone when that differs. A folder given twice keeps
+ * its whole path (it cannot be told apart from itself).
+ */
+export function distinguishingSuffixes(dirs: string[]): string[] {
+  const parts = dirs.map((d) => d.split(/[\\/]/).filter(Boolean));
+  const longest = Math.max(1, ...parts.map((p) => p.length));
+  for (let k = 1; k <= longest; k++) {
+    const tails = parts.map((p) => p.slice(-k).join('/'));
+    if (new Set(tails).size === tails.length) return tails;
+  }
+  return parts.map((p) => p.join('/'));
+}
+
+/** Reads every directory; labels are made unique (repeated ones get the end of their folder path that differs). */
 export function loadRuns(dirs: string[], opts: LoadOptions = {}): LoadedRun[] {
   if (dirs.length === 0) throw new LayerlabError('no run directories given');
   if (opts.labels && opts.labels.length !== dirs.length) throw new LayerlabError(`--labels has ${opts.labels.length} names for ${dirs.length} directories`);
   const runs = dirs.map((d, i) => loadRun(d, i, { label: opts.labels?.[i], includeIncomplete: opts.includeIncomplete }));
-  const seen = new Map<string, number>();
-  for (const r of runs) seen.set(r.label, (seen.get(r.label) ?? 0) + 1);
-  for (const r of runs) if ((seen.get(r.label) ?? 0) > 1) r.label = `${r.label} [${basename(r.dir)}]`;
+  const groups = new Map<string, LoadedRun[]>();
+  for (const r of runs) groups.set(r.label, [...(groups.get(r.label) ?? []), r]);
+  for (const [label, group] of groups) {
+    if (group.length < 2) continue;
+    const tails = distinguishingSuffixes(group.map((r) => r.dir));
+    group.forEach((r, i) => (r.label = `${label} [${tails[i]}]`));
+  }
   const again = new Map<string, number>();
   for (const r of runs) {
     const n = (again.get(r.label) ?? 0) + 1;

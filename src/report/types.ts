@@ -123,4 +123,6 @@ export type FigureBuilder = (runs: LoadedRun[], ctx: FigureContext) => Omit<Figu
 export interface FigureContext {
   /** Which error band every figure draws: sem or std across documents (src/stats/stat.ts `spread`). */
   sigma: 'sem' | 'std';
+  /** Whether --sigma was given: bands across models (not across documents) default to the std otherwise. */
+  sigmaGiven?: boolean;
 }

@@ -85,7 +85,7 @@ describe('report in headless Chromium', { skip }, () => {
 
   test('every figure renders on load, visibly, as a non-empty SVG chart', () => {
     assert.equal(result.state.total, report.figures.length);
-    assert.equal(result.state.total, 11); // the nine of the paper's stages, and the two "-ing" neuron figures
+    assert.equal(result.state.total, 12); // the nine of the paper's stages, the two "-ing" neuron figures and the stage signatures averaged over the runs
     assert.equal(result.state.rendered, result.state.total, result.state.errors.join('; '));
     assert.equal(result.views, result.state.total, 'a Vega View per figure on window.layerlab.views');
     for (const f of result.figures) {
@@ -100,6 +100,16 @@ describe('report in headless Chromium', { skip }, () => {
       for (const c of f.checks) assert.equal(c.found, c.expected, `${f.id}: ${c.what} (${c.name})`);
   });
 
+  test('the stage signatures averaged across the two plotted models (12 and 24 layers) render first, with every mark', () => {
+    const avg = result.figures.find((f) => f.id === 'fig01-stage-signatures-mean');
+    assert.ok(avg, 'the averaged figure is drawn for two plotted runs');
+    assert.ok(avg.visible && avg.svgs >= 1);
+    assert.deepEqual(
+      avg.checks.map((c) => [c.name, c.found]),
+      [['fig1avg_band', 4], ['fig1avg_line', 4], ['fig1avg_pts', 4 * 24], ...[0, 1, 2, 3].flatMap((k) => [[`fig1avg_s${k}_model`, 2], [`fig1avg_s${k}_mean`, 1]])],
+    );
+  });
+
   test('the interrupted run is announced with what is missing and is not plotted', () => {
     assert.equal(result.banners.length, 1);
     assert.match(result.banners[0]!, /Incomplete run: gpt2-medium/);
@@ -111,9 +121,9 @@ describe('report in headless Chromium', { skip }, () => {
   });
 
   test('each figure has a table view and a CSV download; the SVG files parse', () => {
-    assert.equal(result.tables, 11);
-    assert.equal(result.csvLinks, 11);
-    assert.equal(result.svgParse.length, 11);
+    assert.equal(result.tables, 12);
+    assert.equal(result.csvLinks, 12);
+    assert.equal(result.svgParse.length, 12);
     for (const s of result.svgParse) assert.ok(s.ok, `${s.file}: ${s.error ?? ''}`);
     assert.ok(existsSync(join(artifactsDir(), 'report-full.png')));
   });

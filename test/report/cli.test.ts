@@ -25,15 +25,15 @@ describe('layerlab report', () => {
     const out = join(root, 'out', 'cmp.html');
     const r = layerlab('report', a, b, '--out', out, '--labels', '160m,410m', '--scale', '1');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /wrote .*cmp\.html: 11 figures, 2 of 2 runs plotted; SVG\/PNG\/CSV in .*cmp-figures/);
+    assert.match(r.stderr, /wrote .*cmp\.html: 12 figures, 2 of 2 runs plotted; SVG\/PNG\/CSV in .*cmp-figures/);
     const html = readFileSync(out, 'utf8');
     assert.match(html, /<title>Stages of inference: 160m vs 410m<\/title>/);
     assert.doesNotMatch(html, /<script[^>]+src=/, 'no external scripts');
     assert.doesNotMatch(html, /<link[^>]+href="http/, 'no external stylesheets');
     assert.match(html, /data-bundle="vega@6\./);
     const files = readdirSync(join(root, 'out', 'cmp-figures')).sort();
-    assert.equal(files.length, 33);
-    assert.ok(files.includes('fig01-stage-signatures.svg') && files.includes('fig11-repeat.png') && files.includes('fig03-cka.csv'));
+    assert.equal(files.length, 36);
+    assert.ok(files.includes('fig01-stage-signatures-mean.svg') && files.includes('fig02-stage-signatures.svg') && files.includes('fig12-repeat.png') && files.includes('fig04-cka.csv'));
   });
 
   test('an incomplete run: warned about with what is missing, shown in the page, not plotted; --strict fails', () => {
@@ -58,6 +58,18 @@ describe('layerlab report', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /0 figures, 0 of 1 runs plotted/);
     assert.match(readFileSync(out, 'utf8'), /No figures:/);
+  });
+
+  test('the band across models is the std unless --sigma sem is given; --sigma std keeps it', () => {
+    const band = (...flags: string[]) => {
+      const out = join(root, 'out3', 'sigma.html');
+      const r = layerlab('report', join(root, 'a'), join(root, 'b'), '--out', out, '--no-static', ...flags);
+      assert.equal(r.code, 0, r.stderr);
+      return readFileSync(out, 'utf8').match(/Mean of 2 models, ±1 (standard deviation|standard error) across models/)?.[1];
+    };
+    assert.equal(band(), 'standard deviation');
+    assert.equal(band('--sigma', 'sem'), 'standard error');
+    assert.equal(band('--sigma', 'std'), 'standard deviation');
   });
 
   test('bad input is one line on stderr and exit status 2', () => {

@@ -23,7 +23,7 @@ before(() => {
   figures = buildFigures(runs, { sigma: 'sem' }).figures;
 });
 
-const EXPECTED = ['stage-signatures', 'robustness', 'cka', 'local-attention', 'subword-heads', 'probe', 'logit-lens', 'ing-probe', 'ing-neurons', 'mlp-norm', 'repeat'];
+const EXPECTED = ['stage-signatures-mean', 'stage-signatures', 'robustness', 'cka', 'local-attention', 'subword-heads', 'probe', 'logit-lens', 'ing-probe', 'ing-neurons', 'mlp-norm', 'repeat'];
 
 describe('figures of two complete runs (12 and 24 layers)', () => {
   test('every figure is built, numbered in order, with a caption, a table and checks', () => {
@@ -40,12 +40,12 @@ describe('figures of two complete runs (12 and 24 layers)', () => {
 
   test('captions name the data (file, sha256, tokens) and the stage boundaries', () => {
     // The WiC probe reads its own data; the "-ing" histograms come from the weights alone.
-    for (const f of figures.filter((x) => x.id !== 'fig06-probe' && x.id !== 'fig09-ing-neurons')) {
+    for (const f of figures.filter((x) => x.id !== 'fig07-probe' && x.id !== 'fig10-ing-neurons')) {
       assert.match(String(f.caption), /pile-10k\.parquet/, f.id);
       assert.match(String(f.caption), /3f1c9a7e5b2d/, f.id);
       assert.match(String(f.caption), /40,880 scored tokens/, f.id);
     }
-    const fig1 = figures[0]!;
+    const fig1 = figures.find((f) => f.id === 'fig02-stage-signatures')!;
     assert.match(String(fig1.caption), /pythia-160m — 2: layer 2 \(0\.18\), 3: layer 6 \(0\.55\), 4: layer 10 \(0\.91\)/);
   });
 
@@ -70,7 +70,7 @@ describe('figures of two complete runs (12 and 24 layers)', () => {
   });
 
   test('Fig. 1 normalizes each signal to [0, 1] within its model', () => {
-    const fig1 = figures[0]!;
+    const fig1 = figures.find((f) => f.id === 'fig02-stage-signatures')!;
     const cols = fig1.table.columns;
     const ni = cols.indexOf('normalized');
     const groups = new Map<string, number[]>();
@@ -115,6 +115,14 @@ describe('figures of two complete runs (12 and 24 layers)', () => {
       assert.match(String(f.caption), /±1 standard deviation across documents/, key);
       assert.match(String(g.caption), /±1 standard error of the mean across documents/, key);
     }
+  });
+
+  test('small multiples line up: the panel titles of the local-attention grid sit at one height (no axis title taller than its plot)', async () => {
+    const f = figures.find((x) => x.id.endsWith('local-attention'))!;
+    const { svg } = await renderSvg(f.spec);
+    const offsets = [...svg.matchAll(/<g class="mark-group role-title"><g transform="translate\(([-\d.]+),([-\d.]+)\)/g)].map((m) => m[2]);
+    assert.equal(offsets.length, 6);
+    assert.equal(new Set(offsets).size, 1, offsets.join(', '));
   });
 
   test('static files: SVG, PNG and CSV per figure; the SVGs parse (resvg) and PNGs are PNGs', async () => {

@@ -34,6 +34,8 @@ test('findings are computed from the run, and every inserted string is escaped',
   assert.ok(!html.includes('<script') && !html.includes('<img'));
   assert.match(html, /<a href="https:\/\/arxiv\.org\/abs\/2406\.19384" rel="noreferrer">/);
   for (const term of ['Deletion', 'Swap', 'KL', 'Agreement', 'Four stages']) assert.ok(html.includes(`<dt>${term}</dt>`));
+  assert.ok(html.includes('<h2>Findings of these runs</h2>'), 'two runs: plural');
+  assert.ok(guideHtml(runs.slice(0, 1)).toString().includes('<h2>Findings of this run</h2>'));
   // Without plotted runs there are no findings, only the guide.
-  assert.ok(!guideHtml([]).toString().includes('Findings of this run'));
+  assert.ok(!guideHtml([]).toString().includes('Findings of th'));
 });

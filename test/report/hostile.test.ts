@@ -130,7 +130,7 @@ async function inspectPage(page: Page, log: PageLog): Promise<PageFindings> {
   const dom = await page.evaluate(() => {
     const all = [...document.querySelectorAll('*')];
     const onAttributes = all.flatMap((el: any) => [...el.attributes].filter((a: any) => /^on/i.test(a.name)).map((a: any) => `${el.tagName}[${a.name}]`));
-    const fig = document.getElementById('fig02-robustness');
+    const fig = document.getElementById('fig03-robustness');
     return {
       onAttributes,
       scripts: document.scripts.length,
@@ -236,8 +236,8 @@ describe('hostile run folders: the report never runs code from its data', { skip
       assert.deepEqual(f.after.cspViolations, [], 'the page tried something its CSP forbids');
       assert.deepEqual(f.pageErrors, []);
       assert.deepEqual(f.requests, []);
-      assert.equal(f.state.total, 11);
-      assert.equal(f.state.rendered, 11, f.state.errors.join('; '));
+      assert.equal(f.state.total, 12);
+      assert.equal(f.state.rendered, 12, f.state.errors.join('; '));
       for (const fig of f.figures) {
         assert.ok(fig.svgs >= 1 && fig.width > 300, `${fig.id} rendered`);
         for (const c of fig.checks) assert.equal(c.found, c.expected, `${fig.id}: ${c.what}`);
@@ -274,13 +274,13 @@ describe('hostile run folders: the report never runs code from its data', { skip
   });
 
   test('static SVGs hold the payloads as escaped text and run nothing when opened', () => {
-    assert.equal(svgDom.length, 11);
+    assert.equal(svgDom.length, 12);
     for (const s of svgDom) {
       assert.ok(s.ok, `${s.file} parses`);
       assert.deepEqual(s.onAttributes, [], s.file);
       assert.equal(s.foreign, 0, `${s.file}: no script, foreignObject, iframe, image or link elements`);
     }
-    const rob = svgDom.find((s) => s.file.endsWith('fig02-robustness.svg'))!;
+    const rob = svgDom.find((s) => s.file.endsWith('fig03-robustness.svg'))!;
     assert.ok(rob.text.includes(MODEL_A) && rob.text.includes(MODEL_B.slice(0, 30)), 'legend text in the SVG is the literal model name');
     const source = readFileSync(rob.file, 'utf8');
     assert.ok(source.includes('&lt;svg onload=__pwn(&#39;modelA&#39;)&gt;') || source.includes("&lt;svg onload=__pwn('modelA')&gt;"), 'escaped in the SVG source');
@@ -290,7 +290,7 @@ describe('hostile run folders: the report never runs code from its data', { skip
   });
 
   test('CSV files quote the payloads and neutralize formulas (static file and page download)', () => {
-    const csv = readFileSync(report.staticFiles.find((s) => s.id === 'fig02-robustness')!.csv, 'utf8');
+    const csv = readFileSync(report.staticFiles.find((s) => s.id === 'fig03-robustness')!.csv, 'utf8');
     const quoted = `"'${MODEL_B.replaceAll('"', '""')}"`;
     assert.ok(csv.includes(quoted), 'the =HYPERLINK label is one quoted cell starting with an apostrophe');
     assert.ok(csv.includes(`"${MODEL_A.replaceAll('"', '""')}"`), 'a label with quotes is one quoted cell');

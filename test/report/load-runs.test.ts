@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { buildReport } from '../../src/report/build.js';
-import { loadRun, loadRuns } from '../../src/report/load-runs.js';
+import { distinguishingSuffixes, loadRun, loadRuns } from '../../src/report/load-runs.js';
 import { LayerlabError } from '../../src/util/errors.js';
 import { writeFixtureRun } from './fixtures.js';
 import { tempDir } from './helpers.js';
@@ -173,5 +173,28 @@ describe('loadRuns', () => {
     assert.deepEqual(loadRuns([a, b], { labels: ['x', 'y'] }).map((r) => r.label), ['x', 'y']);
     assert.throws(() => loadRuns([a, b], { labels: ['x'] }), /--labels has 1 names for 2 directories/);
     assert.throws(() => loadRuns([]), /no run directories/);
+  });
+
+  test('more plotted runs than run colors: the report warns which runs share a color', async () => {
+    const dirs = Array.from({ length: 9 }, (_, i) =>
+      writeFixtureRun(join(root, 'many', `m${i}`), { layers: 4, model: `org/m${i}`, omit: ['subword-heads', 'logit-lens', 'mlp-norm', 'repeat', 'cka', 'wic', 'stages'] }),
+    );
+    const eight = await buildReport({ dirs: dirs.slice(0, 8), out: join(root, 'many', 'eight.html'), static: false });
+    assert.deepEqual(eight.warnings, []);
+    const nine = await buildReport({ dirs, out: join(root, 'many', 'nine.html'), static: false });
+    assert.deepEqual(nine.warnings, ['the report has 8 run colors, so these plotted runs share one: m0 and m8 (tell them apart by tooltips and tables, or report fewer runs at a time)']);
+  });
+
+  test('the same model in folders of the same name: labelled by the end of the path that differs', () => {
+    const x = writeFixtureRun(join(root, 'lab-x', 'run'), { layers: 4, model: 'org/m' });
+    const y = writeFixtureRun(join(root, 'lab-y', 'run'), { layers: 4, model: 'org/m' });
+    const z = writeFixtureRun(join(root, 'lab-z'), { layers: 4, model: 'org/other' });
+    assert.deepEqual(loadRuns([x, y, z]).map((r) => r.label), ['m [lab-x/run]', 'm [lab-y/run]', 'other']);
+    assert.deepEqual(distinguishingSuffixes(['/r/a/b/run', '/r/c/b/run', '/r/d']), ['a/b/run', 'c/b/run', 'r/d']);
+    assert.deepEqual(distinguishingSuffixes(['/r/a', '/r/b']), ['a', 'b']);
+    // one folder given twice cannot be told apart from itself: its whole path, then #2
+    const same = loadRuns([x, x]).map((r) => r.label);
+    assert.equal(new Set(same).size, 2, same.join(' | '));
+    assert.ok(same[0]!.includes(`${x.replace(/^\//, '')}]`), same[0]);
   });
 });

@@ -112,7 +112,7 @@ describe('Content-Security-Policy', () => {
     const a = writeFixtureRun(join(root, 'spec-a'), { layers: 6, model: `x/<b>"]);alert(1)//` });
     const b = writeFixtureRun(join(root, 'spec-b'), { layers: 8, model: 'x/b', layout: 'split' });
     const { figures } = buildFigures(loadRuns([a, b]), { sigma: 'sem' });
-    assert.equal(figures.length, 11);
+    assert.equal(figures.length, 12);
     for (const f of figures) {
       const keys: string[] = [];
       const exprs: string[] = [];

@@ -10,9 +10,11 @@ import { probeAccuracy } from './probe.js';
 import { layerRepeat } from './repeat.js';
 import { robustness } from './robustness.js';
 import { stageSignatures } from './stage-signatures.js';
+import { stageSignaturesMean } from './stage-signatures-mean.js';
 import { subwordHeads } from './subword-heads.js';
 
 export const FIGURE_BUILDERS: Array<{ key: string; build: FigureBuilder; needs: string }> = [
+  { key: 'stage-signatures-mean', build: stageSignaturesMean, needs: 'two or more runs with metrics.json (delete), local-attention.json or neurons.json' },
   { key: 'stage-signatures', build: stageSignatures, needs: 'metrics.json (delete), local-attention.json or neurons.json' },
   { key: 'robustness', build: robustness, needs: 'metrics.json (delete / swap rows)' },
   { key: 'cka', build: ckaHeatmaps, needs: 'cka.json' },

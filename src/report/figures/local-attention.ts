@@ -49,7 +49,7 @@ export const localAttention: FigureBuilder = (runs, ctx) => {
           mark: { type: 'line', point: false },
           encoding: {
             x: depthX('depth', i >= metrics.length - 3 ? 'relative depth' : null),
-            y: { field: 'mean', type: 'quantitative', scale: { zero: true }, axis: { title: m.key === 'prev5' ? 'mean weight per entry' : i % 3 === 0 ? 'weight on k preceding tokens' : null, tickCount: 4 } },
+            y: { field: 'mean', type: 'quantitative', scale: { zero: true }, axis: { title: m.key === 'prev5' ? 'mean weight per entry' : i % 3 === 0 ? 'weight on previous k' : null, tickCount: 4 } },
             color,
             tooltip,
           },

@@ -24,7 +24,8 @@ interface Point {
   normalized: number;
 }
 
-function signalsOf(r: LoadedRun): Map<string, Array<{ layer: number; depth: number; value: number }>> {
+/** Each stage signal of a run on its own layers (raw values), by signal key; signals the run lacks are absent. */
+export function signalsOf(r: LoadedRun): Map<string, Array<{ layer: number; depth: number; value: number }>> {
   const out = new Map<string, Array<{ layer: number; depth: number; value: number }>>();
   const del = r.sweep?.interventions
     .filter((x) => x.kind === 'delete' && Number.isFinite(x.kl_mean) && Number.isFinite(x.relative_depth) && x.kl_mean !== null)
@@ -104,7 +105,7 @@ export const stageSignatures: FigureBuilder = (runs) => {
 ${captionTail(usable, (r) => r.stages.neurons && { neurons_mode: r.stages.neurons.mode, neurons_threshold: r.stages.neurons.threshold, local_attention_include_bos: r.stages['local-attention']?.include_bos }, absent, 'metrics.json, local-attention.json or neurons.json')}`;
   return {
     id: 'fig-stage-signatures',
-    title: 'Stage signatures (paper Fig. 1)',
+    title: 'Stage signatures per model (paper Fig. 1)',
     caption,
     spec: spec as never,
     table: {
