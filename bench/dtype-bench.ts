@@ -13,8 +13,12 @@ import { packageRoot } from '../src/util/package-root.js';
  * f32 against bf16, layerlab against PyTorch eager, side by side in one run: a forward of [batch, seq]
  * (default 8 x 512) and a delete+swap sweep, on GPT-2-small and Llama-3.2-1B shapes with random weights.
  * Knobs (environment): BENCH_DTYPE_MODELS=gpt2,llama  BENCH_BATCH  BENCH_SEQ  BENCH_REPS (default 3)
- * BENCH_SWEEP_WINDOWS (default 8)  BENCH_SWEEP_SEQ (default 256)  BENCH_SWEEP_MODELS (default gpt2)
- * BENCH_TORCH=0 (skip PyTorch). layerlab's two dtypes alternate rep by rep, so machine noise hits both alike.
+ * BENCH_LLAMA_BATCH (default BENCH_BATCH)  BENCH_SWEEP_WINDOWS (default 8)  BENCH_SWEEP_SEQ (default 256)
+ * BENCH_SWEEP_MODELS (default gpt2)  BENCH_TORCH=0 (skip PyTorch)  BENCH_SKIP_SWEEP=1.
+ * Every forward is timed in wall time and in CPU time (all threads of the process; PyTorch reports the
+ * same): on a shared machine run with LAYERLAB_THREADS=1 and read the CPU-time ratios. GPT-2's two dtypes
+ * alternate rep by rep, so machine noise hits both alike; Llama-1B builds one dtype's model at a time
+ * (the f32 model alone is ~5 GB).
  */
 const env = process.env;
 const num = (name: string, fallback: number) => Number(env[name] ?? fallback);
@@ -39,32 +43,54 @@ export function median(xs: number[]): number {
 
 const ratio = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? +(a / b).toFixed(2) : null);
 
+/** CPU time of this process so far (all threads), in ms. */
+export function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 export function benchForwardDtype(backend: Backend, log: (s: string) => void) {
-  const batch = num('BENCH_BATCH', 8), seq = num('BENCH_SEQ', 512), reps = num('BENCH_REPS', 3);
+  const seq = num('BENCH_SEQ', 512), reps = num('BENCH_REPS', 3);
   const rows = [];
   for (const kind of (env.BENCH_DTYPE_MODELS ?? 'gpt2,llama').split(',')) {
     const config = SHAPES[kind]();
+    const batch = kind === 'llama' ? num('BENCH_LLAMA_BATCH', num('BENCH_BATCH', 8)) : num('BENCH_BATCH', 8);
     log(`forward-dtype: ${kind}, ${batch} x ${seq}, ${reps} reps per dtype ...`);
     const rng = new SeededRandom(3);
     const ids = new Int32Array(batch * seq).map(() => Math.floor(rng.uniform() * config.vocabSize));
     const ms: Record<WeightDtype, number[]> = { f32: [], bf16: [] };
-    const models = { f32: randomModel(config, 7, backend, 'f32'), bf16: randomModel(config, 7, backend, 'bf16') };
-    for (const dt of ['f32', 'bf16'] as const) forward(models[dt], { ids: ids.subarray(0, seq), batch: 1, seq }); // warm-up
-    for (let r = 0; r < reps; r++)
+    const cpu: Record<WeightDtype, number[]> = { f32: [], bf16: [] };
+    const timed = (model: ReturnType<typeof randomModel>, dt: WeightDtype) => {
+      const t = performance.now(), c = cpuMs();
+      forward(model, { ids, batch, seq });
+      cpu[dt].push(cpuMs() - c);
+      ms[dt].push(performance.now() - t);
+    };
+    const warm = (model: ReturnType<typeof randomModel>) => forward(model, { ids: ids.subarray(0, seq), batch: 1, seq });
+    if (kind === 'llama') {
       for (const dt of ['f32', 'bf16'] as const) {
-        const t = performance.now();
-        forward(models[dt], { ids, batch, seq });
-        ms[dt].push(performance.now() - t);
+        const model = randomModel(config, 7, backend, dt);
+        warm(model);
+        for (let r = 0; r < reps; r++) timed(model, dt);
       }
-    const layerlab = { f32Ms: +median(ms.f32).toFixed(1), bf16Ms: +median(ms.bf16).toFixed(1), f32AllMs: ms.f32.map((x) => +x.toFixed(0)), bf16AllMs: ms.bf16.map((x) => +x.toFixed(0)) };
-    log(`  layerlab f32 ${layerlab.f32Ms} ms, bf16 ${layerlab.bf16Ms} ms`);
+    } else {
+      const models = { f32: randomModel(config, 7, backend, 'f32'), bf16: randomModel(config, 7, backend, 'bf16') };
+      for (const dt of ['f32', 'bf16'] as const) warm(models[dt]);
+      for (let r = 0; r < reps; r++) for (const dt of ['f32', 'bf16'] as const) timed(models[dt], dt);
+    }
+    const round = (xs: number[]) => xs.map((x) => +x.toFixed(0));
+    const layerlab = {
+      f32Ms: +median(ms.f32).toFixed(1), bf16Ms: +median(ms.bf16).toFixed(1), f32AllMs: round(ms.f32), bf16AllMs: round(ms.bf16),
+      f32CpuMs: +median(cpu.f32).toFixed(1), bf16CpuMs: +median(cpu.bf16).toFixed(1), f32AllCpuMs: round(cpu.f32), bf16AllCpuMs: round(cpu.bf16),
+    };
+    log(`  layerlab f32 ${layerlab.f32Ms} ms (CPU ${layerlab.f32CpuMs}), bf16 ${layerlab.bf16Ms} ms (CPU ${layerlab.bf16CpuMs})`);
     const torchReps = Math.max(1, Math.min(reps, kind === 'llama' ? 1 : reps));
     const torchF32 = torchRun(kind, [torchReps, 'f32', batch, seq]);
     const torchBf16 = torchRun(kind, [torchReps, 'bf16', batch, seq]);
-    log(`  PyTorch f32 ${torchF32.forwardMs ?? torchF32.skipped} ms, bf16 ${torchBf16.forwardMs ?? torchBf16.skipped} ms`);
+    log(`  PyTorch f32 ${torchF32.forwardMs ?? torchF32.skipped} ms (CPU ${torchF32.forwardCpuMs}), bf16 ${torchBf16.forwardMs ?? torchBf16.skipped} ms (CPU ${torchBf16.forwardCpuMs})`);
     const tokens = batch * seq;
     rows.push({
-      model: `${kind} (random)`, batch, seq, tokens, reps,
+      model: `${kind} (random)`, batch, seq, tokens, reps, threads: backend.info().threads,
       layerlab,
       torch: { f32: torchF32, bf16: torchBf16 },
       tokensPerSecond: {
@@ -77,6 +103,12 @@ export function benchForwardDtype(backend: Backend, log: (s: string) => void) {
         bf16VsLayerlabF32: ratio(layerlab.f32Ms, layerlab.bf16Ms),
         bf16VsTorchBf16: ratio(torchBf16.forwardMs, layerlab.bf16Ms),
         f32VsTorchF32: ratio(torchF32.forwardMs, layerlab.f32Ms),
+      },
+      /** The same ratios in CPU time (all threads): the figures to read on a shared machine. */
+      speedupCpu: {
+        bf16VsLayerlabF32: ratio(layerlab.f32CpuMs, layerlab.bf16CpuMs),
+        bf16VsTorchBf16: ratio(torchBf16.forwardCpuMs, layerlab.bf16CpuMs),
+        f32VsTorchF32: ratio(torchF32.forwardCpuMs, layerlab.f32CpuMs),
       },
     });
   }

@@ -80,8 +80,13 @@ if (parts.has('evaluate')) {
 
 if (parts.has('forward-dtype')) {
   const forwardRows = benchForwardDtype(backend, log);
-  for (const r of forwardRows) log(`  ${r.model}: bf16 ${r.speedup.bf16VsLayerlabF32}x layerlab f32, ${r.speedup.bf16VsTorchBf16}x PyTorch bf16; f32 ${r.speedup.f32VsTorchF32}x PyTorch f32`);
-  const sweepRows = benchSweepDtype(backend, log);
+  for (const r of forwardRows) {
+    log(`  ${r.model}: bf16 ${r.speedup.bf16VsLayerlabF32}x layerlab f32, ${r.speedup.bf16VsTorchBf16}x PyTorch bf16; f32 ${r.speedup.f32VsTorchF32}x PyTorch f32 (wall)`);
+    log(`  ${r.model}: bf16 ${r.speedupCpu.bf16VsLayerlabF32}x layerlab f32, ${r.speedupCpu.bf16VsTorchBf16}x PyTorch bf16; f32 ${r.speedupCpu.f32VsTorchF32}x PyTorch f32 (CPU time)`);
+  }
+  // BENCH_SKIP_SWEEP=1 keeps the previous sweep rows (each row carries its own numbers, not this run's).
+  const previous = results.forwardDtype as { sweep?: unknown } | undefined;
+  const sweepRows = process.env.BENCH_SKIP_SWEEP === '1' ? previous?.sweep ?? [] : benchSweepDtype(backend, log);
   results.forwardDtype = { machine: results.machine, forward: forwardRows, sweep: sweepRows };
 }
 

@@ -60,15 +60,21 @@ Scratchpad& scratchpad() {
 
 }  // namespace
 
+// Every matmul input goes through here (round to nearest even, in integers: exact on every CPU, unlike
+// vcvtneps2bf16, which flushes subnormals). Compiled for AVX-512 too: the baseline build was ~1.5% of a
+// bf16 forward.
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void f32_to_bf16_range(const float* src, uint16_t* dst, int64_t i0, int64_t i1) {
+  for (int64_t i = i0; i < i1; ++i) {
+    uint32_t u;
+    std::memcpy(&u, src + i, 4);
+    uint16_t nan = uint16_t((u >> 16) | 0x40);  // NaN stays NaN
+    uint16_t rounded = uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+    dst[i] = (u & 0x7fffffffu) > 0x7f800000u ? nan : rounded;
+  }
+}
+
 void f32_to_bf16(const float* src, uint16_t* dst, int64_t n) {
-  parallel_for(n, 1 << 16, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      uint32_t u;
-      std::memcpy(&u, src + i, 4);
-      if ((u & 0x7fffffffu) > 0x7f800000u) dst[i] = uint16_t((u >> 16) | 0x40);  // NaN stays NaN
-      else dst[i] = uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-    }
-  });
+  parallel_for(n, 1 << 16, [&](int64_t i0, int64_t i1) { f32_to_bf16_range(src, dst, i0, i1); });
 }
 
 void bf16_to_f32(const uint16_t* src, float* dst, int64_t n) {
@@ -136,7 +142,8 @@ void bf16_matmul(PackedBf16* p, const float* x, int64_t rows, float* out, int64_
   for (int64_t r0 = 0; r0 < rows; r0 += kRows) {
     int64_t nr = std::min(kRows, rows - r0);
     bf16_matmul_dense(p, x + r0 * p->k, nr, dense.data(), p->n);
-    parallel_for(nr, 16, [&](int64_t a, int64_t b) {
+    // Threads only for big copies: a 32-row block is copied faster than a thread starts.
+    parallel_for(nr, 128, [&](int64_t a, int64_t b) {
       for (int64_t r = a; r < b; ++r) std::memcpy(out + (r0 + r) * ldc, dense.data() + r * p->n, size_t(p->n) * 4);
     });
   }

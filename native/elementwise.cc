@@ -9,17 +9,30 @@
 
 namespace layerlab {
 
+// Sums of a row in double over kLanes independent partial sums (fixed order, so the result is the same on
+// every run and for every row position). One running double sum is a chain of dependent adds, 4 cycles
+// each: it made the norms ~2% of a GPT-2 forward; lanes let the compiler use vector adds.
+constexpr int64_t kLanes = 8;
+
+template <class F>
+inline double lane_sum(int64_t cols, F&& term) {
+  double acc[kLanes] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + kLanes <= cols; j += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l) acc[l] += term(j + l);
+  for (; j < cols; ++j) acc[j % kLanes] += term(j);
+  double s = 0;
+  for (int64_t l = 0; l < kLanes; ++l) s += acc[l];
+  return s;
+}
+
 LL_CLONES static void layer_norm_rows(const float* x, float* out, int64_t r0, int64_t r1, int64_t cols,
                                       const float* w, const float* b, float eps) {
   for (int64_t r = r0; r < r1; ++r) {
     const float* xr = x + r * cols;
     float* o = out + r * cols;
-    double sum = 0;
-    for (int64_t j = 0; j < cols; ++j) sum += xr[j];
-    double mean = sum / cols;
-    double var = 0;
-    for (int64_t j = 0; j < cols; ++j) { double d = xr[j] - mean; var += d * d; }
-    var /= cols;
+    double mean = lane_sum(cols, [xr](int64_t j) { return double(xr[j]); }) / cols;
+    double var = lane_sum(cols, [xr, mean](int64_t j) { double d = xr[j] - mean; return d * d; }) / cols;
     float inv = float(1.0 / std::sqrt(var + eps));
     float m = float(mean);
     if (b) for (int64_t j = 0; j < cols; ++j) o[j] = (xr[j] - m) * inv * w[j] + b[j];
@@ -36,8 +49,7 @@ LL_CLONES static void rms_norm_rows(const float* x, float* out, int64_t r0, int6
   for (int64_t r = r0; r < r1; ++r) {
     const float* xr = x + r * cols;
     float* o = out + r * cols;
-    double ss = 0;
-    for (int64_t j = 0; j < cols; ++j) ss += double(xr[j]) * xr[j];
+    double ss = lane_sum(cols, [xr](int64_t j) { double v = xr[j]; return v * v; });
     float inv = float(1.0 / std::sqrt(ss / cols + eps));
     for (int64_t j = 0; j < cols; ++j) o[j] = xr[j] * inv * w[j];
   }

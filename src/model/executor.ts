@@ -9,6 +9,7 @@ import type { Linear, ModelParams, NormParams } from './params.js';
 import { applyRope, ropeTables, type RopeTables } from './rope.js';
 import { applyNorm, finalNorm, unembed } from './readout.js';
 import { preparedLinear } from './weights.js';
+import { step } from './profile.js';
 
 /** Every id must index the embedding; an error names the row and position (and `file` when given). */
 export function checkTokenIds(ids: Int32Array, seq: number, vocabSize: number, file?: string): void {
@@ -82,6 +83,10 @@ export class Executor {
 
   /** Token (+ learned position) embedding: the residual stream before block 0, [B*T*D]. */
   embed(ids: Int32Array): Float32Array {
+    return step('embed', () => this.embedRows(ids));
+  }
+
+  private embedRows(ids: Int32Array): Float32Array {
     const { config: c, params: p } = this.model;
     const D = c.dModel, T = this.seq;
     if (ids.length !== this.rows) throw new Error(`expected ${this.rows} token ids, got ${ids.length}`);
@@ -111,22 +116,23 @@ export class Executor {
 
   /** One native scan; a hit throws a LayerlabError naming the hook point, row and position. */
   private checkFinite(data: Float32Array, hook: string, width: number): void {
-    assertFiniteActivation(this.model.backend, data, hook, width, this.seq, this.model.source?.dir);
+    step('finite scan', () => assertFiniteActivation(this.model.backend, data, hook, width, this.seq, this.model.source?.dir));
   }
 
   private norm(x: Float32Array, n: NormParams, out: Float32Array): Float32Array {
-    return applyNorm(this.model, n, x, this.rows, out);
+    return step('norm', () => applyNorm(this.model, n, x, this.rows, out));
   }
 
   /** y = x W (+ b) for x [rows, in], in the model's weight dtype. */
-  private linear(x: Float32Array, l: Linear, out: Float32Array): Float32Array {
-    this.model.backend.matmul(x, preparedLinear(this.model, l), this.rows, out);
-    if (l.b) this.model.backend.addBias(out, this.rows, l.b);
+  private linear(x: Float32Array, l: Linear, out: Float32Array, name: string): Float32Array {
+    step(`matmul ${name}`, () => this.model.backend.matmul(x, preparedLinear(this.model, l), this.rows, out));
+    if (l.b) step('bias', () => this.model.backend.addBias(out, this.rows, l.b!));
     return out;
   }
 
   private hook(name: string, data: Float32Array, shape: number[], slot: number, scratch: boolean): Float32Array {
-    const out = this.hooks.run(`blocks.${slot}.${name}`, { data, shape }, slot, scratch).data;
+    const full = `blocks.${slot}.${name}`;
+    const out = this.hooks.wants(full) ? step('hooks', () => this.hooks.run(full, { data, shape }, slot, scratch).data) : data;
     // Scores hold -Infinity at masked keys by design; the pattern is [B,H,T,T], not row-major per position.
     if (name !== 'attn.hook_attn_scores') this.trail.push([`blocks.${slot}.${name}`, out, name !== 'attn.hook_pattern']);
     return out;
@@ -149,7 +155,7 @@ export class Executor {
     let residMid: Float32Array | undefined;
     if (c.block === 'sequential') {
       residMid = this.buf('resid_mid', rows * D);
-      this.model.backend.add(residPre, attnOut, undefined, residMid);
+      step('residual add', () => this.model.backend.add(residPre, attnOut, undefined, residMid!));
       residMid = this.hook('hook_resid_mid', residMid, resid3, slot, true);
       mlpIn = this.hook('ln2.hook_normalized', this.norm(residMid, bp.ln2!, this.buf('h2', rows * D)), resid3, slot, true);
     } else if (c.block === 'parallel') {
@@ -159,13 +165,15 @@ export class Executor {
     }
     const mlpOut = this.mlp(mlpIn, bp, slot);
 
-    const out = new Float32Array(rows * D);
-    if (residMid) this.model.backend.add(residMid, mlpOut, undefined, out);
-    else this.model.backend.add(residPre, attnOut, mlpOut, out);
+    const out = step('residual alloc', () => new Float32Array(rows * D));
+    step('residual add', () => {
+      if (residMid) this.model.backend.add(residMid, mlpOut, undefined, out);
+      else this.model.backend.add(residPre, attnOut, mlpOut, out);
+    });
     const post = this.hook('hook_resid_post', out, resid3, slot, false);
     // One scan of the block's output; only when it fails are the block's inner activations searched,
     // so the error names the first hook point (attention, MLP, norm) where the value appeared.
-    if (this.model.backend.firstNonFinite(post) >= 0) {
+    if (step('finite scan', () => this.model.backend.firstNonFinite(post)) >= 0) {
       for (const [name, data, perPosition] of this.trail) this.checkFinite(data, `${name} (block ${layer})`, perPosition ? data.length / rows : 0);
     }
     return post;
@@ -175,16 +183,19 @@ export class Executor {
     const c = this.model.config, be = this.model.backend;
     const B = this.batch, T = this.seq, H = c.nHeads, Hkv = c.nKvHeads, dh = c.dHead, rows = this.rows;
     const qkvDim = (H + 2 * Hkv) * dh;
-    const qkv = this.linear(h, bp.qkv, this.buf('qkv', rows * qkvDim));
+    const qkv = this.linear(h, bp.qkv, this.buf('qkv', rows * qkvDim), 'qkv');
     this.trail.push([`blocks.${slot}.attn.hook_q/k/v`, qkv, true]);
     this.hookColumns(qkv, qkvDim, 0, [H, dh], 'attn.hook_q', slot);
     this.hookColumns(qkv, qkvDim, H * dh, [Hkv, dh], 'attn.hook_k', slot);
     this.hookColumns(qkv, qkvDim, (H + Hkv) * dh, [Hkv, dh], 'attn.hook_v', slot);
 
     // q, k and v stay in the fused buffer: RoPE rotates them in place, attention reads them by stride.
-    if (this.rope) {
-      applyRope(qkv, rows, T, qkvDim, 0, H, dh, this.rope, this.layout?.positions);
-      applyRope(qkv, rows, T, qkvDim, H * dh, Hkv, dh, this.rope, this.layout?.positions);
+    const rope = this.rope;
+    if (rope) {
+      step('rope', () => {
+        applyRope(qkv, rows, T, qkvDim, 0, H, dh, rope, this.layout?.positions);
+        applyRope(qkv, rows, T, qkvDim, H * dh, Hkv, dh, rope, this.layout?.positions);
+      });
       this.hookColumns(qkv, qkvDim, 0, [H, dh], 'attn.hook_rot_q', slot);
       this.hookColumns(qkv, qkvDim, H * dh, [Hkv, dh], 'attn.hook_rot_k', slot);
     }
@@ -208,11 +219,11 @@ export class Executor {
       be.attentionApply(pattern, view, z, dims);
     } else {
       const pattern = this.hooks.wants(patternName) ? new Float32Array(B * H * T * T) : undefined;
-      be.attention(view, z, pattern, dims);
+      step('attention', () => be.attention(view, z, pattern, dims));
       if (pattern) this.hook('attn.hook_pattern', pattern, patternShape, slot, false);
     }
     z = this.hook('attn.hook_z', z, [B, T, H, dh], slot, true);
-    const out = this.linear(z, bp.o, this.buf('attn_out', rows * c.dModel));
+    const out = this.linear(z, bp.o, this.buf('attn_out', rows * c.dModel), 'attn out');
     return this.hook('hook_attn_out', out, [B, T, c.dModel], slot, true);
   }
 
@@ -235,25 +246,25 @@ export class Executor {
     const F = c.dMlp, rows = this.rows, B = this.batch, T = this.seq;
     let post = this.buf('mlp_post', rows * F);
     if (c.gatedMlp) {
-      const gu = this.linear(h, bp.mlpIn, this.buf('mlp_pre', rows * 2 * F));
+      const gu = this.linear(h, bp.mlpIn, this.buf('mlp_pre', rows * 2 * F), 'mlp in');
       this.hookColumns(gu, 2 * F, 0, [F], 'mlp.hook_pre', slot);
       this.hookColumns(gu, 2 * F, F, [F], 'mlp.hook_pre_linear', slot);
       if (c.act !== 'silu') throw new LayerlabError(`gated MLP with activation '${c.act}' is not supported`);
-      be.siluMul(gu, post, rows, F);
+      step('activation', () => be.siluMul(gu, post, rows, F));
     } else {
-      let pre = this.linear(h, bp.mlpIn, this.buf('mlp_pre', rows * F));
+      let pre = this.linear(h, bp.mlpIn, this.buf('mlp_pre', rows * F), 'mlp in');
       pre = this.hook('mlp.hook_pre', pre, [B, T, F], slot, true);
-      activate(be, c.act, pre, post);
+      step('activation', () => activate(be, c.act, pre, post));
     }
     post = this.hook('mlp.hook_post', post, [B, T, F], slot, true);
-    const out = this.linear(post, bp.mlpOut, this.buf('mlp_out', rows * c.dModel));
+    const out = this.linear(post, bp.mlpOut, this.buf('mlp_out', rows * c.dModel), 'mlp out');
     return this.hook('hook_mlp_out', out, [B, T, c.dModel], slot, true);
   }
 
   /** Final norm of a residual stream (with ln_final.hook_normalized); a fresh array. */
   finalNorm(resid: Float32Array): Float32Array {
     const c = this.model.config;
-    const out = finalNorm(this.model, resid, this.rows);
+    const out = step('norm', () => finalNorm(this.model, resid, this.rows));
     const normed = this.hooks.run('ln_final.hook_normalized', { data: out, shape: [this.batch, this.seq, c.dModel] }, undefined, false).data;
     this.checkFinite(normed, 'ln_final.hook_normalized', c.dModel);
     return normed;
@@ -261,7 +272,7 @@ export class Executor {
 
   /** Logits [rows, V] for normalized states of `rows` positions (default: the whole batch). */
   unembed(normed: Float32Array, rows = this.rows, out?: Float32Array): Float32Array {
-    const logits = unembed(this.model, normed, rows, out);
+    const logits = step('unembed', () => unembed(this.model, normed, rows, out));
     this.checkFinite(rows === this.rows ? logits : logits.subarray(0, rows * this.model.config.vocabSize), 'logits', this.model.config.vocabSize);
     return logits;
   }

@@ -1,5 +1,6 @@
 import { getBackend, type Backend, type WeightDtype } from '../backend/index.js';
-import { packWeights } from './weights.js';
+import { f32ToBf16 } from '../load/dtype.js';
+import { packBlock, packWeights } from './weights.js';
 import type { ModelConfig } from './config.js';
 import type { Model } from './model.js';
 import type { BlockParams, Linear, ModelParams } from './params.js';
@@ -47,25 +48,37 @@ export function llama1BConfig(): ModelConfig {
   };
 }
 
-/** A model with N(0, 0.02) weights and unit norms, in memory (no checkpoint); bf16 packs the matrices. */
+/**
+ * A model with N(0, 0.02) weights and unit norms, in memory (no checkpoint); bf16 packs the matrices.
+ * bf16 draws the same values, keeps each block matrix as bf16 from the start and packs block by block, so
+ * a Llama-1B-sized bf16 model never holds its matrices in f32 (the token embedding stays f32).
+ */
 export function randomModel(config: ModelConfig, seed = 1, backend: Backend = getBackend(), dtype: WeightDtype = 'f32'): Model {
   const rng = new SeededRandom(seed);
   const c = config, D = c.dModel;
   const vec = (n: number, v: number) => new Float32Array(n).fill(v);
+  const matrix = (n: number) => {
+    const f = rng.fillNormal(new Float32Array(n), 0.02);
+    if (dtype === 'f32') return f;
+    const bits = new Uint16Array(n);
+    f32ToBf16(f, bits);
+    return bits;
+  };
   const lin = (inDim: number, outDim: number, bias: boolean): Linear => ({
-    w: rng.fillNormal(new Float32Array(inDim * outDim), 0.02), layout: 'out_in', inDim, outDim, b: bias ? rng.fillNormal(new Float32Array(outDim), 0.02) : undefined,
+    w: matrix(inDim * outDim), layout: 'out_in', inDim, outDim, b: bias ? rng.fillNormal(new Float32Array(outDim), 0.02) : undefined,
   });
+  const owner = { params: { blocks: [] } as unknown as ModelParams, backend, config: c, dtype };
   const norm = () => ({ w: vec(D, 1), b: c.norm === 'layernorm' ? vec(D, 0) : undefined });
   const blocks: BlockParams[] = [];
   for (let l = 0; l < c.nLayers; l++)
-    blocks.push({
+    blocks.push(packBlock(owner, {
       ln1: norm(),
       ln2: c.block === 'parallel_shared_norm' ? undefined : norm(),
       qkv: lin(D, (c.nHeads + 2 * c.nKvHeads) * c.dHead, c.attnBias),
       o: lin(c.nHeads * c.dHead, D, c.attnOutBias),
       mlpIn: lin(D, (c.gatedMlp ? 2 : 1) * c.dMlp, c.mlpBias),
       mlpOut: lin(c.dMlp, D, c.mlpBias),
-    });
+    }));
   const W_E = rng.fillNormal(new Float32Array(c.vocabSize * D), 0.02);
   const params: ModelParams = {
     W_E,

@@ -139,3 +139,23 @@ test('the fp32 kernel is measured once per machine and thread count, cached, and
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('native f32 -> bf16 rounds to nearest even like the reference, on ties, subnormals, overflow, infinities and NaN', () => {
+  const addon = requireNativeAddon();
+  const u32 = new Uint32Array([
+    0x3f800000, 0x3f808000 /* tie, even kept */, 0x3f818000 /* tie, rounds up to even */, 0x3f808001, 0x3f807fff,
+    0x00000001 /* smallest subnormal */, 0x00408000, 0x807fffff, 0x7f7fffff /* max finite: rounds to +Inf */, 0xff7fffff,
+    0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001 /* signalling NaN stays NaN */, 0xffffffff, 0x80000000,
+  ]);
+  // Expected bits worked out by hand (round half to even on the low 16 bits; NaN keeps a mantissa bit).
+  const expected = [0x3f80, 0x3f80, 0x3f82, 0x3f81, 0x3f80, 0x0000, 0x0040, 0x8080, 0x7f80, 0xff80, 0x7f80, 0xff80, 0x7fc0, 0x7fc0, 0xffff, 0x8000];
+  // Repeated past one vector width, with an odd length, so the AVX-512 body and the tail both run.
+  const reps = 37;
+  const src = new Float32Array(u32.length * reps);
+  for (let r = 0; r < reps; r++) src.set(new Float32Array(u32.buffer), r * u32.length);
+  const got = new Uint16Array(src.length), ref = new Uint16Array(src.length);
+  addon.f32ToBf16(src, got, src.length);
+  f32ToBf16(src, ref);
+  assert.deepEqual([...got.subarray(0, u32.length)], expected);
+  assert.deepEqual(got, ref);
+});
