@@ -33,7 +33,7 @@ export interface StreamJobPayload {
   windows: WindowsPayload;
   batchTokens: number;
   /** The options the streaming analyses read (no paths, no callbacks). */
-  options: Pick<StagesOptions, 'includeBosAttention' | 'attentionWindows' | 'repeatBlockLengths' | 'repeatDocs' | 'cka'>;
+  options: Pick<StagesOptions, 'protocol' | 'includeBosAttention' | 'attentionWindows' | 'repeatBlockLengths' | 'repeatDocs' | 'cka'>;
 }
 
 export type JobPayload = SweepJobPayload | StreamJobPayload;
