@@ -17,6 +17,7 @@ import { authorsSubwordHead, scoreSubwordHeads, type SubwordDataset } from '../.
 import { runStages } from '../../src/runs/stages.js';
 import type { TextTokenizer } from '../../src/load/tokenizer.js';
 import { openGolden } from '../helpers/golden.js';
+import { JsBackend } from '../../src/backend/index.js';
 import { charTokenizer, syntheticCorpus, tempDir } from './helpers.js';
 
 const close = (a: number | null, b: number, tol = 1e-9, what = '') => assert.ok(a !== null && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
@@ -333,4 +334,18 @@ test('sub-word heads: the authors\' head where it applies (pythia-2.8b-deduped),
     assert.ok(H > other.head);
   }
   assert.notDeepEqual(chosen.heatmap.multi[0].attention, best.heatmap.multi[0].attention);
+});
+
+test('CKA under the paper protocol in sharded jobs: the protocol reaches every job (shards agree, differ from layerlab)', async (t) => {
+  const model = loadModelDir(openGolden('gpt2').dir, {}, new JsBackend());
+  const run = async (protocol: 'paper' | 'layerlab', shardDocs?: number) =>
+    (await runStages(
+      { model, tokenizer: charTokenizer(model.config.vocabSize), bos: 1, corpus: syntheticCorpus(8, 30), dataFile: 'synthetic', outDir: tempDir(t) },
+      { protocol, shardDocs, analyses: ['cka'], seqLen: 24, progress: false, cka: { lastToken: false } },
+    )).results.cka!;
+  const whole = await run('paper'), sharded = await run('paper', 3), layerlab = await run('layerlab', 3);
+  const m = (r: typeof whole) => r.all_tokens!.matrix.flat() as number[];
+  m(sharded).forEach((v, i) => close(v, m(whole)[i], 1e-9, `entry ${i}`));
+  assert.ok(m(layerlab).some((v, i) => Math.abs(v - m(whole)[i]) > 1e-3));
+  assert.match(JSON.stringify(whole.choices), /center_writing_weights/);
 });
