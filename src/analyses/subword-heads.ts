@@ -177,9 +177,13 @@ export function buildSubwordDataset(docs: string[], tok: TextTokenizer, bos: num
  */
 export const AUTHORS_SUBWORD_HEADS: Record<string, { layer: number; head: number }> = { 'pythia-2.8b-deduped': { layer: 1, head: 6 } };
 
-/** The authors' head for this model when the paper protocol applies and the model has it. */
-export function authorsSubwordHead(modelId: string | undefined, nLayers: number, nHeads: number): { layer: number; head: number } | undefined {
-  const key = modelId?.split('/').pop()?.toLowerCase();
+/**
+ * The authors' head for a model named `name` (a hub id, a folder, or a hub-cache path such as
+ * `.../models--EleutherAI--pythia-2.8b-deduped/snapshots/…`) when the model has that head.
+ */
+export function authorsSubwordHead(name: string | undefined, nLayers: number, nHeads: number): { layer: number; head: number } | undefined {
+  const parts = name?.toLowerCase().split(/[\\/]|--/) ?? [];
+  const key = Object.keys(AUTHORS_SUBWORD_HEADS).find((k) => parts.includes(k));
   const h = key ? AUTHORS_SUBWORD_HEADS[key] : undefined;
   return h && h.layer < nLayers && h.head < nHeads ? h : undefined;
 }
@@ -313,7 +317,7 @@ export const subwordHeadsAnalysis: WholeAnalysis = {
     const dataset = buildSubwordDataset(ctx.corpus.docs, ctx.tokenizer, ctx.bos, ctx.opts.subword);
     ctx.log(`subword-heads: ${dataset.multi.length} multi-token (${dataset.multiTokenCounts.join('/')} tokens) and ${dataset.single.length} one-token examples`);
     const c = ctx.model.config;
-    const authors = ctx.opts.protocol === 'paper' ? authorsSubwordHead(ctx.model.source.modelId, c.nLayers, c.nHeads) : undefined;
+    const authors = ctx.opts.protocol === 'paper' ? authorsSubwordHead(ctx.model.source.modelId ?? ctx.model.source.dir, c.nLayers, c.nHeads) : undefined;
     const heatmapHead = authors
       ? { ...authors, rule: `the authors' head (layer ${authors.layer}, head ${authors.head}, 0-based: subjoiner_heads.ipynb's attention_scores[i, ${authors.layer}, ${authors.head}, -1, :] for this model; the paper labels it L2H5)` }
       : undefined;

@@ -306,6 +306,8 @@ test('sub-word heads: the authors\' head where it applies (pythia-2.8b-deduped),
   assert.deepEqual(authorsSubwordHead('EleutherAI/pythia-2.8b-deduped', 32, 32), { layer: 1, head: 6 });
   assert.equal(authorsSubwordHead('EleutherAI/pythia-1.4b-deduped', 24, 16), undefined);
   assert.equal(authorsSubwordHead('pythia-2.8b-deduped', 1, 32), undefined);
+  assert.deepEqual(authorsSubwordHead('/cache/models--EleutherAI--pythia-2.8b-deduped/snapshots/abc', 32, 32), { layer: 1, head: 6 });
+  assert.equal(authorsSubwordHead('/models/pythia-2.8b', 32, 32), undefined);
   const model = loadModelDir(openGolden('gpt2').dir);
   const tok = charTokenizer(model.config.vocabSize);
   const ex = (text: string, m: number) => ({ word: text.split(' ').pop()!, ids: [1, ...tok.encode(text)], m });
