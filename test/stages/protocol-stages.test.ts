@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { loadModelDir, type Model } from '../../src/model/model.js';
 import { forward } from '../../src/model/forward.js';
 import type { StageContext, StagesOptions } from '../../src/analyses/contract.js';
-import { analysesFor } from '../../src/analyses/registry.js';
+import { ANALYSES, analysesFor, analysisNamed } from '../../src/analyses/registry.js';
+import { DocMeans } from '../../src/stats/doc-means.js';
 import { LocalAttentionAccumulator, localAttentionAnalysis, paperAttentionCorpus, paperAttentionTokens } from '../../src/analyses/local-attention.js';
 import { INNER_POSITIONS, LogitLensAccumulator, logitLensAnalysis, paperLensCorpus } from '../../src/analyses/logit-lens.js';
 import { CkaAnalysis, ckaOptionsFor } from '../../src/analyses/cka-analysis.js';
@@ -350,4 +351,53 @@ test('CKA under the paper protocol in sharded jobs: the protocol reaches every j
   m(sharded).forEach((v, i) => close(v, m(whole)[i], 1e-9, `entry ${i}`));
   assert.ok(m(layerlab).some((v, i) => Math.abs(v - m(whole)[i]) > 1e-3));
   assert.match(JSON.stringify(whole.choices), /center_writing_weights/);
+});
+
+test('protocol variants keep the name, file, validator and figure of the analysis they replace', () => {
+  for (const p of ['layerlab', 'paper'] as const) {
+    const list = analysesFor(p);
+    assert.deepEqual(list.map((a) => a.name), ANALYSES.map((a) => a.name));
+    list.forEach((a, i) => {
+      assert.equal(a.file, ANALYSES[i].file);
+      assert.equal(a.schema, ANALYSES[i].schema);
+      assert.equal(a.figure, ANALYSES[i].figure);
+    });
+  }
+  assert.deepEqual(analysesFor('paper').filter((a, i) => a !== ANALYSES[i]).map((a) => a.name), ['local-attention', 'logit-lens', 'repeat']);
+  assert.equal(analysisNamed('logit-lens', 'paper')!.kind, 'whole');
+  assert.equal(analysisNamed('logit-lens')!.kind, 'streaming');
+});
+
+test('DocMeans: one value per document however its values arrive; merge and JSON round trip', () => {
+  const a = new DocMeans().add(0, 3, 2).add(1, 10, 4).add(0, 1, 2);
+  const b = new DocMeans().add(2, 5, 1).add(1, 0, 1).add(3, 7, 0);
+  const m = DocMeans.fromJSON(JSON.parse(JSON.stringify(a.toJSON()))).merge(b);
+  // Documents: 0 -> 4/4 = 1; 1 -> 10/5 = 2; 2 -> 5; document 3 holds nothing.
+  const s = m.stat();
+  assert.equal(s.docs, 3);
+  assert.equal(s.n, 3);
+  close(s.mean, 8 / 3, 1e-12, 'mean of document means');
+  close(s.std, Math.sqrt(((1 - 8 / 3) ** 2 + (2 - 8 / 3) ** 2 + (5 - 8 / 3) ** 2) / 2), 1e-12, 'sample std');
+  close(s.sem, s.std! / Math.sqrt(3), 1e-12, 'sem');
+  assert.throws(() => m.add(0, NaN, 1), /finite/);
+});
+
+test('runStages --protocol paper on golden gpt2: the lens and repeat files come from the scripts\' inputs and validate', async (t) => {
+  const model = loadModelDir(openGolden('gpt2').dir);
+  const tok = charTokenizer(model.config.vocabSize);
+  const corpus = syntheticCorpus(12, 40);
+  const { results } = await runStages(
+    { model, tokenizer: tok, bos: 1, corpus, dataFile: 'synthetic', outDir: tempDir(t) },
+    { protocol: 'paper', analyses: ['logit-lens', 'repeat'], seqLen: 24, repeatBlockLengths: [2], progress: false },
+  );
+  const lens = results['logit-lens']!, rep = results.repeat!;
+  assert.equal(lens.kl_unit, 'nats');
+  assert.equal(lens.per_point.length, model.config.nLayers + 1);
+  assert.equal(lens.per_point[0].entropy_bits.docs, 10);
+  assert.equal(lens.per_point[0].entropy_bits.n, 10, 'one value per document');
+  assert.equal(lens.per_point[model.config.nLayers].kl!.mean, 0);
+  // Every position of BOS-less inputs of min(512, n_ctx) tokens from the first 10 documents.
+  const tokens = corpus.docs.slice(0, 10).reduce((s, d) => s + Math.min(model.config.nCtx, tok.encode(d).length), 0);
+  assert.equal(rep.baseline_entropy_bits.n, tokens);
+  assert.match(JSON.stringify(rep.choices), /copy_layers_range\.py/);
 });
