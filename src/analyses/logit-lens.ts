@@ -26,12 +26,15 @@ import { DocStats, type DocStatsState } from '../stats/doc-stats.js';
 import type { Stat } from '../stats/stat.js';
 import type { StageContext, StreamingAnalysis } from './contract.js';
 import { firstDocs, overOwnCorpus, type OwnCorpus } from './own-corpus.js';
+import { clampEntropies, PAPER_ENTROPY_FLOOR } from '../sweep/clamped-entropy.js';
 import { resultFileOf } from '../results/run-files.js';
 import { decodeState, encodeState } from '../results/state-codec.js';
 
 export interface LensOptions {
   /** Add the unembedding bias b_U (default true; the authors' notebook multiplies by W_U only). */
   unembedBias?: boolean;
+  /** Entropy with probabilities clamped at this floor, as the authors' notebook (default exact). */
+  entropyFloor?: number;
 }
 
 /** Logit-lens logits [rows, V] of residual rows [rows, D]. */
@@ -74,6 +77,7 @@ export function logitLensRows(model: ModelLike, points: Float32Array[], rows: nu
       const last = i === points.length - 1;
       const q = last ? fin : lensLogits(model, slice(points[i]), n, opts);
       be.logitStats(q, n, V, lse, arg, ent);
+      if (opts.entropyFloor !== undefined) clampEntropies(q, n, V, lse, ent, opts.entropyFloor);
       if (last) kl.fill(0);
       else be.klRows(fin, q, n, V, lseF, lse, kl);
       const o = out[i];
@@ -247,7 +251,7 @@ export const PAPER_LENS = {
     pooling: 'mean over positions per document, then mean, sample std and sem over documents (the notebook: mean and np.std over its 10 documents; np.std divides by n, layerlab by n - 1)',
     kl_direction: "KL(final || layer): ModelMetrics.compute_kl_divergence(p, q) of model_intervention.py with the final (reference) distribution as p, as the sweep's KL(original || intervened); the lens KL code of Fig. 8 is unreleased, so it is computed on the entropy notebook's corpus and positions",
     kl_unit: 'nats (compute_kl_divergence: natural log); kl_bits holds the same in bits',
-    entropy: 'bits, exact (the notebook clamps p at 1e-9 first: at most V * 1e-9 * log2(1e9), about 0.0015 bits for a 50k vocabulary; kept exact, marked)',
+    entropy: "bits, every probability clamped at 1e-9 before summing, as the notebook's calculate_base2_entropy (adds at most V * 3.0e-8 bits, about 0.0015 at a 50k vocabulary)",
   },
 } as const;
 
@@ -277,7 +281,7 @@ export const INNER_POSITIONS: PositionFilter = (t, seq) => t >= 1 && t <= seq - 
 export const logitLensAnalysis: StreamingAnalysis<LogitLensAccumulator> = {
   kind: 'streaming', name: 'logit-lens', ...resultFileOf('logit-lens'), figure: 'logit-lens', phase: 1,
   needs: { residuals: true },
-  init: (ctx) => new LogitLensAccumulator(ctx.model.config.nLayers + 1, isPaper(ctx) ? { unembedBias: false, klUnit: 'nats', perDocument: true } : {}),
+  init: (ctx) => new LogitLensAccumulator(ctx.model.config.nLayers + 1, isPaper(ctx) ? { unembedBias: false, klUnit: 'nats', perDocument: true, entropyFloor: PAPER_ENTROPY_FLOOR } : {}),
   add: (acc, b, out, ctx) => acc.addBatch(ctx.model, out.points, b.batch, b.seq, b.docIds, isPaper(ctx) ? INNER_POSITIONS : AFTER_BOS),
   merge: (a, b) => a.merge(b),
   encode: (acc) => encodeState(acc.toJSON()),

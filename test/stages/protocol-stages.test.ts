@@ -4,6 +4,10 @@
  * hand or by a direct formula (never by the code under test).
  */
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/shared.js';
+import { STAGE_PROTOCOL_CHOICES } from '../../src/analyses/protocol-choices.js';
 import assert from 'node:assert/strict';
 import { loadModelDir, type Model } from '../../src/model/model.js';
 import { forward } from '../../src/model/forward.js';
@@ -130,8 +134,8 @@ test('local attention through runStages on golden gpt2: paper = the notebook\'s 
   assert.match(JSON.stringify(paper.choices), /attention_prev5\.ipynb/);
 });
 
-/** Entropy (bits) and KL(p || q) (nats) of two logit rows, in float64. */
-function entropyKl(p: ArrayLike<number>, q: ArrayLike<number>): { hBits: number; klNats: number } {
+/** Entropy (bits; of q, probabilities clamped at `floor` when given) and KL(p || q) (nats) of two logit rows, in float64. */
+function entropyKl(p: ArrayLike<number>, q: ArrayLike<number>, floor?: number): { hBits: number; klNats: number } {
   const logSoftmax = (x: ArrayLike<number>) => {
     let m = -Infinity;
     for (let i = 0; i < x.length; i++) m = Math.max(m, x[i]);
@@ -142,7 +146,8 @@ function entropyKl(p: ArrayLike<number>, q: ArrayLike<number>): { hBits: number;
   const lp = logSoftmax(p), lq = logSoftmax(q);
   let h = 0, kl = 0;
   for (let i = 0; i < lp.length; i++) {
-    h -= Math.exp(lq[i]) * lq[i];
+    const pq = floor === undefined ? Math.exp(lq[i]) : Math.max(floor, Math.exp(lq[i]));
+    h -= pq * Math.log(pq);
     kl += Math.exp(lp[i]) * (lp[i] - lq[i]);
   }
   return { hBits: h / Math.LN2, klNats: kl };
@@ -157,7 +162,7 @@ test('logit lens on golden phi: paper = no b_U, positions 1..T-2, per-document m
   const L = model.config.nLayers, V = model.config.vocabSize;
   const res = forward(model, g.expected.input_ids, { cache: ['blocks.0.hook_resid_pre', 'blocks.*.hook_resid_post'] });
   const points = [res.cache.get('blocks.0.hook_resid_pre')!.data, ...Array.from({ length: L }, (_, l) => res.cache.get(`blocks.${l}.hook_resid_post`)!.data)];
-  const paper = new LogitLensAccumulator(L + 1, { unembedBias: false, klUnit: 'nats', perDocument: true });
+  const paper = new LogitLensAccumulator(L + 1, { unembedBias: false, klUnit: 'nats', perDocument: true, entropyFloor: 1e-9 });
   paper.addBatch(model, points, B, T, [0, 1], INNER_POSITIONS);
   const layerlab = new LogitLensAccumulator(L + 1);
   layerlab.addBatch(model, points, B, T, [0, 1]);
@@ -172,7 +177,7 @@ test('logit lens on golden phi: paper = no b_U, positions 1..T-2, per-document m
     for (let b = 0; b < B; b++) {
       let h = 0, kl = 0;
       for (let t = 1; t <= T - 2; t++) {
-        const e = entropyKl(row(L, b, t, false), row(i, b, t, false));
+        const e = entropyKl(row(L, b, t, false), row(i, b, t, false), 1e-9);
         h += e.hBits;
         kl += e.klNats;
       }
@@ -400,4 +405,37 @@ test('runStages --protocol paper on golden gpt2: the lens and repeat files come 
   const tokens = corpus.docs.slice(0, 10).reduce((s, d) => s + Math.min(model.config.nCtx, tok.encode(d).length), 0);
   assert.equal(rep.baseline_entropy_bits.n, tokens);
   assert.match(JSON.stringify(rep.choices), /copy_layers_range\.py/);
+});
+
+test('entropy under the paper protocol clamps every probability at 1e-9 (the scripts\' calculate_base2_entropy), by hand', () => {
+  const model = loadModelDir(openGolden('gpt2').dir);
+  const V = model.config.vocabSize;
+  // One row: logit 0 for token 0, -30 for the V - 1 others (p ≈ 9e-14 each, far below the floor).
+  const logits = new Float32Array(2 * V).fill(-30);
+  logits[0] = 0;
+  logits[V] = 0;
+  const p0 = 1 / (1 + (V - 1) * Math.exp(-30)), pi = Math.exp(-30) * p0;
+  const exact = -(p0 * Math.log2(p0)) - (V - 1) * pi * Math.log2(pi);
+  const clamped = -(p0 * Math.log2(p0)) - (V - 1) * 1e-9 * Math.log2(1e-9);
+  const ids = { ids: new Int32Array(2), batch: 1, seq: 2 };
+  const layerlab = new RepeatAccumulator(model.config.nLayers, [], 0);
+  const paper = new RepeatAccumulator(model.config.nLayers, [], 0, 1e-9);
+  layerlab.addBatch(model, ids, logits, [0]);
+  paper.addBatch(model, ids, logits, [0]);
+  close(layerlab.result().baseline_entropy_bits.mean, exact, 1e-9, 'exact');
+  close(paper.result().baseline_entropy_bits.mean, clamped, 1e-9, 'clamped');
+  assert.ok(clamped - exact > 2e-6);
+});
+
+test('docs/stages.md lists every stage protocol choice between the protocol-stages markers', () => {
+  const doc = readFileSync(join(repoRoot, 'docs', 'stages.md'), 'utf8');
+  const a = doc.indexOf('<!-- protocol-stages:begin -->'), b = doc.indexOf('<!-- protocol-stages:end -->');
+  assert.ok(a >= 0 && b > a, 'markers present');
+  const rows = doc.slice(a, b).split('\n').filter((l) => l.startsWith('| `'));
+  assert.deepEqual(rows.map((l) => l.split(' | ')[0].slice(3, -1)), STAGE_PROTOCOL_CHOICES.map((c) => c.key));
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  STAGE_PROTOCOL_CHOICES.forEach((c, i) => {
+    for (const f of [c.paper, c.layerlab, c.reason]) assert.ok(rows[i].includes(cell(f)), `${c.key}: ${f}`);
+    assert.equal(rows[i].includes('⚑'), 'neither' in c.source, `${c.key}: the mark`);
+  });
 });
