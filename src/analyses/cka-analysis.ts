@@ -10,11 +10,16 @@
  *   used when it has at least 4 vectors (the estimator's minimum).
  * - all-token (the authors' representation_similarity.py): each window is one minibatch of all its token
  *   positions (BOS excluded by default: its massive activations would dominate the Grams; recorded).
+ *   Under `--protocol paper` as the script: BOS included, and the residuals those of the authors'
+ *   TransformerLens model, loaded with `center_writing_weights=True`: every write to the residual stream
+ *   has zero mean over d_model, so each residual row is the raw one minus its mean over d_model
+ *   (LayerNorm models; TransformerLens does not centre RMSNorm models). With the paper protocol's corpus
+ *   (the first n_ctx tokens of each document) a window is a whole document as `to_tokens` cuts it.
  */
 import type { Backend } from '../backend/backend.js';
 import type { CkaResult } from '../results/schema.js';
 import { CkaAccumulator, type CkaAccumulatorJSON } from './math/cka.js';
-import type { StreamingAnalysis } from './contract.js';
+import type { StageContext, StreamingAnalysis } from './contract.js';
 import { resultFileOf } from '../results/run-files.js';
 import { decodeState, encodeState } from '../results/state-codec.js';
 
@@ -72,6 +77,26 @@ export interface CkaOptions {
   batchSize?: number;
   maxSeq?: number;
   allTokensIncludeBos?: boolean;
+  /** Subtract each all-token residual row's mean over d_model (the authors' centred writing weights). */
+  allTokensCentered?: boolean;
+}
+
+/** The options of a run: under --protocol paper the all-token variant is the authors' (explicit options win). */
+export function ckaOptionsFor(ctx: Pick<StageContext, 'opts' | 'model'>): CkaOptions {
+  if (ctx.opts.protocol !== 'paper') return ctx.opts.cka ?? {};
+  return { allTokensIncludeBos: true, allTokensCentered: ctx.model.config.norm === 'layernorm', ...ctx.opts.cka };
+}
+
+/** Rows of X [n, d] minus their own mean (a copy). */
+export function centeredRows(X: Float32Array, n: number, d: number): Float32Array {
+  const out = new Float32Array(n * d);
+  for (let r = 0; r < n; r++) {
+    let m = 0;
+    for (let j = 0; j < d; j++) m += X[r * d + j];
+    m /= d;
+    for (let j = 0; j < d; j++) out[r * d + j] = X[r * d + j] - m;
+  }
+  return out;
 }
 
 /** Serializable state: HSIC sums (float64, L x L) and the last-token vectors not yet in a minibatch. */
@@ -99,6 +124,7 @@ export class CkaAnalysis {
   readonly batchSize: number;
   readonly maxSeq: number;
   readonly allTokensIncludeBos: boolean;
+  readonly allTokensCentered: boolean;
   private pending: Float32Array[];
   private pendingCount = 0;
 
@@ -108,6 +134,7 @@ export class CkaAnalysis {
     this.batchSize = opts.batchSize ?? 128;
     this.maxSeq = opts.maxSeq ?? 512;
     this.allTokensIncludeBos = opts.allTokensIncludeBos ?? false;
+    this.allTokensCentered = opts.allTokensCentered ?? false;
     if (this.batchSize < 4) throw new Error(`CKA batch size must be >= 4, got ${this.batchSize}`);
     this.pending = Array.from({ length: layers }, () => new Float32Array(this.batchSize * dModel));
   }
@@ -129,7 +156,8 @@ export class CkaAnalysis {
       const n = seq - first;
       if (n >= 4) {
         for (let b = 0; b < batch; b++) {
-          const feats = resid.map((r) => r.subarray((b * seq + first) * D, (b + 1) * seq * D));
+          const raw = resid.map((r) => r.subarray((b * seq + first) * D, (b + 1) * seq * D));
+          const feats = this.allTokensCentered ? raw.map((x) => centeredRows(x, n, D)) : raw;
           this.all.addBatch(feats, n, D);
         }
       }
@@ -196,7 +224,13 @@ export class CkaAnalysis {
       representation: 'blocks.{l}.hook_resid_post, l = 0..L-1 (embeddings excluded)',
       estimator: 'linear kernel, unbiased HSIC (Nguyen et al. 2020) summed over minibatches; CKA from the sums',
       last_token: this.last ? { batch_size: this.batchSize, max_seq: this.maxSeq, position: 'min(T, max_seq) - 1 of each window' } : 'off',
-      all_tokens: this.all ? { minibatch: 'one window', include_bos: this.allTokensIncludeBos } : 'off',
+      all_tokens: this.all
+        ? {
+          minibatch: 'one window (with the paper protocol\'s corpus, one whole document cut at n_ctx, as representation_similarity.py)',
+          include_bos: this.allTokensIncludeBos,
+          centered: this.allTokensCentered ? "each residual row minus its mean over d_model (the authors' model: TransformerLens center_writing_weights=True)" : false,
+        }
+        : 'off',
     };
   }
 }
@@ -205,11 +239,19 @@ export class CkaAnalysis {
 export const ckaAnalysis: StreamingAnalysis<CkaAnalysis> = {
   kind: 'streaming', name: 'cka', ...resultFileOf('cka'), figure: 'cka', phase: 1,
   needs: { residuals: true },
-  init: (ctx) => new CkaAnalysis(ctx.model.config.nLayers, ctx.model.config.dModel, ctx.model.backend, ctx.opts.cka),
+  init: (ctx) => new CkaAnalysis(ctx.model.config.nLayers, ctx.model.config.dModel, ctx.model.backend, ckaOptionsFor(ctx)),
   add: (ck, b, out) => ck.addBatch(out.points.slice(1), b.batch, b.seq),
   seal: (ck) => ck.seal(),
   merge: (a, b) => a.merge(b),
   encode: (ck) => encodeState(ck.toState()),
-  decode: (bytes, ctx) => CkaAnalysis.fromState(decodeState(bytes), ctx.model.backend, ctx.opts.cka ?? {}),
-  result: (ck) => ({ choices: ck.choices(), body: { ...ck.finish() } }),
+  decode: (bytes, ctx) => CkaAnalysis.fromState(decodeState(bytes), ctx.model.backend, ckaOptionsFor(ctx)),
+  result: (ck, ctx) => ({
+    choices: {
+      ...ck.choices(),
+      ...(ctx.opts.protocol === 'paper'
+        ? { paper_protocol: "all_tokens as jinhl9's representation_similarity.py (BOS included, whole documents, centred residuals); last_token after the paper's App. C text (no released code), its residuals raw as layerlab's (marked)" }
+        : {}),
+    },
+    body: { ...ck.finish() },
+  }),
 };

@@ -118,6 +118,11 @@ interface AnalysisBase {
   figure: string;
   /** 0: weights only, 1: streaming over the corpus, 2: own inputs, 3: derived from other results. */
   phase: 0 | 1 | 2 | 3;
+  /**
+   * The analysis a run of `protocol` uses instead of this one (same name, file, schema and figure), e.g.
+   * a whole analysis over the authors' own corpus under `paper`; undefined = this one.
+   */
+  forProtocol?(protocol: Protocol): Analysis | undefined;
 }
 
 export interface StreamingAnalysis<S = unknown> extends AnalysisBase {

@@ -8,6 +8,7 @@ import type { AnalysisName } from '../results/run-files.js';
 import { ckaAnalysis } from './cka-analysis.js';
 import { ingProbeAnalysis } from './ing-probe.js';
 import type { Analysis, PlanAnalysis } from './contract.js';
+import { DEFAULT_PROTOCOL, type Protocol } from '../protocol/protocol.js';
 import { sweepMetricsAnalysis } from '../sweep/metrics-analysis.js';
 import { repeatAnalysis } from './layer-repeat.js';
 import { localAttentionAnalysis } from './local-attention.js';
@@ -41,6 +42,11 @@ export const STAGE_ANALYSES: readonly StageAnalysis[] = ANALYSES.map((a) => a.na
 /** What `--analyses` means when not given (probe is added when a probe file is given). */
 export const DEFAULT_ANALYSES: StageAnalysis[] = STAGE_ANALYSES.filter((a) => a !== 'probe');
 
-export function analysisNamed(name: string): Analysis | undefined {
-  return ANALYSES.find((a) => a.name === name);
+/** The analyses a run of `protocol` uses: each registered one, or the variant it names for that protocol. */
+export function analysesFor(protocol: Protocol = DEFAULT_PROTOCOL): readonly Analysis[] {
+  return ANALYSES.map((a) => a.forProtocol?.(protocol) ?? a);
+}
+
+export function analysisNamed(name: string, protocol?: Protocol): Analysis | undefined {
+  return analysesFor(protocol).find((a) => a.name === name);
 }

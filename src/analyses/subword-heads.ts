@@ -170,7 +170,29 @@ export function buildSubwordDataset(docs: string[], tok: TextTokenizer, bos: num
   };
 }
 
+/**
+ * The head the authors drew (casestudies/subjoiner_heads.ipynb indexes `attention_scores[i, 1, 6, -1, :]`:
+ * 0-based layer 1, head 6, of Pythia-2.8B-deduped; the paper's label "L2H5" matches neither indexing), by
+ * model id (the part after the last '/', lower-case).
+ */
+export const AUTHORS_SUBWORD_HEADS: Record<string, { layer: number; head: number }> = { 'pythia-2.8b-deduped': { layer: 1, head: 6 } };
+
+/**
+ * The authors' head for a model named `name` (a hub id, a folder, or a hub-cache path such as
+ * `.../models--EleutherAI--pythia-2.8b-deduped/snapshots/…`) when the model has that head.
+ */
+export function authorsSubwordHead(name: string | undefined, nLayers: number, nHeads: number): { layer: number; head: number } | undefined {
+  const parts = name?.toLowerCase().split(/[\\/]|--/) ?? [];
+  const key = Object.keys(AUTHORS_SUBWORD_HEADS).find((k) => parts.includes(k));
+  const h = key ? AUTHORS_SUBWORD_HEADS[key] : undefined;
+  return h && h.layer < nLayers && h.head < nHeads ? h : undefined;
+}
+
 export interface SubwordHeadOptions {
+  /** The head of the heatmap (default: the best-scoring head). */
+  heatmapHead?: { layer: number; head: number; rule: string };
+  /** The rule stated for the best-scoring head (default 'the best-scoring head'). */
+  heatmapRule?: string;
   width?: number;
   heatmapSamples?: number;
   maxBatchTokens?: number;
@@ -260,7 +282,8 @@ export function scoreSubwordHeads(model: ModelLike, tok: TextTokenizer, data: Su
       heads.push({ layer: l, head: h, score, multi: statOfValues(m), single: statOfValues(s) });
     }
   heads.sort((a, b) => b.score - a.score);
-  const best = heads[0] ?? { layer: 0, head: 0 };
+  const top = heads[0] ?? { layer: 0, head: 0 };
+  const best = opts.heatmapHead ?? { layer: top.layer, head: top.head, rule: opts.heatmapRule ?? 'the best-scoring head' };
   const heatOf = (cls: 'multi' | 'single', xs: SubwordExample[]) =>
     [...heat[cls]].sort((a, b) => a - b).map((i) => {
       const ex = xs[i];
@@ -274,12 +297,12 @@ export function scoreSubwordHeads(model: ModelLike, tok: TextTokenizer, data: Su
   return {
     examples: { multi: data.multi.length, single: data.single.length, multi_tokens: maxM },
     heads,
-    heatmap: { layer: best.layer, head: best.head, width, multi: heatOf('multi', multiRun), single: heatOf('single', singleRun) },
+    heatmap: { layer: best.layer, head: best.head, width, rule: best.rule, multi: heatOf('multi', multiRun), single: heatOf('single', singleRun) },
     choices: {
       ...data.choices,
       score: 'mean attention from the last sub-token to the first sub-token (multi) minus the one-token baseline (attention from the single-token word to the token at the same relative offset; mixed counts weighted as in the multi class)',
       ranking: 'by score, descending; heads indexed (layer, head), 0-based',
-      heatmap: `best head; attention from the last query to the last ${width} keys (left-padded with 0 for shorter inputs); ${nHeat} seeded random examples per class`,
+      heatmap: `${best.rule}; attention from the last query to the last ${width} keys (left-padded with 0 for shorter inputs); ${nHeat} seeded random examples per class`,
       error_bars: 'std and sem over examples',
       truncated: truncated > 0 ? `${truncated} examples longer than the ${maxLen}-token context kept BOS + their last ${maxLen - 1} tokens` : 0,
     },
@@ -293,7 +316,13 @@ export const subwordHeadsAnalysis: WholeAnalysis = {
     ctx.log('subword-heads: building the one-token / multi-token word dataset');
     const dataset = buildSubwordDataset(ctx.corpus.docs, ctx.tokenizer, ctx.bos, ctx.opts.subword);
     ctx.log(`subword-heads: ${dataset.multi.length} multi-token (${dataset.multiTokenCounts.join('/')} tokens) and ${dataset.single.length} one-token examples`);
-    const r = scoreSubwordHeads(ctx.model, ctx.tokenizer, dataset, ctx.opts.subword);
+    const c = ctx.model.config;
+    const authors = ctx.opts.protocol === 'paper' ? authorsSubwordHead(ctx.model.source.modelId ?? ctx.model.source.dir, c.nLayers, c.nHeads) : undefined;
+    const heatmapHead = authors
+      ? { ...authors, rule: `the authors' head (layer ${authors.layer}, head ${authors.head}, 0-based: subjoiner_heads.ipynb's attention_scores[i, ${authors.layer}, ${authors.head}, -1, :] for this model; the paper labels it L2H5)` }
+      : undefined;
+    const heatmapRule = ctx.opts.protocol === 'paper' ? `the best-scoring head (the authors' head applies to ${Object.keys(AUTHORS_SUBWORD_HEADS).join(', ')} only)` : undefined;
+    const r = scoreSubwordHeads(ctx.model, ctx.tokenizer, dataset, { ...ctx.opts.subword, heatmapHead, heatmapRule });
     return { choices: { ...r.choices, multi_token_counts: dataset.multiTokenCounts }, body: { examples: r.examples, heads: r.heads, heatmap: r.heatmap } };
   },
 };

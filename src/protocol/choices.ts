@@ -4,11 +4,12 @@
  * is. The manifest of every run lists them (`protocolManifest`), and docs/stages.md holds them as the
  * table "paper protocol vs layerlab default", checked against this data by test/protocol/choices.test.ts.
  *
- * Tables are named: `run` (the corpus, the sweep's metrics and the error bands, declared here). Stage
- * analyses add their own table to PROTOCOL_CHOICE_TABLES (one line) and a section of docs/stages.md
+ * Tables are named: `run` (the corpus, the sweep's metrics and the error bands, declared here) and
+ * `stages` (src/analyses/protocol-choices.ts). Stage analyses add their own table to PROTOCOL_CHOICE_TABLES (one line) and a section of docs/stages.md
  * between `<!-- protocol-choices:NAME:begin -->` and `<!-- protocol-choices:NAME:end -->`.
  */
 import type { Protocol } from './protocol.js';
+import { STAGE_PROTOCOL_CHOICES } from '../analyses/protocol-choices.js';
 
 /** Where the paper protocol's value comes from: the authors' released code, the paper's text, or neither. */
 export type ChoiceSource = { code: string } | { text: string } | { neither: true };
@@ -131,6 +132,7 @@ export const RUN_CHOICES: readonly ProtocolChoice[] = [
 /** Every table of choices, by docs section name; stage analyses add theirs here. */
 export const PROTOCOL_CHOICE_TABLES: Record<string, readonly ProtocolChoice[]> = {
   run: RUN_CHOICES,
+  stages: STAGE_PROTOCOL_CHOICES,
 };
 
 /** Every declared choice, table after table (what manifests list). */

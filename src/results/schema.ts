@@ -192,8 +192,13 @@ export const LocalAttentionResultSchema = stageBase('local-attention')
   .extend({
     windows: z.array(num),
     include_bos: z.boolean(),
-    /** One entry per layer 0..L-1. */
-    per_layer: z.array(z.object({ layer: int, relative_depth: num, windows: z.record(z.string(), StatSchema), prev5: StatSchema })),
+    /** The metric the figure shows: `total` (`windows`, layerlab) or `mean_entry` (the authors'); absent in older files = total. */
+    shown: z.enum(['total', 'mean_entry']).optional(),
+    /**
+     * One entry per layer 0..L-1: `windows` the totals per k, `mean_entry` the authors' per-offset mean per k
+     * (per document; absent in older files), `prev5` the per-offset mean over 5 tokens.
+     */
+    per_layer: z.array(z.object({ layer: int, relative_depth: num, windows: z.record(z.string(), StatSchema), mean_entry: z.record(z.string(), StatSchema).optional(), prev5: StatSchema })),
   })
   .superRefine(lengthIs('per_layer', 0));
 export type LocalAttentionResult = z.infer<typeof LocalAttentionResultSchema>;
@@ -204,14 +209,21 @@ export const SubwordHeadsResultSchema = stageBase('subword-heads').extend({
   /** Every head, best first: mean attention from the last sub-token to the first, multi vs single. */
   heads: z.array(z.object({ layer: int, head: int, score: num, multi: StatSchema, single: StatSchema })),
   /** Attention rows of the best head for the heatmap: last query to the last `width` keys. */
-  heatmap: z.object({ layer: int, head: int, width: int, multi: attentionRows, single: attentionRows }),
+  /** `rule`: how the head was chosen (the caption states it; absent in older files = the best-scoring head). */
+  heatmap: z.object({ layer: int, head: int, width: int, rule: z.string().optional(), multi: attentionRows, single: attentionRows }),
 });
 export type SubwordHeadsResult = z.infer<typeof SubwordHeadsResultSchema>;
 
 export const LogitLensResultSchema = stageBase('logit-lens')
   .extend({
     /** L+1 points: 0 = embeddings, i = after block i-1. */
-    per_point: z.array(z.object({ point: int, relative_depth: num, entropy_bits: StatSchema, kl_bits: StatSchema, agreement: StatSchema, rank_of_final_top1: StatSchema })),
+    /** The unit of `kl` (absent in older files, which hold `kl_bits` only). */
+    kl_unit: z.enum(['bits', 'nats']).optional(),
+    /**
+     * `kl`: KL(final || layer) in `kl_unit`; `kl_bits` the same in bits (kept for older readers). Entropy is
+     * in bits under both protocols.
+     */
+    per_point: z.array(z.object({ point: int, relative_depth: num, entropy_bits: StatSchema, kl: StatSchema.optional(), kl_bits: StatSchema, agreement: StatSchema, rank_of_final_top1: StatSchema })),
   })
   .superRefine(lengthIs('per_point', 1));
 export type LogitLensResult = z.infer<typeof LogitLensResultSchema>;

@@ -17,7 +17,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelFingerprint } from '../load/fingerprint.js';
 import { resolveSeqLen } from '../model/context.js';
-import { forward } from '../model/forward.js';
 import type { Model } from '../model/model.js';
 import type { TextTokenizer } from '../load/tokenizer.js';
 import { makeWindows, packBatches, type Batch, type TokenEncoder } from '../data/windows.js';
@@ -29,8 +28,9 @@ import { decodeState, encodeState } from '../results/state-codec.js';
 import { ProgressBar } from '../util/progress.js';
 import { provenance } from '../util/provenance.js';
 import { LayerlabError } from '../util/errors.js';
-import type { ForwardOutputs, StageContext, StageResults, StagesOptions, StreamBatch, StreamingAnalysis } from '../analyses/contract.js';
-import { ANALYSES, DEFAULT_ANALYSES, STAGE_ANALYSES, type StageAnalysis } from '../analyses/registry.js';
+import type { StageContext, StageResults, StagesOptions, StreamingAnalysis } from '../analyses/contract.js';
+import { streamBatch } from '../analyses/stream-batch.js';
+import { ANALYSES, analysesFor, DEFAULT_ANALYSES, STAGE_ANALYSES, type StageAnalysis } from '../analyses/registry.js';
 import { jobOrder, shardWindows } from './shards.js';
 import { decodeJob, encodeJob, packWindows, unpackWindows, type StreamJobPayload } from './jobs.js';
 import { snakeCaseKeys } from '../results/naming.js';
@@ -127,7 +127,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
   for (const a of requested) if (done(a)) (results as Record<string, StageResult>)[a] = readResult(join(outDir, file(a))) as StageResult;
   writeManifest();
 
-  const todo = ANALYSES.filter((a) => requested.includes(a.name) && !done(a.name));
+  const todo = analysesFor(opts.protocol).filter((a) => requested.includes(a.name) && !done(a.name));
   for (const phase of [0, 1, 2, 3] as const) {
     const here = todo.filter((a) => a.phase === phase);
     if (phase === 3)
@@ -217,20 +217,4 @@ function runStreamingJobs(
     merged = merged ? analyses.map((a, i) => a.merge(merged![i], states[i])) : states;
   }
   return merged!;
-}
-
-/** One batch through the model with every streaming analysis's hooks registered together. */
-function streamBatch(ctx: StageContext, analyses: StreamingAnalysis[], states: unknown[], batch: StreamBatch): void {
-  const L = ctx.model.config.nLayers;
-  const points: Float32Array[] = new Array(L + 1);
-  const hooks = analyses.flatMap((a, i) => a.hooks?.(states[i], batch) ?? []);
-  if (analyses.some((a) => a.needs.residuals)) {
-    // The residual arrays are fresh per block (the executor never reuses them), so references suffice.
-    hooks.push({ name: 'blocks.0.hook_resid_pre', fn: (t) => void (points[0] = t.data) });
-    hooks.push({ name: 'blocks.*.hook_resid_post', fn: (t, hc) => void (points[hc.slot! + 1] = t.data) });
-  }
-  const wantLogits = analyses.some((a) => a.needs.logits?.(batch, ctx));
-  const res = forward(ctx.model, { ids: batch.ids, batch: batch.batch, seq: batch.seq }, { hooks, skipLogits: !wantLogits });
-  const out: ForwardOutputs = { points, logits: res.logits?.data };
-  analyses.forEach((a, i) => a.add(states[i], batch, out, ctx));
 }

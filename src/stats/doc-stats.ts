@@ -13,7 +13,7 @@
  * pass would give, up to rounding. `toJSON`/`toBytes` round trips are exact.
  */
 import { RunningStats, type RunningStatsSummary } from './running-stats.js';
-import { statFromMoments, type Stat } from './stat.js';
+import { statFromMoments, statOfValues, type Stat } from './stat.js';
 
 /** Serialized state of a {@link DocStats}: token moments and per-document counts and sums (ascending ids). */
 export interface DocStatsState {
@@ -114,6 +114,11 @@ export class DocStats {
   summary(): DocStatsSummary {
     const means = this.docMeans();
     return { count: this.n, docs: means.count, mean: this.mean, std: this.std, sem: means.sem };
+  }
+
+  /** Each document one value (the mean of its values): mean, sample std and sem over the documents. */
+  docMeanStat(): Stat {
+    return statOfValues(this.docMeans());
   }
 
   /** The result files' statistic. */

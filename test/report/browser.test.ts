@@ -41,7 +41,7 @@ describe('report in headless Chromium', { skip }, () => {
   before(async () => {
     const a = writeFixtureRun(join(root, 'pythia-160m'), { layers: 12, model: 'EleutherAI/pythia-160m' });
     const b = writeFixtureRun(join(root, 'pythia-410m'), { layers: 24, model: 'EleutherAI/pythia-410m', layout: 'split', seed: 5 });
-    const killed = writeFixtureRun(join(root, 'gpt2-killed'), { layers: 16, model: 'openai-community/gpt2-medium', interruptedBefore: ['cka', 'stages'] });
+    const killed = writeFixtureRun(join(root, 'gpt2-killed'), { layers: 16, model: 'openai-community/gpt2-medium', interruptedBefore: ['cka', 'stages'], protocol: 'paper' });
     report = await buildReport({ dirs: [a, b, killed], out: join(root, 'out', 'report.html'), pngScale: 1 });
     result = await withReportPage(report.html, async (page, log) => {
       const figures = await figureStates(page);

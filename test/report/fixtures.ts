@@ -40,6 +40,8 @@ export interface FixtureOptions {
   omit?: Array<AnalysisName | 'sweep'>;
   /** Write wic.json as skipped. */
   probeSkipped?: boolean;
+  /** Stage files as `--protocol paper` writes them (local attention shows the per-entry mean, lens KL in nats). */
+  protocol?: 'layerlab' | 'paper';
 }
 
 const rng = mulberry32;
@@ -174,6 +176,7 @@ export function fixtureResults(o: FixtureOptions) {
     choices: { windows, include_bos: false, positions: 'all non-BOS queries', pooling: 'equal weight over heads and queries' },
     windows,
     include_bos: false,
+    shown: o.protocol === 'paper' ? 'mean_entry' : 'total',
     per_layer: full.map((l) => {
       const x = d(l);
       const a = 0.06 + 0.5 * Math.exp(-x / 0.2) + noise(0.01);
@@ -181,6 +184,7 @@ export function fixtureResults(o: FixtureOptions) {
         layer: l,
         relative_depth: x,
         windows: Object.fromEntries(windows.map((k) => [String(k), stat(1 - Math.exp(-k * a), 0.2, tokens * H)])),
+        mean_entry: Object.fromEntries(windows.map((k) => [String(k), stat((1 - Math.exp(-k * a)) / k, 0.08, 64)])),
         prev5: stat((1 - Math.exp(-5 * a)) / 5, 0.08, tokens * H * 5),
       };
     }),
@@ -223,6 +227,7 @@ export function fixtureResults(o: FixtureOptions) {
       layer: heads[0]!.layer,
       head: heads[0]!.head,
       width,
+      rule: 'the best-scoring head',
       // like the real file: `tokens` are the last `width` keys (context, then the word's sub-tokens)
       multi: multiWords.map((t) => ({ word: t.join(''), tokens: [...CONTEXT.slice(0, width - t.length), ' ' + t[0]!, ...t.slice(1)], attention: attnRow(t.length) })),
       single: singleWords.map((w) => ({ word: w, tokens: [...CONTEXT.slice(0, width - 1), ' ' + w], attention: attnRow(1) })),
@@ -233,12 +238,15 @@ export function fixtureResults(o: FixtureOptions) {
     ...base,
     analysis: 'logit-lens',
     choices: { norm: 'final layer norm applied', units: 'bits', positions: 'all scored tokens' },
+    kl_unit: o.protocol === 'paper' ? 'nats' : 'bits',
     per_point: Array.from({ length: L + 1 }, (_, p) => {
       const x = p / L;
       const sig = 1 / (1 + Math.exp(-(x - 0.6) * 12));
       const ent = 11 - 7 * sig + (x > 0.9 ? 1.2 * (x - 0.9) * 10 : 0) + noise(0.1);
       const kl = Math.max(0, 9 * (1 - sig) * (1 - x) + noise(0.05));
-      return { point: p, relative_depth: x, entropy_bits: stat(ent, 1.5, tokens), kl_bits: stat(p === L ? 0 : kl, 2, tokens), agreement: stat(sig, 0.3, tokens), rank_of_final_top1: stat(1000 * (1 - sig) + 1, 500, tokens) };
+      const klBits = stat(p === L ? 0 : kl, 2, tokens);
+      const klNats = { ...klBits, mean: klBits.mean! * Math.LN2, std: klBits.std! * Math.LN2, sem: klBits.sem! * Math.LN2 };
+      return { point: p, relative_depth: x, entropy_bits: stat(ent, 1.5, tokens), kl: o.protocol === 'paper' ? klNats : klBits, kl_bits: klBits, agreement: stat(sig, 0.3, tokens), rank_of_final_top1: stat(1000 * (1 - sig) + 1, 500, tokens) };
     }),
   };
 

@@ -51,9 +51,10 @@ const PAYLOADS = [
 
 /**
  * Strings the loader reads as structure: replacing them would only make the run unreadable. `format` is
- * one of text|jsonl|parquet by the manifest's schema; a payload there is refused at load (tested below).
+ * one of text|jsonl|parquet by the manifest's schema; a payload there is refused at load (tested below);
+ * `shown` (local attention's drawn metric) and `kl_unit` (the lens KL unit) are enums of their files.
  */
-const STRUCTURAL = new Set(['kind', 'requested', 'complete', 'analysis', 'status', 'files', 'format', 'ranked_over']);
+const STRUCTURAL = new Set(['kind', 'requested', 'complete', 'analysis', 'status', 'files', 'format', 'ranked_over', 'shown', 'kl_unit']);
 
 /** Fields given one fixed payload, so the test can look for their exact text on the page. */
 const FORMAT = `<img src=x onerror="__pwn('data.format')">`;

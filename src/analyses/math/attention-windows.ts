@@ -87,26 +87,50 @@ export function localAttentionWindows(pattern: Float32Array | Float64Array, shap
 }
 
 /**
+ * Per offset i = 1..maxOffset (index i of the arrays): the sum and the count of the entries A[h, q, q−i]
+ * over every (batch, head) and query q with q − i >= firstKey (0, or 1 without BOS), NaN entries skipped
+ * as numpy's `nanmean` skips them. The authors' `extract_top_k_sub_diagonals_mean(matrix, k)` is
+ * Σ_{i<=k} sums[i] / Σ_{i<=k} counts[i] (`meanOverOffsets`).
+ */
+export function subDiagonalSums(pattern: Float32Array | Float64Array, shape: number[], maxOffset: number, opts: { includeBos?: boolean } = {}): { sums: Float64Array; counts: Float64Array } {
+  const { batch, heads, tokens: T } = attentionShape(pattern, shape);
+  if (!Number.isInteger(maxOffset) || maxOffset < 1) throw new Error(`subDiagonalSums: maxOffset must be a positive integer, got ${maxOffset}`);
+  const firstKey = (opts.includeBos ?? true) ? 0 : 1;
+  const sums = new Float64Array(maxOffset + 1), counts = new Float64Array(maxOffset + 1);
+  for (let bh = 0; bh < batch * heads; bh++) {
+    const base = bh * T * T;
+    for (let i = 1; i <= maxOffset; i++) {
+      let s = 0, c = 0;
+      for (let q = i + firstKey; q < T; q++) {
+        const v = pattern[base + q * T + q - i];
+        if (Number.isNaN(v)) continue;
+        s += v;
+        c++;
+      }
+      sums[i] += s;
+      counts[i] += c;
+    }
+  }
+  return { sums, counts };
+}
+
+/** Σ_{i=1..k} sums[i] and Σ counts[i]: the entries of the first k sub-diagonals. */
+export function firstOffsets(d: { sums: Float64Array; counts: Float64Array }, k: number): { sum: number; count: number } {
+  let sum = 0, count = 0;
+  for (let i = 1; i <= k; i++) {
+    sum += d.sums[i];
+    count += d.counts[i];
+  }
+  return { sum, count };
+}
+
+/**
  * The v1 metric: NaN-skipping mean of the entries A[h, q, q−i], i = 1..offsets, q >= i (default 5
  * offsets, BOS key included as in the authors' code). NaN when there is no entry (T = 1).
  */
 export function previousTokensMeanEntry(pattern: Float32Array | Float64Array, shape: number[], opts: { offsets?: number; includeBos?: boolean } = {}): number {
-  const { batch, heads, tokens: T } = attentionShape(pattern, shape);
   const offsets = opts.offsets ?? 5;
   if (!Number.isInteger(offsets) || offsets < 1) throw new Error(`previousTokensMeanEntry: offsets must be a positive integer, got ${offsets}`);
-  const firstKey = (opts.includeBos ?? true) ? 0 : 1;
-  let sum = 0;
-  let count = 0;
-  for (let bh = 0; bh < batch * heads; bh++) {
-    const base = bh * T * T;
-    for (let i = 1; i <= offsets; i++) {
-      for (let q = i + firstKey; q < T; q++) {
-        const v = pattern[base + q * T + q - i];
-        if (Number.isNaN(v)) continue;
-        sum += v;
-        count++;
-      }
-    }
-  }
+  const { sum, count } = firstOffsets(subDiagonalSums(pattern, shape, offsets, opts), offsets);
   return count === 0 ? NaN : sum / count;
 }

@@ -147,9 +147,11 @@ export const subwordHeads: FigureBuilder = (runs) => {
     const e = r.stages['subword-heads']!.examples;
     return `${r.label}: ${e.multi} multi-token words (${e.multi_tokens} sub-tokens), ${e.single} single-token words`;
   });
+  const rules = usable.map((r) => `${r.label}: ${r.stages['subword-heads']!.heatmap.rule ?? 'the best-scoring head'}`);
   const caption = html`Sub-word merging heads. Top: every attention head, by relative depth of its layer; score = mean attention from the last sub-token of a multi-token word to its first sub-token, \
-minus the same quantity for single-token words (where the "first sub-token" is the token itself); the best head is black. \
-Below: the best head's attention from the last sub-token (position 0) to the preceding keys, one row per example word (at most ${MAX_ROWS} shown), key tokens written in the cells (· = leading space); \
+minus the same quantity for single-token words (where the "first sub-token" is the token itself); the head drawn below is black. \
+Head drawn below — ${rules.join('; ')}. \
+Below: that head's attention from the last sub-token (position 0) to the preceding keys, one row per example word (at most ${MAX_ROWS} shown), key tokens written in the cells (· = leading space); \
 the red outline marks each word's first sub-token. Examples: ${ex.join('; ')}. \
 ${captionTail(usable, (r) => r.stages['subword-heads']?.choices, absent, 'subword-heads.json')}`;
   return {
