@@ -17,7 +17,7 @@ export const localAttention: FigureBuilder = (runs, ctx) => {
   const absent = runs.filter((r) => !usable.includes(r)).map((r) => r.label);
   const shownOf = (r: (typeof usable)[number]) => r.stages['local-attention']!.shown ?? 'total';
   const shown = new Set(usable.map(shownOf));
-  const windowAxis = shown.size > 1 ? 'weight (total or per entry)' : shown.has('mean_entry') ? 'mean weight per entry' : 'weight on k preceding tokens';
+  const windowAxis = shown.size > 1 ? 'weight: total or entry' : shown.has('mean_entry') ? 'mean weight per entry' : 'weight on previous k';
   const windows = [...new Set(usable.flatMap((r) => r.stages['local-attention']!.windows))].sort((a, b) => a - b);
   const metrics = [...windows.map((k) => ({ key: String(k), title: `window k = ${k}` })), { key: 'prev5', title: 'previous-5 (per entry, Fig. 1)' }];
   const rows: Array<Record<string, unknown>> = [];
