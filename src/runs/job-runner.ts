@@ -62,6 +62,8 @@ export interface JobRunner {
   readonly description: Record<string, unknown>;
   /** Runs every job whose state is not yet in the store; resolves once all are saved there. */
   runJobs(jobs: RunJob[], store: JobStore, opts: RunJobsOptions): Promise<void>;
+  /** Releases what the runner holds (the queue's connection); the command calls it once at the end. */
+  close?(): Promise<void>;
 }
 
 /** Today's behaviour: the jobs run in this process, one after the other, resuming a job's partial state. */
