@@ -17,6 +17,12 @@ export type FromCompute =
   | { type: 'error'; id: number; message: string; rejected: boolean };
 
 let pool: ModelPool | undefined;
+/**
+ * Test-only: LAYERLAB_QUEUE_TEST_PAUSE_MS=n sleeps n ms at every progress step of a job (without using
+ * the CPU), so fault tests can kill a worker or a coordinator mid-run deterministically. Never set it otherwise.
+ */
+const pauseMs = Number(process.env.LAYERLAB_QUEUE_TEST_PAUSE_MS ?? 0);
+const pause = pauseMs > 0 ? () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pauseMs) : () => undefined;
 const parent = process.ppid;
 const send = (m: FromCompute) => process.send!(m);
 
@@ -35,6 +41,7 @@ async function run(id: number, raw: unknown): Promise<void> {
       name: data.job,
       onProgress: () => {
         if (process.ppid !== parent) process.exit(1); // the worker is gone: nobody takes this result
+        pause();
       },
     });
     send({ type: 'done', id, bytes, models: pool.names() });
