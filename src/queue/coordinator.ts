@@ -57,6 +57,8 @@ export async function openQueueRunner(url: string, model: Model): Promise<JobRun
   const digest = modelDigest(model.source.dir);
   const dtype = model.dtype ?? 'f32';
   const graceMs = Number(process.env.LAYERLAB_QUEUE_TEST_GRACE_MS ?? 0) || REDIS_GRACE_MS;
+  // One unanswered command must not outlast the grace period (a short one in tests).
+  const commandTimeoutMs = Math.min(COMMAND_TIMEOUT_MS, graceMs);
   const fail = (e: unknown) => (e instanceof LayerlabError ? e : redisError(target, e as Error));
 
   return {
@@ -86,14 +88,14 @@ export async function openQueueRunner(url: string, model: Model): Promise<JobRun
         await queue.add(job.name, data, { jobId: id, attempts: JOB_ATTEMPTS, backoff: { type: 'fixed', delay: RETRY_DELAY_MS }, removeOnComplete: false, removeOnFail: false });
       };
       try {
-        await timed(redis.hset(RUNS_KEY, runId, JSON.stringify(record)), COMMAND_TIMEOUT_MS);
+        await timed(redis.hset(RUNS_KEY, runId, JSON.stringify(record)), commandTimeoutMs);
         let queued = 0, found = 0;
         for (const [id, job] of pending) {
-          const state = await timed(queue.getJobState(id), COMMAND_TIMEOUT_MS);
+          const state = await timed(queue.getJobState(id), commandTimeoutMs);
           // A job that failed in an earlier attempt of this command is tried again.
           if (state === 'failed') await (await queue.getJob(id))?.remove();
           if (state === 'unknown' || state === 'failed') {
-            await timed(enqueue(id, job), COMMAND_TIMEOUT_MS);
+            await timed(enqueue(id, job), commandTimeoutMs);
             queued++;
           } else found++;
         }
@@ -109,28 +111,28 @@ export async function openQueueRunner(url: string, model: Model): Promise<JobRun
       while (pending.size > 0) {
         try {
           if (Date.now() - lastWorkers > 2000) {
-            const beats = Object.values(await timed(redis.hgetall(WORKERS_KEY), COMMAND_TIMEOUT_MS));
+            const beats = Object.values(await timed(redis.hgetall(WORKERS_KEY), commandTimeoutMs));
             workers = beats.filter((b) => { try { return Date.now() - Date.parse(JSON.parse(b).seen_at) < WORKER_LIVE_MS; } catch { return false; } }).length;
             lastWorkers = Date.now();
           }
           for (const [id, job] of [...pending]) {
-            const state = await timed(queue.getJobState(id), COMMAND_TIMEOUT_MS);
+            const state = await timed(queue.getJobState(id), commandTimeoutMs);
             if (state === 'completed') {
-              const q = await timed(queue.getJob(id), COMMAND_TIMEOUT_MS);
+              const q = await timed(queue.getJob(id), commandTimeoutMs);
               if (!q) continue;
               store.saveFinished(job.name, decodeResult(q.returnvalue));
-              await timed(q.remove(), COMMAND_TIMEOUT_MS);
+              await timed(q.remove(), commandTimeoutMs);
               pending.delete(id);
               done.jobs++;
               done.tokens += job.tokens;
               opts.onUnits?.(done.jobs, total.jobs);
             } else if (state === 'failed') {
-              const q = await timed(queue.getJob(id), COMMAND_TIMEOUT_MS);
+              const q = await timed(queue.getJob(id), commandTimeoutMs);
               throw new LayerlabError(`job ${job.name} (${job.describe}) failed after ${q?.attemptsMade ?? '?'} attempt(s): ${q?.failedReason ?? 'no reason given'}; run the same command again to retry it`);
             } else if (state === 'unknown') {
               // Gone from Redis (restarted without its AOF, or removed by `layerlab queue clean`): queue it again.
               say(`job ${job.name} is no longer in the queue; queueing it again`);
-              await timed(enqueue(id, job), COMMAND_TIMEOUT_MS);
+              await timed(enqueue(id, job), commandTimeoutMs);
             }
           }
           if (downSince) say(`Redis at ${target.display} answers again; continuing`);
@@ -148,7 +150,7 @@ export async function openQueueRunner(url: string, model: Model): Promise<JobRun
         if (pending.size > 0) await new Promise((r) => setTimeout(r, POLL_MS));
       }
       try {
-        await timed(redis.hdel(RUNS_KEY, runId), COMMAND_TIMEOUT_MS);
+        await timed(redis.hdel(RUNS_KEY, runId), commandTimeoutMs);
       } catch { /* the run is finished; a stale record is harmless (queue clean removes it) */ }
     },
   };
