@@ -2,9 +2,15 @@ import { isIP } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { LayerlabError } from '../util/errors.js';
 
+/**
+ * ioredis options that BullMQ's `connection` accepts as they are: ioredis 6 allows `retryStrategy: null`,
+ * BullMQ's type does not, so this narrows that one field (still an ioredis RedisOptions).
+ */
+export type QueueConnection = Omit<RedisOptions, 'retryStrategy'> & { retryStrategy?: (times: number) => number | void | null };
+
 /** Where the queue lives: options for ioredis/BullMQ and a printable URL (password as ***). */
 export interface QueueTarget {
-  connection: RedisOptions;
+  connection: QueueConnection;
   display: string;
 }
 
@@ -61,7 +67,7 @@ export function parseQueueUrl(url: string): QueueTarget {
   }
   if (username !== undefined && password === undefined) bad('a user name needs a password (user:password@)');
   const tls = u.protocol === 'rediss:';
-  const connection: RedisOptions = {
+  const connection: QueueConnection = {
     host,
     port,
     db,
