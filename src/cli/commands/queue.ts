@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { LayerlabError } from '../../util/errors.js';
-import { cleanRun, queueStatus, type QueueStatus } from '../../queue/queue-admin.js';
+// Types only: bullmq and ioredis load (over a second) when a queue command runs, not at every CLI start.
+import type { QueueStatus } from '../../queue/queue-admin.js';
 import { connectRedis, parseQueueUrl, queueUrlFrom, redisError, type QueueTarget } from '../../queue/redis-url.js';
 import { runCommand } from '../run-command.js';
 import type { Redis } from 'ioredis';
@@ -66,6 +67,7 @@ export function registerQueue(program: Command): void {
     .option('--json', 'print JSON')
     .action(runCommand(async (opts: { queue?: string; json?: boolean }) => {
       await withQueue(opts.queue, async (redis, target) => {
+        const { queueStatus } = await import('../../queue/queue-admin.js');
         const s = await queueStatus(redis);
         process.stdout.write(opts.json ? JSON.stringify({ queue: target.display, ...s }, null, 2) + '\n' : statusText(s, target.display));
       });
@@ -78,6 +80,7 @@ export function registerQueue(program: Command): void {
     .action(runCommand(async (opts: { queue?: string; run: string }) => {
       if (!/^[0-9a-f]{16}$/.test(opts.run)) throw new LayerlabError(`--run ${JSON.stringify(opts.run)}: not a run id (16 hex digits, as layerlab queue status lists them)`);
       await withQueue(opts.queue, async (redis, target) => {
+        const { cleanRun } = await import('../../queue/queue-admin.js');
         const r = await cleanRun(redis, opts.run);
         if (!r.found) throw new LayerlabError(`--run ${opts.run}: no such run in the queue at ${target.display}`);
         const n = r.removed;
