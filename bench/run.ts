@@ -13,6 +13,7 @@ import { benchEvaluate } from './evaluate-bench.js';
 import { benchForwardDtype, benchSweepDtype } from './dtype-bench.js';
 import { benchMemoryDtype } from './memory-dtype-bench.js';
 import { benchAttention } from './attention-bench.js';
+import { benchQueue } from './queue-bench.js';
 
 /**
  * `npm run bench`: forward throughput against bare sgemm on the same shapes, written to
@@ -20,7 +21,8 @@ import { benchAttention } from './attention-bench.js';
  * (default: all but evaluate). Not a test: numbers vary with the machine's load. BENCH=forward-dtype: f32 vs
  * bf16, layerlab vs PyTorch, forward and a delete+swap sweep (knobs in bench/dtype-bench.ts);
  * BENCH=memory-dtype: peak RSS f32 vs bf16; BENCH=attention: the fused attention kernel before/after
- * (bench/attention-bench.ts); BENCH=evaluate: shared scoring vs one forward per item and plan.
+ * (bench/attention-bench.ts); BENCH=evaluate: shared scoring vs one forward per item and plan; BENCH=queue: the
+ * queue's overhead per job against its compute, with a redis-server started for it (bench/queue-bench.ts).
  */
 const parts = new Set((process.env.BENCH ?? 'forward,sweep,memory,finite,forward-dtype,memory-dtype,attention').split(','));
 const backend = getBackend();
@@ -94,6 +96,10 @@ if (parts.has('memory-dtype')) {
   const m = benchMemoryDtype();
   log(`  peak RSS f32 ${m.f32.peakRssMiB} MiB, bf16 ${m.bf16.peakRssMiB} MiB (ratio ${m.peakRatio}, aim <= 0.55)`);
   results.memoryDtype = m;
+}
+
+if (parts.has('queue')) {
+  results.queue = { machine: machineInfo(backend), overhead: await benchQueue(backend, log) };
 }
 
 mkdirSync(join(packageRoot, 'bench'), { recursive: true });

@@ -8,6 +8,7 @@ import { registerForward } from './commands/forward.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPaper } from './commands/paper.js';
+import { registerQueue } from './commands/queue.js';
 import { registerReport } from './commands/report.js';
 import { registerStages } from './commands/stages.js';
 import { registerSweep } from './commands/sweep.js';
@@ -33,6 +34,7 @@ registerReport(program);
 registerPaper(program);
 registerEvaluate(program);
 registerWorker(program);
+registerQueue(program);
 
 // Run when executed (also through the npm bin symlink), not when imported.
 const real = (p: string) => {

@@ -1,10 +1,17 @@
 import { isIP } from 'node:net';
-import { Redis, type RedisOptions } from 'ioredis';
+// Types only here: ioredis loads (~0.5 s) only when a command connects, not at every CLI start.
+import type { Redis, RedisOptions } from 'ioredis';
 import { LayerlabError } from '../util/errors.js';
+
+/**
+ * ioredis options that BullMQ's `connection` accepts as they are: ioredis 6 allows `retryStrategy: null`,
+ * BullMQ's type does not, so this narrows that one field (still an ioredis RedisOptions).
+ */
+export type QueueConnection = Omit<RedisOptions, 'retryStrategy'> & { retryStrategy?: (times: number) => number | void | null };
 
 /** Where the queue lives: options for ioredis/BullMQ and a printable URL (password as ***). */
 export interface QueueTarget {
-  connection: RedisOptions;
+  connection: QueueConnection;
   display: string;
 }
 
@@ -61,7 +68,7 @@ export function parseQueueUrl(url: string): QueueTarget {
   }
   if (username !== undefined && password === undefined) bad('a user name needs a password (user:password@)');
   const tls = u.protocol === 'rediss:';
-  const connection: RedisOptions = {
+  const connection: QueueConnection = {
     host,
     port,
     db,
@@ -95,6 +102,7 @@ const RECONNECT_TRIES = 30;
 export async function connectRedis(target: QueueTarget, opts: { timeoutMs?: number } = {}): Promise<Redis> {
   const timeoutMs = opts.timeoutMs ?? CONNECT_TIMEOUT_MS;
   let connected = false;
+  const { Redis } = await import('ioredis');
   const redis = new Redis({
     ...target.connection,
     connectTimeout: Math.min(target.connection.connectTimeout ?? timeoutMs, timeoutMs),
