@@ -15,14 +15,15 @@
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Model } from '../model/model.js';
 import type { JobRunner, RunJob } from '../runs/job-runner.js';
 import { LayerlabError } from '../util/errors.js';
 import { ProgressBar } from '../util/progress.js';
 import { connectRedis, parseQueueUrl, redisError } from './redis-url.js';
-import { jobId, JOBS_QUEUE, QUEUE_PREFIX, RUNS_KEY, runIdFromKey, WORKER_LIVE_MS, WORKERS_KEY, type RunRecord } from './names.js';
+import { jobsQueue } from './queue-admin.js';
+import { parseRecord, WorkerHeartbeatSchema } from './records.js';
+import { jobId, RUNS_KEY, runIdFromKey, WORKER_LIVE_MS, WORKERS_KEY, type RunRecord } from './names.js';
 import { decodeResult, encodePayload, modelRefText, type ModelRef, type QueueJobData } from './job-codec.js';
 import { modelDigest } from './model-digest.js';
 import { JOB_ATTEMPTS, RETRY_DELAY_MS } from './stall.js';
@@ -51,8 +52,7 @@ export async function openQueueRunner(url: string, model: Model): Promise<JobRun
   const target = parseQueueUrl(url);
   const redis: Redis = await connectRedis(target);
   redis.on('error', () => { /* seen by the poll loop as failed commands */ });
-  const queue = new Queue(JOBS_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
-  queue.on('error', () => { /* idem */ });
+  const queue = jobsQueue(redis);
   const ref = modelRefOf(model);
   const digest = modelDigest(model.source.dir);
   const dtype = model.dtype ?? 'f32';
@@ -112,7 +112,10 @@ export async function openQueueRunner(url: string, model: Model): Promise<JobRun
         try {
           if (Date.now() - lastWorkers > 2000) {
             const beats = Object.values(await timed(redis.hgetall(WORKERS_KEY), commandTimeoutMs));
-            workers = beats.filter((b) => { try { return Date.now() - Date.parse(JSON.parse(b).seen_at) < WORKER_LIVE_MS; } catch { return false; } }).length;
+            workers = beats.filter((b) => {
+              const hb = parseRecord(WorkerHeartbeatSchema, b);
+              return hb !== undefined && Date.now() - Date.parse(hb.seen_at) < WORKER_LIVE_MS;
+            }).length;
             lastWorkers = Date.now();
           }
           for (const [id, job] of [...pending]) {

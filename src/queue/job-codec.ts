@@ -10,7 +10,9 @@
  */
 import { z } from 'zod';
 import { decodeJob, encodeJob, type JobPayload } from '../runs/jobs.js';
-import { STAGE_ANALYSES } from '../analyses/registry.js';
+import { ANALYSES } from '../analyses/registry.js';
+
+const STREAMING = ANALYSES.filter((a) => a.kind === 'streaming').map((a) => a.name);
 
 /** Largest encoded payload a coordinator sends and a worker accepts (a shard of ~60M tokens). */
 export const MAX_PAYLOAD_BYTES = 256 * 2 ** 20;
@@ -72,7 +74,7 @@ const SweepPayloadSchema = z.strictObject({
 const StreamPayloadSchema = z.strictObject({
   kind: z.literal('stages'),
   shard: int(0, LIMIT),
-  analyses: z.array(z.enum(STAGE_ANALYSES as [string, ...string[]])).min(1).max(STAGE_ANALYSES.length),
+  analyses: z.array(z.enum(STREAMING as [string, ...string[]])).min(1).max(STREAMING.length),
   windows: WindowsSchema,
   batchTokens: int(1, LIMIT),
   // The options streaming analyses read (StreamJobPayload['options']); JSON values only, checked again by
