@@ -38,7 +38,7 @@ export interface StagesOptions {
   maxDocs?: number;
   /** Most tokens per forward batch (default 4096). */
   batchTokens?: number;
-  /** Documents per data shard (one job each); default: the whole corpus is one shard. */
+  /** Documents per data shard (one job each); default DEFAULT_SHARD_DOCS (src/runs/shards.ts). */
   shardDocs?: number;
   includeBosAttention?: boolean;
   attentionWindows?: number[];

@@ -75,6 +75,7 @@ export async function openQueueRunner(url: string, model: Model): Promise<JobRun
       const done = { jobs: jobs.length - pending.size, tokens: jobs.reduce((n, j) => n + (store.finished(j.name) ? j.tokens : 0), 0) };
       const say = (m: string) => { if (opts.progress !== false) process.stderr.write(`layerlab: ${m}\n`); };
       say(`${opts.command}: run ${runId} on ${target.display}: ${pending.size} of ${jobs.length} jobs to do (model digest ${digest.slice(0, 16)})`);
+      if (jobs.length === 1) say(`${opts.command}: this run is a single job (a corpus within one shard); --shard-docs N splits it for several workers`);
       if (pending.size === 0) return;
 
       const record: RunRecord = {

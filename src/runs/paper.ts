@@ -25,7 +25,7 @@ export interface PaperOptions {
   textField?: string;
   maxTokens?: number;
   maxDocs?: number;
-  /** Documents per data shard (one job each) for the sweep and the stage analyses; default one shard. */
+  /** Documents per data shard (one job each) for the sweep and the stage analyses; default DEFAULT_SHARD_DOCS (src/runs/shards.ts). */
   shardDocs?: number;
   seqLen?: number;
   /** Default: delete, swap and repeat:5 (repeat:L for models with fewer than 5 blocks). */

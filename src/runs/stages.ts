@@ -5,7 +5,7 @@
  *
  * - Phase 0 (weights only) and 2 (own inputs): each analysis is one job, `run(ctx)`.
  * - Phase 1 (streaming): the corpus windows (read and tokenized once) are split into data shards
- *   (`shardDocs` documents each; default one shard). One job per shard runs **one forward per batch**
+ *   (`shardDocs` documents each; default DEFAULT_SHARD_DOCS). One job per shard runs **one forward per batch**
  *   with the hooks of every streaming analysis registered together and folds the batch into each
  *   analysis's state; a finished job's states are saved (compact binary) and never recomputed. Within a
  *   job the states are checkpointed after a batch at most every `saveEverySeconds` (5). The job states
@@ -29,7 +29,7 @@ import { provenance } from '../util/provenance.js';
 import { LayerlabError } from '../util/errors.js';
 import type { StageContext, StageResults, StagesOptions, StreamingAnalysis } from '../analyses/contract.js';
 import { ANALYSES, DEFAULT_ANALYSES, STAGE_ANALYSES, type StageAnalysis } from '../analyses/registry.js';
-import { shardWindows } from './shards.js';
+import { DEFAULT_SHARD_DOCS, shardWindows } from './shards.js';
 import { packWindows } from './jobs.js';
 import { inProcessRunner, type RunJob } from './job-runner.js';
 import { snakeCaseKeys } from '../results/naming.js';
@@ -66,7 +66,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
   const repeatLengths = (opts.repeatBlockLengths ?? [3, 5]);
 
   const choices: Record<string, unknown> = {
-    data: { seq_len: seqLen, windows: '[BOS] + next seq_len-1 tokens of one document (documents never packed together)', max_tokens: opts.maxTokens ?? null, max_docs: opts.maxDocs ?? null, batch_tokens: batchTokens, shard_docs: opts.shardDocs ?? null },
+    data: { seq_len: seqLen, windows: '[BOS] + next seq_len-1 tokens of one document (documents never packed together)', max_tokens: opts.maxTokens ?? null, max_docs: opts.maxDocs ?? null, batch_tokens: batchTokens, shard_docs: opts.shardDocs ?? DEFAULT_SHARD_DOCS },
     bos,
     positions: 'every per-token metric uses the positions after BOS (the last included)',
     error_bars: 'std = sample std over pooled tokens; sem = standard error across documents',

@@ -15,7 +15,7 @@ import { resolveSeqLen } from '../model/context.js';
 import { provenance } from '../util/provenance.js';
 import { sweepBatches } from '../sweep/engine.js';
 import { sweepMetricsAnalysis, type SweepMetricsState } from '../sweep/metrics-analysis.js';
-import { shardWindows } from './shards.js';
+import { DEFAULT_SHARD_DOCS, shardWindows } from './shards.js';
 import { packWindows } from './jobs.js';
 import { inProcessRunner, type JobRunner, type RunJob } from './job-runner.js';
 import { encodeSweepJob } from './sweep-job.js';
@@ -50,7 +50,7 @@ export interface SweepRunOptions {
   corpus?: DocumentSet;
   /** Tokenizer for the windows (default: the model's), e.g. one that caches documents across phases. */
   encoder?: TokenEncoder;
-  /** Documents per data shard, one job each (default: the whole corpus is one shard). */
+  /** Documents per data shard, one job each (default DEFAULT_SHARD_DOCS). */
   shardDocs?: number;
   /** Split the plans into subtrees (by first block), one job each per shard (library option). */
   splitPlans?: boolean;
@@ -104,7 +104,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
   const choices = sweepChoices({ seqLen, seqLenSource, bos, batchTokens, batches: batchCount, prefixCacheMb, batchMb, textField: opts.textField });
   const key = {
     command: 'sweep', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, modelDigest: modelFingerprint(model.source.dir), data: docs.sha256, textField: opts.textField,
-    maxDocs, maxTokens, seqLen, batchTokens, shardDocs: opts.shardDocs ?? null, splitPlans: opts.splitPlans ?? false, plans,
+    maxDocs, maxTokens, seqLen, batchTokens, shardDocs: opts.shardDocs ?? DEFAULT_SHARD_DOCS, splitPlans: opts.splitPlans ?? false, plans,
     // Only bf16 runs carry the dtype, so keys of f32 runs made before --dtype existed still match.
     ...(prov.dtype === 'bf16' ? { dtype: prov.dtype } : {}),
   };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_SHARD_DOCS } from '../../runs/shards.js';
 import { runPaper } from '../../runs/paper.js';
 import { BUNDLED } from '../../load/bundled.js';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
@@ -47,7 +48,7 @@ export function registerPaper(program: Command): void {
     .option('--task-dir <dir>', 'folder with the task files for --tasks (see docs/evaluate.md); default $LAYERLAB_TASK_DIR')
     .option('--task-limit <n>', 'score only the first n documents of each task (as lm-eval --limit)')
     .option('--no-png', 'skip the PNG files of the report')
-    .option('--shard-docs <n>', 'documents per data shard, one job each (default: the whole corpus is one shard); results are merged in shard order')
+    .option('--shard-docs <n>', `documents per data shard, one job each (default ${DEFAULT_SHARD_DOCS}, the same with or without --queue); results are merged in shard order`)
     .option('--fresh', 'recompute everything even if --out holds results of the same command')
     .action(
       runCommand(async (o: PaperCliOptions) => {

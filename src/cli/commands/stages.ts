@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_SHARD_DOCS } from '../../runs/shards.js';
 import { readDocuments } from '../../data/documents.js';
 import { loadTokenizer, requireBos } from '../../load/tokenizer.js';
 import { DEFAULT_ANALYSES, runStages, STAGE_ANALYSES, type StageAnalysis } from '../../runs/stages.js';
@@ -67,7 +68,7 @@ export function registerStages(program: Command): void {
     .option('--subword-max-examples <n>', 'most multi-token examples (default 1000)')
     .option('--cka-batch <n>', 'last-token CKA minibatch size (default 128)')
     .option('--cka-all-tokens-bos', 'include the BOS position in all-token CKA (default excluded)')
-    .option('--shard-docs <n>', 'documents per data shard, one job each (default: the whole corpus is one shard); results are merged in shard order')
+    .option('--shard-docs <n>', `documents per data shard, one job each (default ${DEFAULT_SHARD_DOCS}, the same with or without --queue); results are merged in shard order`)
     .option('--fresh', 'start over even if --out holds an unfinished run of the same command')
     .action(
       runCommand(async (o: StagesCliOptions) => {

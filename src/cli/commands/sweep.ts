@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_SHARD_DOCS } from '../../runs/shards.js';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
 import { BATCH_TOKENS_CAP, executeSweep, SEQ_LEN_CAP, type SweepRunOptions } from '../../runs/sweep.js';
 import { openModel } from '../open-model.js';
@@ -42,7 +43,7 @@ export function registerSweep(program: Command): void {
     .option('--batch-tokens <n>', `tokens per batch (default: what --batch-mb allows, at most ${BATCH_TOKENS_CAP}; at least one window)`)
     .option('--batch-mb <MiB>', "memory for a batch's baseline logits (rows x vocab floats), kept while the batch's plans run", '1024')
     .option('--prefix-cache-mb <MiB>', 'memory for cached residual streams of shared plan prefixes (0: recompute every plan)', '512')
-    .option('--shard-docs <n>', 'documents per data shard, one job each (default: the whole corpus is one shard); results are merged in shard order')
+    .option('--shard-docs <n>', `documents per data shard, one job each (default ${DEFAULT_SHARD_DOCS}, the same with or without --queue); results are merged in shard order`)
     .option('--fresh', 'start over even if --out holds an unfinished run of the same command')
     .requiredOption('--out <dir>', 'output folder (created; an unfinished run of the same command resumes)')
     .action(runCommand(async (opts: SweepOpts) => sweepCommand(opts)));
