@@ -7,7 +7,7 @@
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
-import { resolveModel } from '../load/hub/resolve.js';
+import { resolveHubModel } from '../load/hub/resolve.js';
 import { loadModelDir, type Model } from '../model/model.js';
 import { JobRejected, modelRefText, type ModelRef } from './job-codec.js';
 import { modelDigest } from './model-digest.js';
@@ -52,7 +52,7 @@ export class ModelPool {
     }
     const allowName = 'hub' in ref ? ref.hub : ref.folder;
     if (!this.opts.allow.some((p) => matchesPattern(allowName, p))) throw new JobRejected(`model ${name} is not allowed on this worker (--allow-models ${this.opts.allow.join(',')})`);
-    const where = 'hub' in ref ? await resolveModel(`${ref.hub}@${ref.revision}`) : { dir: this.folder(ref.folder), modelId: undefined, revision: undefined, commit: undefined };
+    const where = 'hub' in ref ? await resolveHubModel(`${ref.hub}@${ref.revision}`) : { dir: this.folder(ref.folder), modelId: undefined, revision: undefined, commit: undefined };
     const model = loadModelDir(where.dir, { modelId: where.modelId, revision: where.revision, commit: where.commit }, undefined, { dtype });
     if (model.dtype !== dtype) throw new JobRejected(`model ${name}: this worker cannot run it as ${dtype} (${model.dtypeDecision.reason})`);
     const entry = { model, digest: modelDigest(where.dir), name };

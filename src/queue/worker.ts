@@ -163,7 +163,8 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
-  await worker.close();
+  // With Redis unreachable a graceful close would wait for it forever: stop at once (the jobs' locks expire).
+  await worker.close(redisDown);
   clearInterval(beats);
   for (const s of slots) s.proc?.kill();
   try {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startRedis } from '../helpers/redis-server.js';
+import { freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { repoRoot } from '../helpers/shared.js';
 import { cli, comparable, modelsFolder, startCli, startedJobs, startWorker, stopWorkers, waitForStates, type Proc } from './helpers.js';
 
@@ -46,6 +46,11 @@ describe('queue faults', () => {
     await stopWorkers(workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null));
     rmSync(root, { recursive: true, force: true });
   });
+  /** Workers first (a worker's graceful stop talks to its Redis), then the server. */
+  const stopAll = async (redis: RedisServer) => {
+    await stopWorkers(workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null));
+    await redis.stop();
+  };
   const worker = async (url: string, env: Record<string, string> = {}, dir = modelsDir) => {
     const w = await startWorker(url, dir, env);
     workers.push(w);
@@ -66,7 +71,7 @@ describe('queue faults', () => {
       assert.deepEqual(metrics('killed-worker'), reference);
       await stopWorkers([rescuer]);
     } finally {
-      await redis.stop();
+      await stopAll(redis);
     }
   });
 
@@ -88,7 +93,7 @@ describe('queue faults', () => {
       assert.deepEqual(metrics('killed-coordinator'), reference);
       await stopWorkers([w]);
     } finally {
-      await redis.stop();
+      await stopAll(redis);
     }
   });
 
@@ -107,7 +112,25 @@ describe('queue faults', () => {
       assert.match(w.output(), /failed after .*another version of the model/);
       await stopWorkers([w]);
     } finally {
-      await redis.stop();
+      await stopAll(redis);
+    }
+  });
+
+  test('a job that fails for a real reason (a NaN in the worker\'s weights) fails the run with the worker\'s message after 3 attempts', async () => {
+    const redis = await startRedis();
+    try {
+      const dir = modelsFolder(join(root, 'nan-worker'), kjv, 'kjv-tiny');
+      const file = join(dir, 'kjv-tiny', 'model.safetensors');
+      const st = readFileSync(file);
+      st.writeFloatLE(Number.NaN, 8 + Number(st.readBigUInt64LE(0)) + 4 * 1000);
+      writeFileSync(file, st);
+      const w = await worker(redis.url, {}, dir);
+      const r = await cli(sweep('nan', redis.url));
+      assert.equal(r.code, 2, r.output);
+      assert.match(errorLine(r.output), /job sweep-job-\d-0 .* failed after 3 attempt\(s\): worker [^ ]+:\d+: \S+model\.safetensors: tensor '[^']+' holds NaN at element \d+; the checkpoint is corrupted/);
+      await stopWorkers([w]);
+    } finally {
+      await stopAll(redis);
     }
   });
 
@@ -126,7 +149,7 @@ describe('queue faults', () => {
       assert.equal(r.code, 2, r.output);
       assert.equal(errorLine(r.output), `layerlab: cannot reach Redis at redis://127.0.0.1:${port}: connection refused`);
     } finally {
-      await redis.stop();
+      await stopAll(redis);
     }
   });
 
@@ -142,7 +165,7 @@ describe('queue faults', () => {
       assert.deepEqual(metrics('redis-restart'), reference);
       await stopWorkers([w]);
     } finally {
-      await redis.stop();
+      await stopAll(redis);
     }
   });
 
@@ -162,7 +185,7 @@ describe('queue faults', () => {
       assert.deepEqual(metrics('redis-gone'), reference);
       await stopWorkers([w]);
     } finally {
-      await redis.stop();
+      await stopAll(redis);
     }
   });
 });
