@@ -159,6 +159,8 @@ export async function benchQueue(backend: Backend, log: (s: string) => void) {
     overheadMs: r3(overheadMs),
     /** Queue overhead as a fraction of the job's compute (aim < 0.02). */
     overheadFraction: +(overheadMs / computeMs).toPrecision(3),
+    /** The same against the job's CPU time (steadier on a shared machine: compute wall time there includes waiting for a core). */
+    overheadFractionOfCpu: +(overheadMs / computeCpuMs).toPrecision(3),
     redisPerJob: { commands: +traffic.commands.toFixed(1), bytesIn: Math.round(traffic.netIn), bytesOut: Math.round(traffic.netOut), queuedJobBytes: Math.round(queuedJobBytes) },
     /** One poll of a job's state by the coordinator (every unfinished job, every 500 ms). */
     pollPerJob: { commands: +pollCommands.toFixed(1), ms: r3(pollMs) },
