@@ -88,11 +88,16 @@ export async function benchQueue(backend: Backend, log: (s: string) => void) {
   const stats = async () => {
     const info = await admin.info();
     const field = (k: string) => Number(new RegExp(`^${k}:(\\d+)`, 'm').exec(info)![1]);
-    return { commands: field('total_commands_processed'), netIn: field('total_net_input_bytes'), netOut: field('total_net_output_bytes'), memory: field('used_memory') };
+    const seconds = (k: string) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)![1]);
+    return {
+      commands: field('total_commands_processed'), netIn: field('total_net_input_bytes'), netOut: field('total_net_output_bytes'), memory: field('used_memory'),
+      // Redis's own CPU time (its main thread does all command work): what bounds its throughput.
+      cpuS: seconds('used_cpu_user_main_thread') + seconds('used_cpu_sys_main_thread'),
+    };
   };
   const times = { add: [] as number[], fetch: [] as number[], complete: [] as number[], collect: [] as number[] };
-  let traffic = { commands: 0, netIn: 0, netOut: 0 };
-  let queuedJobBytes = 0, pollMs = 0, pollCommands = 0;
+  let traffic = { commands: 0, netIn: 0, netOut: 0, cpuUs: 0 };
+  let queuedJobBytes = 0, pollMs = 0, pollCommands = 0, pollCpuUs = 0;
   try {
     const lifecycle = async (i: number) => {
       const id = jobId(runId, `sweep-job-${i}-0`);
@@ -120,15 +125,21 @@ export async function benchQueue(backend: Backend, log: (s: string) => void) {
     for (let i = 0; i < reps; i++) await lifecycle(i);
     const after = await stats();
     // The two INFO calls themselves count one command each.
-    traffic = { commands: (after.commands - before.commands - 1) / reps, netIn: (after.netIn - before.netIn) / reps, netOut: (after.netOut - before.netOut) / reps };
+    traffic = {
+      commands: (after.commands - before.commands - 1) / reps, netIn: (after.netIn - before.netIn) / reps, netOut: (after.netOut - before.netOut) / reps,
+      cpuUs: ((after.cpuS - before.cpuS) / reps) * 1e6,
+    };
     // A coordinator polls each unfinished job's state (src/queue/coordinator.ts): the cost of one poll.
     const polled = jobId(runId, 'polled');
     await queue.add('polled', data(0), { jobId: polled });
     const p0 = await stats();
     const tp = performance.now();
-    for (let i = 0; i < reps; i++) await queue.getJobState(polled);
-    pollMs = (performance.now() - tp) / reps;
-    pollCommands = ((await stats()).commands - p0.commands - 1) / reps;
+    const polls = reps * 20;
+    for (let i = 0; i < polls; i++) await queue.getJobState(polled);
+    pollMs = (performance.now() - tp) / polls;
+    const p1 = await stats();
+    pollCommands = (p1.commands - p0.commands - 1) / polls;
+    pollCpuUs = ((p1.cpuS - p0.cpuS) / polls) * 1e6;
     await queue.remove(polled);
     // Memory of jobs waiting in the queue.
     const m0 = (await stats()).memory;
@@ -161,11 +172,11 @@ export async function benchQueue(backend: Backend, log: (s: string) => void) {
     overheadFraction: +(overheadMs / computeMs).toPrecision(3),
     /** The same against the job's CPU time (steadier on a shared machine: compute wall time there includes waiting for a core). */
     overheadFractionOfCpu: +(overheadMs / computeCpuMs).toPrecision(3),
-    redisPerJob: { commands: +traffic.commands.toFixed(1), bytesIn: Math.round(traffic.netIn), bytesOut: Math.round(traffic.netOut), queuedJobBytes: Math.round(queuedJobBytes) },
+    redisPerJob: { commands: +traffic.commands.toFixed(1), bytesIn: Math.round(traffic.netIn), bytesOut: Math.round(traffic.netOut), cpuUs: Math.round(traffic.cpuUs), queuedJobBytes: Math.round(queuedJobBytes) },
     /** One poll of a job's state by the coordinator (every unfinished job, every 500 ms). */
-    pollPerJob: { commands: +pollCommands.toFixed(1), ms: r3(pollMs) },
+    pollPerJob: { commands: +pollCommands.toFixed(1), ms: r3(pollMs), cpuUs: +pollCpuUs.toFixed(1) },
   };
   log(`  overhead ${overheadMs.toFixed(1)} ms per job = ${(100 * result.overheadFraction).toFixed(3)}% of its ${(computeMs / 1000).toFixed(1)} s compute; ` +
-    `${result.redisPerJob.commands} Redis commands, ${result.redisPerJob.bytesIn} B in / ${result.redisPerJob.bytesOut} B out, ${result.redisPerJob.queuedJobBytes} B while queued`);
+    `${result.redisPerJob.commands} Redis commands (${result.redisPerJob.cpuUs} µs of Redis CPU), ${result.redisPerJob.bytesIn} B in / ${result.redisPerJob.bytesOut} B out, ${result.redisPerJob.queuedJobBytes} B while queued; a state poll ${result.pollPerJob.cpuUs} µs of Redis CPU`);
   return result;
 }
