@@ -26,6 +26,7 @@ import type { SubwordDatasetOptions, SubwordHeadOptions } from './subword-heads.
 import type { WeightMode } from './weight-processing.js';
 import type { WicOptions } from './wic-probe.js';
 import type { Protocol } from '../protocol/protocol.js';
+import type { JobRunner } from '../runs/job-runner.js';
 
 export interface StagesOptions {
   /** The authors' protocol or layerlab's (default 'layerlab'); see src/protocol/. */
@@ -66,6 +67,8 @@ export interface StagesOptions {
   onBatch?: (done: number, total: number) => void;
   /** Test hook: the order in which data-shard jobs execute (a permutation); merging order never changes. */
   jobOrder?: (jobs: number) => number[];
+  /** Where the streaming jobs run (default: in this process); `--queue` gives the queue coordinator. */
+  runner?: JobRunner;
 }
 
 /** Finished results of this run by analysis name (derived analyses read them). */

@@ -12,6 +12,7 @@ import { registerQueue } from './commands/queue.js';
 import { registerReport } from './commands/report.js';
 import { registerStages } from './commands/stages.js';
 import { registerSweep } from './commands/sweep.js';
+import { registerWorker } from './commands/worker.js';
 import { runProgram } from './run-command.js';
 
 /** The CLI; exported so tests can run it in-process (`runProgram(program, argv)`). */
@@ -32,6 +33,7 @@ registerStages(program);
 registerReport(program);
 registerPaper(program);
 registerEvaluate(program);
+registerWorker(program);
 registerQueue(program);
 
 // Run when executed (also through the npm bin symlink), not when imported.

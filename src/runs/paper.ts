@@ -15,6 +15,7 @@ import { executeEvaluate } from '../evaluate/run-evaluate.js';
 import type { TaskDefinition } from '../evaluate/tasks/types.js';
 import { LayerlabError } from '../util/errors.js';
 import { provenance } from '../util/provenance.js';
+import type { JobRunner } from './job-runner.js';
 
 export interface PaperOptions {
   /** The authors' protocol or layerlab's (default 'layerlab'); see src/protocol/. */
@@ -41,6 +42,8 @@ export interface PaperOptions {
   taskDir?: string;
   /** The first N documents of each task (quick runs); default all. */
   taskLimit?: number;
+  /** Where the sweep's and stage analyses' jobs run (default in-process; `--queue` gives the coordinator). */
+  runner?: JobRunner;
   /** Test hook: called after each phase. */
   afterPhase?: (phase: 'sweep' | 'stages' | 'evaluate' | 'report') => void;
 }
@@ -95,7 +98,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     await executeSweep(model, {
       data: opts.data, specs, textField: opts.textField ?? 'text', maxDocs: opts.maxDocs, maxTokens: opts.maxTokens, seqLen: opts.seqLen, shardDocs: opts.shardDocs,
       batchMb: opts.batchMb ?? 1024, prefixCacheMb: opts.prefixCacheMb ?? 512, out: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse, command,
-      corpus, encoder,
+      corpus, encoder, runner: opts.runner,
     });
     manifest.complete.push('sweep');
     run.writeResult(MANIFEST_FILE, manifest);
@@ -104,7 +107,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     process.stderr.write(`paper [2/${steps}] stage analyses\n`);
     await runStages(
       { model, tokenizer, bos, corpus, dataFile: opts.data, outDir: join(opts.out, 'stages'), command, encoder },
-      { maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, shardDocs: opts.shardDocs, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse },
+      { maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, shardDocs: opts.shardDocs, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse, runner: opts.runner },
     );
     manifest.complete.push('stages');
     run.writeResult(MANIFEST_FILE, manifest);

@@ -7,6 +7,7 @@ import { openModel } from '../open-model.js';
 import { checkOutputs, type OutTarget } from '../out-path.js';
 import { resolveTaskDir } from './evaluate.js';
 import { dtypeOption } from '../dtype-option.js';
+import { queueOption, queueUrl, withQueueRunner } from '../queue-option.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface PaperCliOptions {
@@ -26,11 +27,12 @@ interface PaperCliOptions {
   png: boolean;
   fresh?: boolean;
   dtype: string;
+  queue?: string;
 }
 
 export function registerPaper(program: Command): void {
-  dtypeOption(program
-    .command('paper'))
+  queueOption(dtypeOption(program
+    .command('paper')))
     .description("one command from a model to the paper's figures: robustness sweeps, every stage analysis, and the report")
     .option('--model <dir|org/name>', `model folder or Hugging Face id (local cache first, then the Hub); default: the bundled ${BUNDLED.name} model`)
     .option('--data <file>', 'corpus: plain text (documents separated by blank lines), .jsonl or .parquet with a text field; default: the bundled corpus')
@@ -58,12 +60,14 @@ export function registerPaper(program: Command): void {
         const interventions = o.interventions === undefined ? undefined : parseInterventionSpecs(o.interventions);
         if (o.model === undefined || o.data === undefined)
           process.stderr.write(`paper: using the bundled ${[o.model === undefined ? `${BUNDLED.name} model` : '', o.data === undefined ? 'corpus (King James Bible, held-out chapters)' : ''].filter(Boolean).join(' and ')} (see assets/ASSETS.md)\n`);
+        const queue = queueUrl(o.queue);
         const model = await openModel(o.model ?? BUNDLED.modelDir, outs, { dtype: o.dtype });
-        const r = await runPaper(model, {
+        const r = await withQueueRunner(queue, model, (runner) => runPaper(model, {
+          runner,
           data, out: o.out, textField: o.textField, maxTokens, maxDocs: num(o.maxDocs, '--max-docs'), shardDocs: num(o.shardDocs, '--shard-docs'),
           seqLen: num(o.seqLen, '--seq-len'), interventions,
           wicDir: o.wic, png: o.png, ...(o.tasks ? { tasks: parseTasks(o.tasks), taskDir: resolveTaskDir(o.taskDir), taskLimit: num(o.taskLimit, '--task-limit') } : {}), fresh: o.fresh, command: process.argv.slice(2),
-        });
+        }));
         for (const w of r.warnings) process.stderr.write(`layerlab: warning: ${w}\n`);
         process.stderr.write(`figures in ${r.report.replace(/\.html$/, '-figures')}/\n`);
         // The result a newcomer looks for: where the report is, and what it found.

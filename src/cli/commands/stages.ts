@@ -7,6 +7,7 @@ import { openModel } from '../open-model.js';
 import { parseList, parsePositiveIntList } from '../args.js';
 import { checkOutputs, type OutTarget } from '../out-path.js';
 import { dtypeOption } from '../dtype-option.js';
+import { queueOption, queueUrl, withQueueRunner } from '../queue-option.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface StagesCliOptions {
@@ -36,11 +37,12 @@ interface StagesCliOptions {
   ckaAllTokensBos?: boolean;
   fresh?: boolean;
   dtype: string;
+  queue?: string;
 }
 
 export function registerStages(program: Command): void {
-  dtypeOption(program
-    .command('stages'))
+  queueOption(dtypeOption(program
+    .command('stages')))
     .description('the stage analyses of Lad et al. per layer: local attention, sub-word heads, logit lens, prediction/suppression neurons, MLP norm, layer repeat, CKA, WiC probe, stage boundaries')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--data <file>', 'corpus: plain text (blank-line separated), JSONL or parquet')
@@ -76,12 +78,13 @@ export function registerStages(program: Command): void {
         if (o.neuronMode !== 'tl' && o.neuronMode !== 'raw') throw new LayerlabError(`--neuron-mode must be tl or raw, got '${o.neuronMode}'`);
         const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
         const repeatBlockLengths = o.repeatBlocks === undefined ? undefined : parsePositiveIntList(o.repeatBlocks, '--repeat-blocks');
+        const queue = queueUrl(o.queue);
         const model = await openModel(o.model, outs, { dtype: o.dtype });
         const tokenizer = loadTokenizer(o.tokenizer ?? model.source.dir, model.config);
         const bos = requireBos(tokenizer, model.source.dir);
         const maxDocs = num(o.maxDocs, '--max-docs');
         const corpus = await readDocuments(o.data, { textField: o.textField, maxDocs });
-        const { manifest } = await runStages(
+        const { manifest } = await withQueueRunner(queue, model, (runner) => runStages(
           { model, tokenizer, bos, corpus, dataFile: o.data, outDir: o.out, command: ['layerlab', ...process.argv.slice(2)] },
           {
             analyses,
@@ -91,7 +94,7 @@ export function registerStages(program: Command): void {
             batchTokens: num(o.batchTokens, '--batch-tokens'),
             shardDocs: num(o.shardDocs, '--shard-docs'),
             includeBosAttention: o.attentionBos,
-            neuronMode: o.neuronMode,
+            neuronMode: o.neuronMode as 'tl' | 'raw',
             repeatDocs: num(o.repeatDocs, '--repeat-docs'),
             repeatBlockLengths,
             subword: { multiTokens: num(o.subwordTokens, '--subword-tokens'), maxExamples: num(o.subwordMaxExamples, '--subword-max-examples') },
@@ -101,8 +104,9 @@ export function registerStages(program: Command): void {
             probeFile: o.probe,
             sweepDir: o.sweep,
             fresh: o.fresh,
+            runner,
           },
-        );
+        ));
         process.stderr.write(`wrote ${o.out}: ${manifest.complete.join(', ')}\n`);
       }),
     );

@@ -5,6 +5,7 @@ import { openModel } from '../open-model.js';
 import { parseStrictInt } from '../args.js';
 import { checkOutputs, type OutTarget } from '../out-path.js';
 import { dtypeOption } from '../dtype-option.js';
+import { queueOption, queueUrl, withQueueRunner } from '../queue-option.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 export { SEQ_LEN_CAP, BATCH_TOKENS_CAP, sweepChoices } from '../../runs/sweep.js';
@@ -24,11 +25,12 @@ interface SweepOpts {
   out: string;
   fresh?: boolean;
   dtype: string;
+  queue?: string;
 }
 
 export function registerSweep(program: Command): void {
-  dtypeOption(program
-    .command('sweep'))
+  queueOption(dtypeOption(program
+    .command('sweep')))
     .description('robustness sweep: delete / swap / repeat every layer and measure KL, top-1 agreement, loss and entropy against the original model')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--data <file>', 'corpus: plain text (documents separated by blank lines), .jsonl or .parquet')
@@ -50,6 +52,7 @@ async function sweepCommand(opts: SweepOpts): Promise<void> {
   const outs: OutTarget[] = [{ path: opts.out, kind: 'dir' }];
   checkOutputs(outs, [opts.model, opts.data]);
   const specs = parseInterventionSpecs(opts.interventions);
+  const queue = queueUrl(opts.queue);
   const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
   const run: SweepRunOptions = {
     data: opts.data,
@@ -65,5 +68,6 @@ async function sweepCommand(opts: SweepOpts): Promise<void> {
     out: opts.out,
     fresh: opts.fresh,
   };
-  await executeSweep(await openModel(opts.model, outs, { dtype: opts.dtype }), run);
+  const model = await openModel(opts.model, outs, { dtype: opts.dtype });
+  await withQueueRunner(queue, model, (runner) => executeSweep(model, { ...run, runner }));
 }
