@@ -5,9 +5,10 @@ import { forward } from '../src/model/forward.js';
 import { gpt2SmallConfig, randomModel, SeededRandom } from '../src/model/random.js';
 import { JOBS_QUEUE, QUEUE_PREFIX, jobId } from '../src/queue/names.js';
 import { parseQueueUrl } from '../src/queue/redis-url.js';
-import { decodeJob, encodeJob, packWindows, unpackWindows, type SweepJobPayload } from '../src/runs/jobs.js';
-import { encodeSweepJob, mergeSweepJobs } from '../src/runs/sweep.js';
-import { runSweep } from '../src/sweep/engine.js';
+import { checkPayloadForModel, decodePayload, decodeResult, encodePayload, encodeResult, parseJobData, type QueueJobData } from '../src/queue/job-codec.js';
+import { executeJob } from '../src/runs/execute-job.js';
+import { encodeJob, packWindows, type SweepJobPayload } from '../src/runs/jobs.js';
+import { mergeSweepJobs } from '../src/runs/sweep.js';
 import { generateInterventions, parseInterventionSpecs } from '../src/sweep/interventions.js';
 import { startRedis } from '../test/helpers/redis-server.js';
 import { timeMedian } from './machine.js';
@@ -18,10 +19,10 @@ import { timeMedian } from './machine.js';
  * tokens, default 4 x 512: the job a `--shard-docs 4` run makes of 512-token documents) is computed once;
  * then, against a redis-server started here (AOF on, as a production Redis should be), each piece of the
  * job's trip is timed, median over QUEUE_BENCH_REPS (default 30):
- *   serialize  the coordinator encodes the payload (compact binary, base64 into the job's JSON data)
+ *   serialize  the coordinator builds the job data (payload in compact binary, base64 in the job's JSON)
  *   add        BullMQ add (the payload goes to Redis)
  *   fetch      a worker takes the job (BullMQ moveToActive; the payload comes back)
- *   decode     the worker decodes the payload
+ *   decode     the worker validates the job data and decodes and checks the payload (src/queue/job-codec.ts)
  *   complete   the worker returns the finished state (base64) as the job's return value
  *   collect    the coordinator sees it finished, reads the return value, removes the job
  *   merge      the coordinator decodes the state and merges it (per job, from a 2-shard merge)
@@ -43,38 +44,36 @@ export async function benchQueue(backend: Backend, log: (s: string) => void) {
   const plans = generateInterventions(parseInterventionSpecs('delete,swap'), config.nLayers).map((i) => i.plan);
   const tokens = nWindows * (seq - 1);
 
-  // The job's compute, as a worker runs it.
+  const payload: SweepJobPayload = {
+    kind: 'sweep', shard: 0, group: 0, plans: plans.map((p) => [...p]), windows: packWindows(windows, docIndex),
+    options: { maxBatchTokens: batchTokens, prefixCacheBytes: 512 * 2 ** 20 },
+  };
+  // The job's compute, as a worker's compute process runs it (src/queue/compute-process.ts).
   const warm = Math.min(64, seq);
   forward(model, { ids: windows[0].subarray(0, warm), batch: 1, seq: warm }); // page in weights
   log(`queue bench: computing one sweep job (${plans.length} plans + baseline, ${nWindows} x ${seq} tokens) ...`);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const outcome = runSweep(model, plans, { windows, docIndex }, { maxBatchTokens: batchTokens, prefixCacheBytes: 512 * 2 ** 20 });
+  const state = executeJob(model, payload, { name: 'bench' });
   const computeMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const computeCpuMs = (cpu.user + cpu.system) / 1000;
-  const state = encodeSweepJob(outcome.baseline, outcome.plans);
   log(`  ${(computeMs / 1000).toFixed(1)} s (${(computeCpuMs / 1000).toFixed(1)} s CPU); state ${state.length} bytes`);
 
-  const payload: SweepJobPayload = {
-    kind: 'sweep', shard: 0, group: 0, plans: plans.map((p) => [...p]), windows: packWindows(windows, docIndex),
-    options: { maxBatchTokens: batchTokens, prefixCacheBytes: 512 * 2 ** 20 },
-  };
-  const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-  const unb64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
-  const encodePayload = () => b64(encodeJob(payload));
-  const decodePayload = (text: string) => {
-    const p = decodeJob<SweepJobPayload>(unb64(text));
-    unpackWindows(p.windows);
-    return p;
-  };
-  const payloadText = encodePayload();
-  const stateText = b64(state);
-  const serializeMs = timeMedian(reps, encodePayload);
-  const decodeMs = timeMedian(reps, () => decodePayload(payloadText));
+  // The job data as the coordinator builds it (src/queue/coordinator.ts) and a worker validates it.
+  const runId = '0123456789abcdef';
+  const data = (i: number): QueueJobData => ({
+    format: 1, run_id: runId, job: `sweep-job-${i < 0 ? 'warm' : i}-0`, describe: `shard ${i}`, model: { folder: 'gpt2-small' },
+    model_digest: '0'.repeat(64), dtype: 'f32', payload: encodePayload(payload),
+  });
+  const payloadText = encodePayload(payload);
+  const stateText = encodeResult(state);
+  const serializeMs = timeMedian(reps, () => data(0));
+  const workerDecode = (raw: unknown) => checkPayloadForModel(decodePayload(parseJobData(raw)), config.vocabSize);
+  const decodeMs = timeMedian(reps, () => workerDecode(JSON.parse(JSON.stringify(data(0)))));
   // Merge cost per job: two shards' states decoded and merged, halved.
   const group = [plans.map((_, i) => i)];
-  const mergeMs = timeMedian(reps, () => mergeSweepJobs([{ shard: 0, group: 0, bytes: unb64(stateText) }, { shard: 1, group: 0, bytes: unb64(stateText) }], group, plans.length)) / 2;
+  const mergeMs = timeMedian(reps, () => mergeSweepJobs([{ shard: 0, group: 0, bytes: decodeResult(stateText) }, { shard: 1, group: 0, bytes: decodeResult(stateText) }], group, plans.length)) / 2;
 
   log(`queue bench: Redis round trips (${reps} jobs) ...`);
   const server = await startRedis({ aof: true });
@@ -83,8 +82,6 @@ export async function benchQueue(backend: Backend, log: (s: string) => void) {
   const queue = new Queue(JOBS_QUEUE, { connection, prefix: QUEUE_PREFIX });
   const worker = new Worker(JOBS_QUEUE, null, { connection, prefix: QUEUE_PREFIX, lockDuration: 30_000 });
   const token = 'bench-worker';
-  const runId = '0123456789abcdef';
-  const data = (i: number) => ({ format: 1, run_id: runId, job: `sweep-job-${i}-0`, describe: `shard ${i}`, model: { folder: 'gpt2-small' }, model_digest: '0'.repeat(64), dtype: 'f32', payload: payloadText });
   const stats = async () => {
     const info = await admin.info();
     const field = (k: string) => Number(new RegExp(`^${k}:(\\d+)`, 'm').exec(info)![1]);
@@ -100,22 +97,23 @@ export async function benchQueue(backend: Backend, log: (s: string) => void) {
   let queuedJobBytes = 0, pollMs = 0, pollCommands = 0, pollCpuUs = 0;
   try {
     const lifecycle = async (i: number) => {
-      const id = jobId(runId, `sweep-job-${i}-0`);
+      const d = data(i);
+      const id = jobId(runId, d.job);
       let t = performance.now();
-      await queue.add(`sweep-job-${i}-0`, data(i), { jobId: id, attempts: 3, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false });
+      await queue.add(d.job, d, { jobId: id, attempts: 3, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false });
       times.add.push(performance.now() - t);
       t = performance.now();
       const job = (await worker.getNextJob(token)) as Job;
       times.fetch.push(performance.now() - t);
       if (job.id !== id) throw new Error(`queue bench: fetched ${job.id}, expected ${id}`);
-      decodePayload(job.data.payload);
+      workerDecode(job.data);
       t = performance.now();
       await job.moveToCompleted(stateText, token, false);
       times.complete.push(performance.now() - t);
       t = performance.now();
       if ((await queue.getJobState(id)) !== 'completed') throw new Error('queue bench: job not completed');
       const done = (await queue.getJob(id))!;
-      if (done.returnvalue !== stateText) throw new Error('queue bench: return value differs');
+      if (decodeResult(done.returnvalue).length !== state.length) throw new Error('queue bench: return value differs');
       await done.remove();
       times.collect.push(performance.now() - t);
     };
@@ -143,7 +141,7 @@ export async function benchQueue(backend: Backend, log: (s: string) => void) {
     await queue.remove(polled);
     // Memory of jobs waiting in the queue.
     const m0 = (await stats()).memory;
-    for (let i = 0; i < reps; i++) await queue.add(`held-${i}`, data(i), { jobId: jobId(runId, `held-${i}`) });
+    for (let i = 0; i < reps; i++) await queue.add(`held-${i}`, data(i), { jobId: jobId(runId, `held-${i}`), attempts: 3, removeOnComplete: false, removeOnFail: false });
     const m1 = (await stats()).memory;
     queuedJobBytes = (m1 - m0) / reps;
   } finally {
