@@ -14,6 +14,7 @@ import { benchForwardDtype, benchSweepDtype } from './dtype-bench.js';
 import { benchMemoryDtype } from './memory-dtype-bench.js';
 import { benchAttention } from './attention-bench.js';
 import { benchQueue } from './queue-bench.js';
+import { benchQueueWorkers } from './queue-workers-bench.js';
 
 /**
  * `npm run bench`: forward throughput against bare sgemm on the same shapes, written to
@@ -22,7 +23,8 @@ import { benchQueue } from './queue-bench.js';
  * bf16, layerlab vs PyTorch, forward and a delete+swap sweep (knobs in bench/dtype-bench.ts);
  * BENCH=memory-dtype: peak RSS f32 vs bf16; BENCH=attention: the fused attention kernel before/after
  * (bench/attention-bench.ts); BENCH=evaluate: shared scoring vs one forward per item and plan; BENCH=queue: the
- * queue's overhead per job against its compute, with a redis-server started for it (bench/queue-bench.ts).
+ * queue's overhead per job against its compute (bench/queue-bench.ts) and whole runs through workers, 2 x 1
+ * thread against 1 x 2 threads (bench/queue-workers-bench.ts), each with a redis-server started for it.
  */
 const parts = new Set((process.env.BENCH ?? 'forward,sweep,memory,finite,forward-dtype,memory-dtype,attention').split(','));
 const backend = getBackend();
@@ -99,7 +101,15 @@ if (parts.has('memory-dtype')) {
 }
 
 if (parts.has('queue')) {
-  results.queue = { machine: machineInfo(backend), overhead: await benchQueue(backend, log) };
+  // QUEUE_BENCH_PARTS=overhead,workers (default both): (a) one job's trip through the queue, (b) whole runs.
+  const qparts = (process.env.QUEUE_BENCH_PARTS ?? 'overhead,workers').split(',');
+  const prev = (results.queue ?? {}) as Record<string, unknown>;
+  results.queue = {
+    ...prev,
+    machine: machineInfo(backend),
+    ...(qparts.includes('overhead') ? { overhead: await benchQueue(backend, log) } : {}),
+    ...(qparts.includes('workers') ? { workers: await benchQueueWorkers(log) } : {}),
+  };
 }
 
 mkdirSync(join(packageRoot, 'bench'), { recursive: true });

@@ -24,8 +24,9 @@ stop_system_redis() {
 }
 
 # Build tools, Debian's OpenBLAS (the BLAS kernels behind every matrix product), oneDNN (bf16 matmuls and
-# its fp32 GEMM), fonts for the report's PNG figures, and redis-server (the queue tests start their own).
-packages=(libopenblas-dev libdnnl-dev g++ make python3 fonts-dejavu-core fonts-liberation redis-server)
+# its fp32 GEMM), fonts for the report's PNG figures, and redis-server with openssl (the queue tests start their
+# own servers, one of them with TLS certificates made by openssl).
+packages=(libopenblas-dev libdnnl-dev g++ make python3 fonts-dejavu-core fonts-liberation redis-server openssl)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -148,3 +148,11 @@ function scrub(text: string, target: QueueTarget): string {
   const pw = target.connection.password;
   return pw ? text.split(pw).join('***') : text;
 }
+
+/**
+ * Command-line arguments with the password of every Redis URL in them replaced by ***. Manifests, run
+ * locks and report headers record the command line; they get it through this (src/cli/main.ts).
+ */
+export function redactQueueArgs(args: readonly string[]): string[] {
+  return args.map((a) => a.replace(/(rediss?:\/\/[^:/@\s]*:)\S*@/gi, '$1***@'));
+}

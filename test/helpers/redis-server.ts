@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -10,8 +11,10 @@ import { delimiter, join } from 'node:path';
  * missing: CI runs them, and `bash scripts/setup.sh` installs the package.
  */
 export interface RedisServer {
-  /** redis://[:password@]127.0.0.1:port */
+  /** redis://[:password@]127.0.0.1:port (rediss://[:password@]localhost:port with `tls`) */
   url: string;
+  /** With `tls`: the test CA that signed the server's certificate (for NODE_EXTRA_CA_CERTS). */
+  caFile?: string;
   port: number;
   dir: string;
   /** Graceful shutdown (SIGTERM: Redis flushes its AOF), wait for exit, remove the folder. */
@@ -58,14 +61,14 @@ export function freePort(): Promise<number> {
 }
 
 /** Sends PING; true once the server answers (PONG, or NOAUTH when it has a password). */
-function pingOnce(port: number): Promise<boolean> {
+function pingOnce(port: number, ca?: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = createConnection({ host: '127.0.0.1', port });
+    const sock: Socket = ca ? tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' }) : createConnection({ host: '127.0.0.1', port });
     let buf = '';
     const done = (ok: boolean) => { sock.destroy(); resolve(ok); };
     sock.setTimeout(1000, () => done(false));
     sock.on('error', () => done(false));
-    sock.on('connect', () => sock.write('*1\r\n$4\r\nPING\r\n'));
+    sock.on(ca ? 'secureConnect' : 'connect', () => sock.write('*1\r\n$4\r\nPING\r\n'));
     sock.on('data', (d) => {
       buf += d.toString('latin1');
       if (buf.includes('\r\n')) done(buf.startsWith('+PONG') || buf.startsWith('-NOAUTH'));
@@ -76,10 +79,27 @@ function pingOnce(port: number): Promise<boolean> {
 interface Options {
   password?: string;
   aof?: boolean;
+  /** TLS only (no plain port), with a certificate for localhost and 127.0.0.1 from a fresh test CA (needs openssl). */
+  tls?: boolean;
+}
+
+/** A test CA and a server certificate for localhost / 127.0.0.1, made with openssl in `dir`. */
+function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+  const f = (n: string) => join(dir, n);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=layerlab test CA');
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=localhost');
+  writeFileSync(f('san.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('san.cnf'));
+  return { ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key') };
 }
 
 function spawnServer(bin: string, port: number, dir: string, opts: Options): { child: ChildProcess; output: () => string } {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', opts.aof ? 'yes' : 'no',
+  const tls = opts.tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', join(dir, 'tls', 'server.crt'), '--tls-key-file', join(dir, 'tls', 'server.key'),
+      '--tls-ca-cert-file', join(dir, 'tls', 'ca.crt'), '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
+  const args = [...tls, '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', opts.aof ? 'yes' : 'no',
     '--daemonize', 'no', '--supervised', 'no', '--loglevel', 'warning', '--logfile', ''];
   if (opts.password !== undefined) args.push('--requirepass', opts.password);
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -96,11 +116,11 @@ function spawnServer(bin: string, port: number, dir: string, opts: Options): { c
   return { child, output: () => out };
 }
 
-async function waitReady(child: ChildProcess, port: number, output: () => string): Promise<void> {
+async function waitReady(child: ChildProcess, port: number, output: () => string, ca?: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server exited at start: ${output().trim()}`);
-    if (await pingOnce(port)) return;
+    if (await pingOnce(port, ca)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill('SIGKILL');
@@ -120,6 +140,11 @@ export async function startRedis(opts: Options = {}): Promise<RedisServer> {
   const bin = redisBinary();
   const dir = mkdtempSync(join(tmpdir(), 'layerlab-redis-'));
   dirs.add(dir);
+  let ca: string | undefined;
+  if (opts.tls) {
+    mkdirSync(join(dir, 'tls'));
+    ca = readFileSync(makeCertificates(join(dir, 'tls')).ca, 'utf8');
+  }
   let port = 0;
   let proc: { child: ChildProcess; output: () => string } | undefined;
   // The port is free when picked but could be taken before redis binds it: try a few.
@@ -127,7 +152,7 @@ export async function startRedis(opts: Options = {}): Promise<RedisServer> {
     port = await freePort();
     proc = spawnServer(bin, port, dir, opts);
     try {
-      await waitReady(proc.child, port, proc.output);
+      await waitReady(proc.child, port, proc.output, ca);
       break;
     } catch (e) {
       if (attempt >= 3 || !/in use/i.test(proc.output())) {
@@ -144,7 +169,8 @@ export async function startRedis(opts: Options = {}): Promise<RedisServer> {
     await waitExit(child, 10_000);
   };
   return {
-    url: `redis://${auth}127.0.0.1:${port}`,
+    url: opts.tls ? `rediss://${auth}localhost:${port}` : `redis://${auth}127.0.0.1:${port}`,
+    ...(opts.tls ? { caFile: join(dir, 'tls', 'ca.crt') } : {}),
     port,
     dir,
     async stop() {
@@ -158,7 +184,7 @@ export async function startRedis(opts: Options = {}): Promise<RedisServer> {
     async restart() {
       await halt();
       proc = spawnServer(bin, port, dir, opts);
-      await waitReady(proc.child, port, proc.output);
+      await waitReady(proc.child, port, proc.output, ca);
     },
   };
 }

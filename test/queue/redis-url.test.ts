@@ -1,7 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { LayerlabError } from '../../src/util/errors.js';
-import { connectRedis, parseQueueUrl, queueUrlFrom } from '../../src/queue/redis-url.js';
+import { connectRedis, parseQueueUrl, queueUrlFrom, redactQueueArgs } from '../../src/queue/redis-url.js';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 const SECRET = 's3cr:et/pw';
@@ -57,6 +57,13 @@ test('bad queue URLs: one line naming --queue, never the password', () => {
       return true;
     });
   }
+});
+
+test('redactQueueArgs hides the password of every Redis URL in a command line, and nothing else', () => {
+  assert.deepEqual(
+    redactQueueArgs(['sweep', '--queue', `redis://alice:${PW}@h:6379/2`, `--queue=rediss://:${PW}@h:6380`, '--out', 'a:b@c', 'redis://h:6379']),
+    ['sweep', '--queue', 'redis://alice:***@h:6379/2', '--queue=rediss://:***@h:6380', '--out', 'a:b@c', 'redis://h:6379'],
+  );
 });
 
 test('queueUrlFrom: the flag wins, else LAYERLAB_QUEUE, an empty variable is unset', () => {
