@@ -13,6 +13,8 @@ import { benchEvaluate } from './evaluate-bench.js';
 import { benchForwardDtype, benchSweepDtype } from './dtype-bench.js';
 import { benchMemoryDtype } from './memory-dtype-bench.js';
 import { benchAttention } from './attention-bench.js';
+import { benchQueue } from './queue-bench.js';
+import { benchQueueWorkers } from './queue-workers-bench.js';
 
 /**
  * `npm run bench`: forward throughput against bare sgemm on the same shapes, written to
@@ -20,7 +22,9 @@ import { benchAttention } from './attention-bench.js';
  * (default: all but evaluate). Not a test: numbers vary with the machine's load. BENCH=forward-dtype: f32 vs
  * bf16, layerlab vs PyTorch, forward and a delete+swap sweep (knobs in bench/dtype-bench.ts);
  * BENCH=memory-dtype: peak RSS f32 vs bf16; BENCH=attention: the fused attention kernel before/after
- * (bench/attention-bench.ts); BENCH=evaluate: shared scoring vs one forward per item and plan.
+ * (bench/attention-bench.ts); BENCH=evaluate: shared scoring vs one forward per item and plan; BENCH=queue: the
+ * queue's overhead per job against its compute (bench/queue-bench.ts) and whole runs through workers, 2 x 1
+ * thread against 1 x 2 threads (bench/queue-workers-bench.ts), each with a redis-server started for it.
  */
 const parts = new Set((process.env.BENCH ?? 'forward,sweep,memory,finite,forward-dtype,memory-dtype,attention').split(','));
 const backend = getBackend();
@@ -99,6 +103,18 @@ if (parts.has('memory-dtype')) {
   const m = benchMemoryDtype();
   log(`  peak RSS f32 ${m.f32.peakRssMiB} MiB, bf16 ${m.bf16.peakRssMiB} MiB (ratio ${m.peakRatio}, aim <= 0.55)`);
   results.memoryDtype = m;
+}
+
+if (parts.has('queue')) {
+  // QUEUE_BENCH_PARTS=overhead,workers (default both): (a) one job's trip through the queue, (b) whole runs.
+  const qparts = (process.env.QUEUE_BENCH_PARTS ?? 'overhead,workers').split(',');
+  const prev = (results.queue ?? {}) as Record<string, unknown>;
+  results.queue = {
+    ...prev,
+    machine: machineInfo(backend),
+    ...(qparts.includes('overhead') ? { overhead: await benchQueue(backend, log) } : {}),
+    ...(qparts.includes('workers') ? { workers: await benchQueueWorkers(log) } : {}),
+  };
 }
 
 mkdirSync(join(packageRoot, 'bench'), { recursive: true });

@@ -27,6 +27,7 @@ import type { WeightMode } from './weight-processing.js';
 import type { WicOptions } from './wic-probe.js';
 import type { IngProbeOptions } from './ing-probe.js';
 import type { Protocol } from '../protocol/protocol.js';
+import type { JobRunner } from '../runs/job-runner.js';
 
 export interface StagesOptions {
   /** The authors' protocol or layerlab's (default 'layerlab'); see src/protocol/. */
@@ -40,7 +41,7 @@ export interface StagesOptions {
   maxDocTokens?: number;
   /** Most tokens per forward batch (default 4096). */
   batchTokens?: number;
-  /** Documents per data shard (one job each); default: the whole corpus is one shard. */
+  /** Documents per data shard (one job each); default DEFAULT_SHARD_DOCS (src/runs/shards.ts). */
   shardDocs?: number;
   includeBosAttention?: boolean;
   attentionWindows?: number[];
@@ -71,6 +72,8 @@ export interface StagesOptions {
   onBatch?: (done: number, total: number) => void;
   /** Test hook: the order in which data-shard jobs execute (a permutation); merging order never changes. */
   jobOrder?: (jobs: number) => number[];
+  /** Where the streaming jobs run (default: in this process); `--queue` gives the queue coordinator. */
+  runner?: JobRunner;
 }
 
 /** Finished results of this run by analysis name (derived analyses read them). */

@@ -8,10 +8,13 @@ import { registerForward } from './commands/forward.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPaper } from './commands/paper.js';
+import { registerQueue } from './commands/queue.js';
 import { registerReport } from './commands/report.js';
 import { registerStages } from './commands/stages.js';
 import { registerSweep } from './commands/sweep.js';
+import { registerWorker } from './commands/worker.js';
 import { runProgram } from './run-command.js';
+import { redactQueueArgs } from '../queue/redis-url.js';
 
 /** The CLI; exported so tests can run it in-process (`runProgram(program, argv)`). */
 export const program = new Command();
@@ -31,6 +34,14 @@ registerStages(program);
 registerReport(program);
 registerPaper(program);
 registerEvaluate(program);
+registerWorker(program);
+registerQueue(program);
+
+// Manifests, run locks and report headers record process.argv; once the options are parsed, the queue
+// URL's password is replaced by *** there (the commands already hold the real URL).
+program.hook('preAction', () => {
+  process.argv = [...process.argv.slice(0, 2), ...redactQueueArgs(process.argv.slice(2))];
+});
 
 // Run when executed (also through the npm bin symlink), not when imported.
 const real = (p: string) => {

@@ -17,6 +17,7 @@ import { executeEvaluate } from '../evaluate/run-evaluate.js';
 import type { TaskDefinition } from '../evaluate/tasks/types.js';
 import { LayerlabError } from '../util/errors.js';
 import { provenance } from '../util/provenance.js';
+import type { JobRunner } from './job-runner.js';
 
 export interface PaperOptions {
   /** The authors' protocol or layerlab's (default 'layerlab'); see src/protocol/. */
@@ -30,7 +31,7 @@ export interface PaperOptions {
   maxDocTokens?: number;
   /** Error bands of the report (default: the protocol's, std under paper, sem under layerlab). */
   sigma?: Sigma;
-  /** Documents per data shard (one job each) for the sweep and the stage analyses; default one shard. */
+  /** Documents per data shard (one job each) for the sweep and the stage analyses; default DEFAULT_SHARD_DOCS (src/runs/shards.ts). */
   shardDocs?: number;
   seqLen?: number;
   /** Default: delete, swap and repeat:5 (repeat:L for models with fewer than 5 blocks). */
@@ -47,6 +48,8 @@ export interface PaperOptions {
   taskDir?: string;
   /** The first N documents of each task (quick runs); default all. */
   taskLimit?: number;
+  /** Where the sweep's and stage analyses' jobs run (default in-process; `--queue` gives the coordinator). */
+  runner?: JobRunner;
   /** Test hook: called after each phase. */
   afterPhase?: (phase: 'sweep' | 'stages' | 'evaluate' | 'report') => void;
 }
@@ -103,7 +106,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     await executeSweep(model, {
       data: opts.data, specs, textField: opts.textField ?? 'text', maxDocs: opts.maxDocs, maxTokens: opts.maxTokens, seqLen: opts.seqLen, shardDocs: opts.shardDocs, protocol, maxDocTokens: opts.maxDocTokens,
       batchMb: opts.batchMb ?? 1024, prefixCacheMb: opts.prefixCacheMb ?? 512, out: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse, command,
-      corpus, encoder,
+      corpus, encoder, runner: opts.runner,
     });
     manifest.complete.push('sweep');
     run.writeResult(MANIFEST_FILE, manifest);
@@ -112,7 +115,7 @@ export async function runPaper(model: Model, opts: PaperOptions): Promise<PaperO
     process.stderr.write(`paper [2/${steps}] stage analyses\n`);
     await runStages(
       { model, tokenizer, bos, corpus, dataFile: opts.data, outDir: join(opts.out, 'stages'), command, encoder },
-      { protocol, maxDocTokens: opts.maxDocTokens, maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, shardDocs: opts.shardDocs, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse },
+      { protocol, maxDocTokens: opts.maxDocTokens, maxTokens: opts.maxTokens, maxDocs: opts.maxDocs, seqLen: opts.seqLen, shardDocs: opts.shardDocs, wicDir: opts.wicDir, sweepDir: join(opts.out, 'sweep'), fresh: !reuse, reuseFinished: reuse, runner: opts.runner },
     );
     manifest.complete.push('stages');
     run.writeResult(MANIFEST_FILE, manifest);

@@ -1,9 +1,17 @@
 /**
  * Data shards: a run's token windows split by document into consecutive groups of `shardDocs` documents
- * (default: one shard holding the whole corpus). Every job of a run works on one shard; results are
- * merged in shard order, so they depend on the data, the options and the shard size only.
+ * (default DEFAULT_SHARD_DOCS). Every job of a run works on one shard; results are merged in shard order,
+ * so they depend on the data, the options and the shard size only, never on where the jobs ran.
  */
 import { LayerlabError } from '../util/errors.js';
+
+/**
+ * Documents per shard when --shard-docs is not given, in-process and with --queue alike (the split
+ * never depends on where jobs run). Small corpora stay one job, as before; the paper's ~1M tokens of C4
+ * (~2,000 documents) become ~8 shards, so a queue run has jobs to spread (x plan subtrees for the sweep)
+ * while each job still carries enough windows for full CKA minibatches (128 last tokens).
+ */
+export const DEFAULT_SHARD_DOCS = 256;
 
 /** Windows [start, end) of one shard (windows are in corpus order, so a shard is a contiguous range). */
 export interface Shard {
@@ -12,7 +20,7 @@ export interface Shard {
   end: number;
 }
 
-export function shardWindows(docIndex: readonly number[], shardDocs?: number): Shard[] {
+export function shardWindows(docIndex: readonly number[], shardDocs: number = DEFAULT_SHARD_DOCS): Shard[] {
   if (shardDocs !== undefined && (!Number.isInteger(shardDocs) || shardDocs < 1)) throw new LayerlabError(`--shard-docs must be a positive integer, got ${shardDocs}`);
   for (let w = 1; w < docIndex.length; w++) if (docIndex[w] < docIndex[w - 1]) throw new Error('shardWindows: windows must be in document order');
   const shards: Shard[] = [];

@@ -5,7 +5,7 @@
  *
  * - Phase 0 (weights only) and 2 (own inputs): each analysis is one job, `run(ctx)`.
  * - Phase 1 (streaming): the corpus windows (read and tokenized once) are split into data shards
- *   (`shardDocs` documents each; default one shard). One job per shard runs **one forward per batch**
+ *   (`shardDocs` documents each; default DEFAULT_SHARD_DOCS). One job per shard runs **one forward per batch**
  *   with the hooks of every streaming analysis registered together and folds the batch into each
  *   analysis's state; a finished job's states are saved (compact binary) and never recomputed. Within a
  *   job the states are checkpointed after a batch at most every `saveEverySeconds` (5). The job states
@@ -19,20 +19,19 @@ import { modelFingerprint } from '../load/fingerprint.js';
 import { resolveSeqLen } from '../model/context.js';
 import type { Model } from '../model/model.js';
 import type { TextTokenizer } from '../load/tokenizer.js';
-import { makeWindows, packBatches, type Batch, type TokenEncoder } from '../data/windows.js';
+import { makeWindows, packBatches, type TokenEncoder } from '../data/windows.js';
 import type { DocumentSet } from '../data/documents.js';
 import { ResumableRun } from '../results/resumable-run.js';
 import { ANALYSIS_FILES, MANIFEST_FILE, readResult } from '../results/run-files.js';
 import type { DataProvenance, Manifest, StageResult } from '../results/schema.js';
-import { decodeState, encodeState } from '../results/state-codec.js';
-import { ProgressBar } from '../util/progress.js';
+import { decodeState } from '../results/state-codec.js';
 import { provenance } from '../util/provenance.js';
 import { LayerlabError } from '../util/errors.js';
 import type { StageContext, StageResults, StagesOptions, StreamingAnalysis } from '../analyses/contract.js';
-import { streamBatch } from '../analyses/stream-batch.js';
 import { ANALYSES, analysesFor, DEFAULT_ANALYSES, STAGE_ANALYSES, type StageAnalysis } from '../analyses/registry.js';
-import { jobOrder, shardWindows } from './shards.js';
-import { decodeJob, encodeJob, packWindows, unpackWindows, type StreamJobPayload } from './jobs.js';
+import { DEFAULT_SHARD_DOCS, shardWindows } from './shards.js';
+import { packWindows } from './jobs.js';
+import { inProcessRunner, type RunJob } from './job-runner.js';
 import { snakeCaseKeys } from '../results/naming.js';
 import { DEFAULT_PROTOCOL } from '../protocol/protocol.js';
 import { protocolManifest } from '../protocol/choices.js';
@@ -72,7 +71,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
   const repeatLengths = (opts.repeatBlockLengths ?? [3, 5]);
 
   const choices: Record<string, unknown> = {
-    data: { seq_len: seqLen, windows: '[BOS] + next seq_len-1 tokens of one document (documents never packed together)', max_tokens: opts.maxTokens ?? null, max_docs: opts.maxDocs ?? null, batch_tokens: batchTokens, shard_docs: opts.shardDocs ?? null, ...corpusChoices(protocol, seqLen, opts.maxDocTokens, opts.maxDocTokens) },
+    data: { seq_len: seqLen, windows: '[BOS] + next seq_len-1 tokens of one document (documents never packed together)', max_tokens: opts.maxTokens ?? null, max_docs: opts.maxDocs ?? null, batch_tokens: batchTokens, shard_docs: opts.shardDocs ?? DEFAULT_SHARD_DOCS, ...corpusChoices(protocol, seqLen, opts.maxDocTokens, opts.maxDocTokens) },
     protocol,
     bos,
     positions: 'every per-token metric uses the positions after BOS (the last included)',
@@ -109,7 +108,11 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
     windows: windows.windows.length, tokens: windows.tokens, seq_len: seqLen, max_tokens: opts.maxTokens, max_docs: opts.maxDocs,
   };
 
-  const manifest: Manifest = { kind: 'stages', provenance: prov, data, choices, ...protocolManifest(protocol), requested, complete: [], command: input.command ?? [] };
+  const manifest: Manifest = {
+    kind: 'stages', provenance: prov, data, choices, ...protocolManifest(protocol), requested, complete: [], command: input.command ?? [],
+    // Queue runs record where the jobs ran (queue, run id, model digest); in-process manifests are as before.
+    ...(opts.runner ? { execution: opts.runner.description } : {}),
+  };
   const results: StageResults = {};
   const file = (a: StageAnalysis) => STAGE_FILES[a];
   const done = (a: StageAnalysis) => run.hasResult(file(a));
@@ -138,7 +141,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
       }
     const streaming = here.filter((a): a is StreamingAnalysis => a.kind === 'streaming');
     if (streaming.length > 0) {
-      const states = runStreamingJobs(run, ctx, streaming, windows, batchTokens);
+      const states = await runStreamingJobs(run, ctx, streaming, windows, batchTokens, key, outDir);
       streaming.forEach((a, i) => save(a.name, a.result(states[i], ctx)));
     }
     for (const a of here) if (a.kind === 'whole') save(a.name, a.run(ctx));
@@ -151,63 +154,35 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
 }
 
 /**
- * The streaming phase as jobs, one per data shard, then merged in shard order. A job's states are saved
- * when it finishes (`stream-job-K`) and checkpointed while it runs (`stream-job-K-partial`).
+ * The streaming phase as jobs, one per data shard, run by the run's JobRunner (in-process or a queue),
+ * then merged in shard order. A job's states are saved when it finishes (`stream-job-K`) and, in-process,
+ * checkpointed while it runs (`stream-job-K-partial`).
  */
-function runStreamingJobs(
+async function runStreamingJobs(
   run: ResumableRun, ctx: StageContext, analyses: StreamingAnalysis[], windows: { windows: Int32Array[]; docIndex: number[] }, batchTokens: number,
-): unknown[] {
+  key: unknown, outDir: string,
+): Promise<unknown[]> {
   const { opts } = ctx;
   const shards = shardWindows(windows.docIndex, opts.shardDocs);
-  const jobs = shards.map((s) =>
-    packBatches(windows.windows.slice(s.start, s.end), batchTokens).map((b) => ({ ...b, windowIndex: b.windowIndex.map((w) => w + s.start) })),
-  );
-  const total = jobs.reduce((n, j) => n + j.length, 0);
+  const jobs: RunJob[] = shards.map((sh, k) => {
+    const batches = packBatches(windows.windows.slice(sh.start, sh.end), batchTokens);
+    return {
+      name: `stream-job-${k}`,
+      units: batches.length,
+      tokens: batches.reduce((n, b) => n + b.batch * (b.seq - 1), 0),
+      describe: `shard ${k + 1} of ${shards.length} (${analyses.map((a) => a.name).join(', ')})`,
+      payload: () => ({
+        kind: 'stages', shard: k, analyses: analyses.map((a) => a.name), batchTokens,
+        windows: packWindows(windows.windows.slice(sh.start, sh.end), windows.docIndex.slice(sh.start, sh.end)),
+        options: { includeBosAttention: opts.includeBosAttention, attentionWindows: opts.attentionWindows, repeatBlockLengths: opts.repeatBlockLengths, repeatDocs: opts.repeatDocs, cka: opts.cka, protocol: opts.protocol },
+      }),
+    };
+  });
   const finished = (k: number) => run.loadStateBytes(`stream-job-${k}`);
-  let batchesDone = jobs.reduce((n, j, k) => n + (finished(k) ? j.length : 0), 0);
-  const bar = opts.progress === false ? undefined : new ProgressBar('stages', 'batches');
-  const saveEveryMs = (opts.saveEverySeconds ?? 5) * 1000;
-  const tokensOf = (b: Batch) => b.batch * (b.seq - 1);
-  let tokensDone = 0;
-  jobs.forEach((j, k) => { if (finished(k)) tokensDone += j.reduce((n, b) => n + tokensOf(b), 0); });
-
-  for (const k of jobOrder(jobs.length, opts.jobOrder)) {
-    if (finished(k)) continue;
-    // The job runs from its payload bytes alone, as a worker would (src/runs/jobs.ts).
-    const sh = shards[k];
-    const payload = decodeJob<StreamJobPayload>(encodeJob({
-      kind: 'stages', shard: k, analyses: analyses.map((a) => a.name), batchTokens,
-      windows: packWindows(windows.windows.slice(sh.start, sh.end), windows.docIndex.slice(sh.start, sh.end)),
-      options: { includeBosAttention: opts.includeBosAttention, attentionWindows: opts.attentionWindows, repeatBlockLengths: opts.repeatBlockLengths, repeatDocs: opts.repeatDocs, cka: opts.cka, protocol: opts.protocol },
-    }));
-    const data = unpackWindows(payload.windows);
-    // The analyses see the options of the payload only (as on a worker).
-    const jobCtx: StageContext = { ...ctx, opts: { ...payload.options } };
-    const batches = packBatches(data.windows, payload.batchTokens);
-    const partial = run.loadStateBytes(`stream-job-${k}-partial`);
-    const saved = partial ? decodeState<{ batchesDone: number; states: Uint8Array[] }>(partial) : undefined;
-    const states = analyses.map((a, i) => (saved ? a.decode(saved.states[i], jobCtx) : a.init(jobCtx)));
-    let next = saved?.batchesDone ?? 0;
-    if (next > 0) log(opts, `resuming at batch ${batchesDone + next + 1} of ${total}`);
-    for (let i = 0; i < next; i++) tokensDone += tokensOf(jobs[k][i]);
-    batchesDone += next;
-    let lastSave = Date.now();
-    for (; next < jobs[k].length; next++) {
-      const batch = batches[next];
-      streamBatch(jobCtx, analyses, states, { ids: batch.ids, batch: batch.batch, seq: batch.seq, docIds: batch.windowIndex.map((w) => data.docIndex[w]) });
-      tokensDone += tokensOf(batch);
-      batchesDone++;
-      if (next + 1 === jobs[k].length) {
-        analyses.forEach((a, i) => a.seal?.(states[i]));
-        run.saveStateBytes(`stream-job-${k}`, encodeState({ states: analyses.map((a, i) => a.encode(states[i])) }));
-      } else if (Date.now() - lastSave >= saveEveryMs) {
-        run.saveStateBytes(`stream-job-${k}-partial`, encodeState({ batchesDone: next + 1, states: analyses.map((a, i) => a.encode(states[i])) }));
-        lastSave = Date.now();
-      }
-      bar?.update({ done: batchesDone, total, detail: `${tokensDone.toLocaleString('en-US')} tokens` });
-      opts.onBatch?.(batchesDone, total);
-    }
-  }
+  const runner = opts.runner ?? inProcessRunner(ctx.model);
+  await runner.runJobs(jobs, { finished: (n) => run.loadStateBytes(n), saveFinished: (n, b) => run.saveStateBytes(n, b), partial: run }, {
+    command: 'stages', key, out: outDir, unit: 'batches', progress: opts.progress, order: opts.jobOrder, onUnits: opts.onBatch, saveEverySeconds: opts.saveEverySeconds,
+  });
   // Merge in shard order (never in execution order), from the saved states: the same bytes wherever and
   // whenever each job ran.
   let merged: unknown[] | undefined;

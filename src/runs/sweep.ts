@@ -15,13 +15,15 @@ import { MANIFEST_FILE, METRICS_CSV, METRICS_JSON } from '../results/run-files.j
 import type { DataProvenance, Manifest } from '../results/schema.js';
 import { LayerlabError } from '../util/errors.js';
 import { resolveSeqLen } from '../model/context.js';
-import { ProgressBar } from '../util/progress.js';
 import { provenance } from '../util/provenance.js';
-import { runSweep, sweepBatches, type SweepState } from '../sweep/engine.js';
-import type { BaselineAccumulator, PlanAccumulator } from '../sweep/metrics.js';
+import { sweepBatches } from '../sweep/engine.js';
 import { sweepMetricsAnalysis, type SweepMetricsState } from '../sweep/metrics-analysis.js';
-import { jobOrder, shardWindows } from './shards.js';
-import { decodeJob, encodeJob, packWindows, unpackWindows, type SweepJobPayload } from './jobs.js';
+import { DEFAULT_SHARD_DOCS, shardWindows } from './shards.js';
+import { packWindows } from './jobs.js';
+import { inProcessRunner, type JobRunner, type RunJob } from './job-runner.js';
+import { encodeSweepJob } from './sweep-job.js';
+
+export { encodeSweepJob };
 import { generateInterventions, specToString, type InterventionSpec } from '../sweep/interventions.js';
 import { baselineBlock, interventionRows, metricsCsv, sweepResult, SUMMARY_DEFINITION } from '../sweep/output.js';
 
@@ -53,12 +55,14 @@ export interface SweepRunOptions {
   corpus?: DocumentSet;
   /** Tokenizer for the windows (default: the model's), e.g. one that caches documents across phases. */
   encoder?: TokenEncoder;
-  /** Documents per data shard, one job each (default: the whole corpus is one shard). */
+  /** Documents per data shard, one job each (default DEFAULT_SHARD_DOCS). */
   shardDocs?: number;
   /** Split the plans into subtrees (by first block), one job each per shard (library option). */
   splitPlans?: boolean;
   /** Test hook: the order jobs execute in (a permutation of 0..jobs-1). */
   jobOrder?: (jobs: number) => number[];
+  /** Where the jobs run (default: in this process); `--queue` gives the queue coordinator (src/queue/). */
+  runner?: JobRunner;
 }
 
 /**
@@ -107,7 +111,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
   const choices = { ...sweepChoices({ seqLen, seqLenSource, bos, batchTokens, batches: batchCount, prefixCacheMb, batchMb, textField: opts.textField, maxDocTokens, entropyFloor: protocol === 'paper' ? PAPER_ENTROPY_FLOOR : undefined }), ...corpusChoices(protocol, seqLen, opts.maxDocTokens, opts.maxDocTokens) };
   const key = {
     command: 'sweep', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, modelDigest: modelFingerprint(model.source.dir), data: docs.sha256, textField: opts.textField,
-    maxDocs, maxTokens, seqLen, batchTokens, shardDocs: opts.shardDocs ?? null, splitPlans: opts.splitPlans ?? false, plans,
+    maxDocs, maxTokens, seqLen, batchTokens, shardDocs: opts.shardDocs ?? DEFAULT_SHARD_DOCS, splitPlans: opts.splitPlans ?? false, plans,
     // Only bf16 runs carry the dtype, so keys of f32 runs made before --dtype existed still match.
     ...(prov.dtype === 'bf16' ? { dtype: prov.dtype } : {}),
     // Likewise the protocol and the per-document limit: a different protocol is a different run.
@@ -123,46 +127,49 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
     command: opts.command ?? process.argv.slice(2),
     layers: L,
     interventions: interventions.map(({ name, kind, layer, plan }) => ({ name, kind, layer, plan })),
+    // Queue runs record where the jobs ran (queue, run id, model digest); in-process manifests are as before.
+    ...(opts.runner ? { execution: opts.runner.description } : {}),
   };
   run.writeResult(MANIFEST_FILE, manifest);
 
-  const bar = new ProgressBar('sweep', 'plan runs');
   const afterSave = killHook();
-  // Jobs = data shard x plan group, executed in any order; their states are merged in shard order, then
-  // plan order, so the numbers depend only on the data, the options and the shard size.
+  // Jobs = data shard x plan group, executed anywhere in any order (opts.runner: in-process or a queue);
+  // their states are merged in shard order, then plan order, so the numbers depend only on the data, the
+  // options and the shard size.
   const jobs = shards.flatMap((sh) => groups.map((g, gi) => ({ shard: sh.index, group: gi, plans: g.map((p) => plans[p]), name: `sweep-job-${sh.index}-${gi}` })));
-  const planRuns = jobs.reduce((n, j) => n + sweepBatches(shardData[j.shard], batchTokens).length * j.plans.length, 0);
-  let planRunsBefore = 0;
-  for (const k of jobOrder(jobs.length, opts.jobOrder)) {
-    const job = jobs[k];
-    const runs = sweepBatches(shardData[job.shard], batchTokens).length * job.plans.length;
-    if (run.loadStateBytes(job.name)) {
-      planRunsBefore += runs;
-      continue;
-    }
-    const state = run.loadState<SweepState>(`${job.name}-partial`);
-    if (run.resumed && state) process.stderr.write(`layerlab: resuming ${opts.out}: ${state.batches_done} of ${state.batches} batches done\n`);
-    // The job runs from its payload bytes alone, as a worker would (src/runs/jobs.ts).
-    const payload = decodeJob<SweepJobPayload>(encodeJob({
-      kind: 'sweep', shard: job.shard, group: job.group, plans: job.plans.map((p) => [...p]),
-      windows: packWindows(shardData[job.shard].windows, shardData[job.shard].docIndex),
-      options: { maxBatchTokens: batchTokens, prefixCacheBytes: prefixCacheMb * 2 ** 20, ...(protocol === 'paper' ? { entropyFloor: PAPER_ENTROPY_FLOOR } : {}) },
-    }));
-    const outcome = runSweep(model, payload.plans, unpackWindows(payload.windows), {
-      ...payload.options,
-      state,
-      onBatch: (st) => {
-        if (st.batches_done < st.batches) {
-          run.saveState(`${job.name}-partial`, st);
-          afterSave();
-        }
+  const runJobs: RunJob[] = jobs.map((job) => {
+    const data = shardData[job.shard];
+    const batches = sweepBatches(data, batchTokens);
+    return {
+      name: job.name,
+      units: batches.length * job.plans.length,
+      tokens: data.windows.reduce((n, w) => n + w.length - 1, 0),
+      describe: `shard ${job.shard + 1} of ${shards.length}, plans ${groups[job.group][0]}..${groups[job.group].at(-1)} (subtree ${job.group + 1} of ${groups.length})`,
+      payload: () => ({
+        kind: 'sweep', shard: job.shard, group: job.group, plans: job.plans.map((p) => [...p]),
+        windows: packWindows(data.windows, data.docIndex),
+        options: { maxBatchTokens: batchTokens, prefixCacheBytes: prefixCacheMb * 2 ** 20, ...(protocol === 'paper' ? { entropyFloor: PAPER_ENTROPY_FLOOR } : {}) },
+      }),
+    };
+  });
+  const runner = opts.runner ?? inProcessRunner(model);
+  await runner.runJobs(runJobs, {
+    finished: (name) => run.loadStateBytes(name),
+    saveFinished: (name, bytes) => {
+      run.saveStateBytes(name, bytes);
+      afterSave();
+    },
+    // Partial state of a running job, saved after each batch (and counted by the test kill hook).
+    partial: {
+      loadState: (name) => (run.resumed ? run.loadState(name) : undefined),
+      saveState: (name, value) => {
+        run.saveState(name, value);
+        afterSave();
       },
-      onProgress: (p) => bar.update({ done: planRunsBefore + p.planRunsDone, total: planRuns, detail: `job ${k + 1}/${jobs.length}, batch ${p.batchesDone}/${p.batches}, ${p.tokensDone.toLocaleString('en-US')}/${p.tokens.toLocaleString('en-US')} tokens` }),
-    });
-    run.saveStateBytes(job.name, encodeSweepJob(outcome.baseline, outcome.plans));
-    afterSave();
-    planRunsBefore += runs;
-  }
+      loadStateBytes: (name) => run.loadStateBytes(name),
+      saveStateBytes: (name, bytes) => run.saveStateBytes(name, bytes),
+    },
+  }, { command: 'sweep', key, out: opts.out, unit: 'plan runs', order: opts.jobOrder });
   const outcome = mergeSweepJobs(jobs.map((j) => ({ ...j, bytes: run.loadStateBytes(j.name)! })), groups, plans.length);
 
   const baseline = baselineBlock(defaultPlan(L), outcome.baseline);
@@ -226,11 +233,6 @@ export function planGroups(plans: readonly (readonly number[])[], split: boolean
   const byFirst = new Map<number, number[]>();
   plans.forEach((p, i) => byFirst.set(p[0] ?? -1, [...(byFirst.get(p[0] ?? -1) ?? []), i]));
   return [...byFirst.values()];
-}
-
-/** A finished job's accumulator states, compact binary (the sweep metrics' own encoding). */
-export function encodeSweepJob(baseline: BaselineAccumulator, plans: PlanAccumulator[]): Uint8Array {
-  return sweepMetricsAnalysis.encode({ baseline, plans });
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_SHARD_DOCS } from '../../runs/shards.js';
 import { runPaper } from '../../runs/paper.js';
 import { BUNDLED } from '../../load/bundled.js';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
@@ -10,6 +11,7 @@ import { dtypeOption } from '../dtype-option.js';
 import { protocolOption } from '../protocol-option.js';
 import { parseProtocol } from '../../protocol/protocol.js';
 import { parseSigma } from '../args.js';
+import { queueOption, queueUrl, withQueueRunner } from '../queue-option.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface PaperCliOptions {
@@ -32,11 +34,12 @@ interface PaperCliOptions {
   protocol: string;
   maxDocTokens?: string;
   sigma?: string;
+  queue?: string;
 }
 
 export function registerPaper(program: Command): void {
-  protocolOption(dtypeOption(program
-    .command('paper')))
+  queueOption(protocolOption(dtypeOption(program
+    .command('paper'))))
     .description("one command from a model to the paper's figures: robustness sweeps, every stage analysis, and the report")
     .option('--model <dir|org/name>', `model folder or Hugging Face id (local cache first, then the Hub); default: the bundled ${BUNDLED.name} model`)
     .option('--data <file>', 'corpus: plain text (documents separated by blank lines), .jsonl or .parquet with a text field; default: the bundled corpus')
@@ -52,7 +55,7 @@ export function registerPaper(program: Command): void {
     .option('--task-limit <n>', 'score only the first n documents of each task (as lm-eval --limit)')
     .option('--no-png', 'skip the PNG files of the report')
     .option('--sigma <sem|std>', "error bands of the report's figures: sem (standard error across documents) or std (standard deviation across documents); default: the protocol's (std under paper, sem under layerlab)")
-    .option('--shard-docs <n>', 'documents per data shard, one job each (default: the whole corpus is one shard); results are merged in shard order')
+    .option('--shard-docs <n>', `documents per data shard, one job each (default ${DEFAULT_SHARD_DOCS}, the same with or without --queue); results are merged in shard order`)
     .option('--fresh', 'recompute everything even if --out holds results of the same command')
     .action(
       runCommand(async (o: PaperCliOptions) => {
@@ -67,12 +70,14 @@ export function registerPaper(program: Command): void {
         const interventions = o.interventions === undefined ? undefined : parseInterventionSpecs(o.interventions);
         if (o.model === undefined || o.data === undefined)
           process.stderr.write(`paper: using the bundled ${[o.model === undefined ? `${BUNDLED.name} model` : '', o.data === undefined ? 'corpus (King James Bible, held-out chapters)' : ''].filter(Boolean).join(' and ')} (see assets/ASSETS.md)\n`);
+        const queue = queueUrl(o.queue);
         const model = await openModel(o.model ?? BUNDLED.modelDir, outs, { dtype: o.dtype });
-        const r = await runPaper(model, {
+        const r = await withQueueRunner(queue, model, (runner) => runPaper(model, {
+          runner,
           protocol, sigma, maxDocTokens: num(o.maxDocTokens, '--max-doc-tokens'), data, out: o.out, textField: o.textField, maxTokens, maxDocs: num(o.maxDocs, '--max-docs'), shardDocs: num(o.shardDocs, '--shard-docs'),
           seqLen: num(o.seqLen, '--seq-len'), interventions,
           wicDir: o.wic, png: o.png, ...(o.tasks ? { tasks: parseTasks(o.tasks), taskDir: resolveTaskDir(o.taskDir), taskLimit: num(o.taskLimit, '--task-limit') } : {}), fresh: o.fresh, command: process.argv.slice(2),
-        });
+        }));
         for (const w of r.warnings) process.stderr.write(`layerlab: warning: ${w}\n`);
         process.stderr.write(`figures in ${r.report.replace(/\.html$/, '-figures')}/\n`);
         // The result a newcomer looks for: where the report is, and what it found.

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_SHARD_DOCS } from '../../runs/shards.js';
 import { readDocuments } from '../../data/documents.js';
 import { loadTokenizer, requireBos } from '../../load/tokenizer.js';
 import { DEFAULT_ANALYSES, runStages, STAGE_ANALYSES, type StageAnalysis } from '../../runs/stages.js';
@@ -9,6 +10,7 @@ import { checkOutputs, type OutTarget } from '../out-path.js';
 import { dtypeOption } from '../dtype-option.js';
 import { protocolOption } from '../protocol-option.js';
 import { parseProtocol } from '../../protocol/protocol.js';
+import { queueOption, queueUrl, withQueueRunner } from '../queue-option.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 interface StagesCliOptions {
@@ -40,11 +42,12 @@ interface StagesCliOptions {
   dtype: string;
   protocol: string;
   maxDocTokens?: string;
+  queue?: string;
 }
 
 export function registerStages(program: Command): void {
-  protocolOption(dtypeOption(program
-    .command('stages')))
+  queueOption(protocolOption(dtypeOption(program
+    .command('stages'))))
     .description('the stage analyses of Lad et al. per layer: local attention, sub-word heads, logit lens, prediction/suppression neurons, MLP norm, layer repeat, CKA, WiC probe, "-ing" neuron probes, stage boundaries')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--data <file>', 'corpus: plain text (blank-line separated), JSONL or parquet')
@@ -69,7 +72,7 @@ export function registerStages(program: Command): void {
     .option('--subword-max-examples <n>', 'most multi-token examples (default 1000)')
     .option('--cka-batch <n>', 'last-token CKA minibatch size (default 128)')
     .option('--cka-all-tokens-bos', 'include the BOS position in all-token CKA (default excluded)')
-    .option('--shard-docs <n>', 'documents per data shard, one job each (default: the whole corpus is one shard); results are merged in shard order')
+    .option('--shard-docs <n>', `documents per data shard, one job each (default ${DEFAULT_SHARD_DOCS}, the same with or without --queue); results are merged in shard order`)
     .option('--fresh', 'start over even if --out holds an unfinished run of the same command')
     .action(
       runCommand(async (o: StagesCliOptions) => {
@@ -82,12 +85,13 @@ export function registerStages(program: Command): void {
         if (o.neuronMode !== 'tl' && o.neuronMode !== 'raw') throw new LayerlabError(`--neuron-mode must be tl or raw, got '${o.neuronMode}'`);
         const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
         const repeatBlockLengths = o.repeatBlocks === undefined ? undefined : parsePositiveIntList(o.repeatBlocks, '--repeat-blocks');
+        const queue = queueUrl(o.queue);
         const model = await openModel(o.model, outs, { dtype: o.dtype });
         const tokenizer = loadTokenizer(o.tokenizer ?? model.source.dir, model.config);
         const bos = requireBos(tokenizer, model.source.dir);
         const maxDocs = num(o.maxDocs, '--max-docs');
         const corpus = await readDocuments(o.data, { textField: o.textField, maxDocs });
-        const { manifest } = await runStages(
+        const { manifest } = await withQueueRunner(queue, model, (runner) => runStages(
           { model, tokenizer, bos, corpus, dataFile: o.data, outDir: o.out, command: ['layerlab', ...process.argv.slice(2)] },
           {
             protocol,
@@ -99,7 +103,7 @@ export function registerStages(program: Command): void {
             batchTokens: num(o.batchTokens, '--batch-tokens'),
             shardDocs: num(o.shardDocs, '--shard-docs'),
             includeBosAttention: o.attentionBos,
-            neuronMode: o.neuronMode,
+            neuronMode: o.neuronMode as 'tl' | 'raw',
             repeatDocs: num(o.repeatDocs, '--repeat-docs'),
             repeatBlockLengths,
             subword: { multiTokens: num(o.subwordTokens, '--subword-tokens'), maxExamples: num(o.subwordMaxExamples, '--subword-max-examples') },
@@ -109,8 +113,9 @@ export function registerStages(program: Command): void {
             probeFile: o.probe,
             sweepDir: o.sweep,
             fresh: o.fresh,
+            runner,
           },
-        );
+        ));
         process.stderr.write(`wrote ${o.out}: ${manifest.complete.join(', ')}\n`);
       }),
     );

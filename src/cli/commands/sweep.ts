@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_SHARD_DOCS } from '../../runs/shards.js';
 import { parseInterventionSpecs } from '../../sweep/interventions.js';
 import { BATCH_TOKENS_CAP, executeSweep, SEQ_LEN_CAP, type SweepRunOptions } from '../../runs/sweep.js';
 import { openModel } from '../open-model.js';
@@ -7,6 +8,7 @@ import { checkOutputs, type OutTarget } from '../out-path.js';
 import { dtypeOption } from '../dtype-option.js';
 import { protocolOption } from '../protocol-option.js';
 import { parseProtocol } from '../../protocol/protocol.js';
+import { queueOption, queueUrl, withQueueRunner } from '../queue-option.js';
 import { parsePositiveInt, runCommand } from '../run-command.js';
 
 export { SEQ_LEN_CAP, BATCH_TOKENS_CAP, sweepChoices } from '../../runs/sweep.js';
@@ -28,11 +30,12 @@ interface SweepOpts {
   dtype: string;
   protocol: string;
   maxDocTokens?: string;
+  queue?: string;
 }
 
 export function registerSweep(program: Command): void {
-  protocolOption(dtypeOption(program
-    .command('sweep')))
+  queueOption(protocolOption(dtypeOption(program
+    .command('sweep'))))
     .description('robustness sweep: delete / swap / repeat every layer and measure KL, top-1 agreement, loss and entropy against the original model')
     .requiredOption('--model <dir|org/name>', 'model folder or Hugging Face id')
     .requiredOption('--data <file>', 'corpus: plain text (documents separated by blank lines), .jsonl or .parquet')
@@ -44,7 +47,7 @@ export function registerSweep(program: Command): void {
     .option('--batch-tokens <n>', `tokens per batch (default: what --batch-mb allows, at most ${BATCH_TOKENS_CAP}; at least one window)`)
     .option('--batch-mb <MiB>', "memory for a batch's baseline logits (rows x vocab floats), kept while the batch's plans run", '1024')
     .option('--prefix-cache-mb <MiB>', 'memory for cached residual streams of shared plan prefixes (0: recompute every plan)', '512')
-    .option('--shard-docs <n>', 'documents per data shard, one job each (default: the whole corpus is one shard); results are merged in shard order')
+    .option('--shard-docs <n>', `documents per data shard, one job each (default ${DEFAULT_SHARD_DOCS}, the same with or without --queue); results are merged in shard order`)
     .option('--fresh', 'start over even if --out holds an unfinished run of the same command')
     .requiredOption('--out <dir>', 'output folder (created; an unfinished run of the same command resumes)')
     .action(runCommand(async (opts: SweepOpts) => sweepCommand(opts)));
@@ -55,6 +58,7 @@ async function sweepCommand(opts: SweepOpts): Promise<void> {
   checkOutputs(outs, [opts.model, opts.data]);
   const protocol = parseProtocol(opts.protocol);
   const specs = parseInterventionSpecs(opts.interventions);
+  const queue = queueUrl(opts.queue);
   const num = (v: string | undefined, flag: string) => (v === undefined ? undefined : parsePositiveInt(v, flag));
   const run: SweepRunOptions = {
     protocol,
@@ -72,5 +76,6 @@ async function sweepCommand(opts: SweepOpts): Promise<void> {
     out: opts.out,
     fresh: opts.fresh,
   };
-  await executeSweep(await openModel(opts.model, outs, { dtype: opts.dtype }), run);
+  const model = await openModel(opts.model, outs, { dtype: opts.dtype });
+  await withQueueRunner(queue, model, (runner) => executeSweep(model, { ...run, runner }));
 }

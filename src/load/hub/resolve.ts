@@ -150,6 +150,14 @@ export async function resolveModel(spec: string, opts: HubOptions = {}): Promise
     if (!statSync(spec).isDirectory()) throw new LayerlabError('expected a model folder (with config.json and safetensors weights), got a file', spec);
     return { dir: spec };
   }
+  return resolveHubModel(spec, opts);
+}
+
+/**
+ * A Hub id `ORG/NAME[@REVISION]` through the huggingface_hub cache (downloaded into it when missing),
+ * never a local folder of that name (queue workers read nothing outside their cache and --models).
+ */
+export async function resolveHubModel(spec: string, opts: HubOptions = {}): Promise<ResolvedModel> {
   const parsed = parseHubSpec(spec);
   if (!parsed) {
     throw new LayerlabError(`no such folder, and '${spec}' is not a Hugging Face Hub id (ORG/NAME or ORG/NAME@REVISION)${MODEL_FIX}`, spec);
