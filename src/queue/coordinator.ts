@@ -8,7 +8,11 @@
  * recomputes nothing. The run then merges the saved states in its fixed order, exactly as in-process.
  *
  * Polling (every POLL_MS) rather than events: a poll survives coordinator restarts and Redis restarts
- * alike, and costs one small command per unfinished job. While Redis does not answer, the coordinator
+ * alike. A poll reads BullMQ's completed and failed sets (two commands, whatever the number of jobs; the
+ * sets stay small because every coordinator removes the jobs it collected); the state of each unfinished
+ * job is read only every STATE_CHECK_MS, to find jobs that vanished from Redis (a restart without its
+ * AOF, `layerlab queue clean`) and queue them again. So the Redis load of a waiting coordinator does not
+ * grow with its number of jobs (docs/distributed.md, sizing). While Redis does not answer, the coordinator
  * waits up to REDIS_GRACE_MS (a restart with AOF keeps the queue: the run continues), then stops with one
  * line; the same command resumes. A job that failed (after its attempts, or refused by a worker) fails
  * the run with the worker's message; running the command again retries it.
@@ -29,6 +33,8 @@ import { modelDigest } from './model-digest.js';
 import { JOB_ATTEMPTS, RETRY_DELAY_MS } from './stall.js';
 
 const POLL_MS = 500;
+/** How often the state of every unfinished job is read (jobs that vanished from Redis are queued again). */
+const STATE_CHECK_MS = 15_000;
 /** How long Redis may be unreachable before the run stops (LAYERLAB_QUEUE_TEST_GRACE_MS shortens it, test-only). */
 const REDIS_GRACE_MS = 60_000;
 /** A single Redis command that takes longer than this counts as Redis not answering. */
@@ -106,7 +112,7 @@ export async function openQueueRunner(url: string, model: Model): Promise<JobRun
       }
 
       const bar = opts.progress === false ? undefined : new ProgressBar(opts.command, 'jobs');
-      let workers = 0, lastWorkers = 0, downSince = 0;
+      let workers = 0, lastWorkers = 0, downSince = 0, lastStateCheck = Date.now();
       const show = () => bar?.update({ done: done.jobs, total: total.jobs, detail: `${done.tokens.toLocaleString('en-US')}/${total.tokens.toLocaleString('en-US')} tokens, ${workers} worker${workers === 1 ? '' : 's'} live` });
       show();
       while (pending.size > 0) {
@@ -119,8 +125,15 @@ export async function openQueueRunner(url: string, model: Model): Promise<JobRun
             }).length;
             lastWorkers = Date.now();
           }
+          // Two set reads per poll; every job's own state only every STATE_CHECK_MS.
+          const checkAll = Date.now() - lastStateCheck > STATE_CHECK_MS;
+          const [completed, failed] = checkAll ? [undefined, undefined] : await Promise.all([
+            timed(redis.zrange(queue.keys.completed, '0', '-1'), commandTimeoutMs),
+            timed(redis.zrange(queue.keys.failed, '0', '-1'), commandTimeoutMs),
+          ]).then(([c, f]) => [new Set(c), new Set(f)]);
           for (const [id, job] of [...pending]) {
-            const state = await timed(queue.getJobState(id), commandTimeoutMs);
+            const state = checkAll ? await timed(queue.getJobState(id), commandTimeoutMs)
+              : completed!.has(id) ? 'completed' : failed!.has(id) ? 'failed' : 'pending';
             if (state === 'completed') {
               const q = await timed(queue.getJob(id), commandTimeoutMs);
               if (!q) continue;
@@ -139,6 +152,7 @@ export async function openQueueRunner(url: string, model: Model): Promise<JobRun
               await timed(enqueue(id, job), commandTimeoutMs);
             }
           }
+          if (checkAll) lastStateCheck = Date.now();
           if (downSince) say(`Redis at ${target.display} answers again; continuing`);
           downSince = 0;
         } catch (e) {

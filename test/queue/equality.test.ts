@@ -41,6 +41,24 @@ describe('coordinator + 3 workers = in-process', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  test('kjv-tiny under --protocol paper: the protocol reaches the workers (sweep entropy clamp, CKA all-token variant)', async () => {
+    const m = models[0];
+    const model = join(modelsFolder(join(root, 'coordinator'), m.dir!, m.name), m.name);
+    const paper = ['--protocol', 'paper', '--data', corpus, '--max-docs', '3', '--seq-len', '64', '--shard-docs', '1', '--batch-tokens', '256'];
+    for (const [command, args] of [['sweep', [...paper, '--interventions', 'delete']], ['stages', [...paper, '--analyses', 'cka,mlp-norm']]] as const) {
+      const inproc = join(root, `paper-${command}-inproc`);
+      const queued = join(root, `paper-${command}-queue`);
+      const a = await cli([command, '--model', model, ...args, '--out', inproc]);
+      assert.equal(a.code, 0, a.output);
+      const b = await cli([command, '--model', model, ...args, '--out', queued, '--queue', redis.url]);
+      assert.equal(b.code, 0, b.output);
+      const files = command === 'sweep' ? ['metrics.json'] : stageFiles(inproc);
+      for (const f of files) assert.deepEqual(comparable(join(queued, f)), comparable(join(inproc, f)), f);
+      const choices = JSON.stringify(comparable(join(queued, command === 'sweep' ? 'metrics.json' : 'cka.json')));
+      assert.match(choices, /"protocol":"paper"/);
+    }
+  });
+
   for (const m of models) {
     const opts = m.dir ? {} : { skip: 'missing ../shared/models/stories260k (read-only test assets beside the checkout)' };
     test(`${m.name}: sweep and stages through the queue write the in-process files, each job run once`, opts, async () => {
