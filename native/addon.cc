@@ -376,14 +376,17 @@ napi_value Bf16Describe(napi_env env, napi_callback_info info) {
   });
 }
 
-// bf16Matmul(handle, x, rows, K, N, out, ldOut): out [rows, N] (rows ldOut apart) = x [rows, K] . W
+// bf16Matmul(handle, x, rows, K, N, out, ldOut, blockRows): out [rows, N] (rows ldOut apart) = x [rows, K] . W,
+// in fixed blocks of blockRows rows (0: one call)
 napi_value Bf16Matmul(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
     PackedBf16* p = a.packed(0);
     int64_t rows = a.integer(2), k = a.integer(3), n = a.integer(4), ldc = a.integer(6);
     bf16_check_dims(p, k, n);
-    bf16_matmul(p, a.f32(1, rows * k), rows, a.f32(5, extent(rows, n, ldc)), ldc);
+    int64_t block = a.integer(7);
+    if (block > 0 && rows < block) throw ArgError{"bf16Matmul: blockRows must be 0 or at most rows", true};
+    bf16_matmul(p, a.f32(1, rows * k), rows, a.f32(5, extent(rows, n, ldc)), ldc, block);
     return undefined(env);
   });
 }

@@ -131,10 +131,12 @@ const char* bf16_impl(const PackedBf16* p) { return p->impl.c_str(); }
 int64_t bf16_packed_bytes(const PackedBf16* p) { return int64_t(p->packed_desc.get_size()); }
 
 static void bf16_matmul_dense(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc);
+static void bf16_matmul_blocks(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc, int64_t block);
 
 // oneDNN 2.6's brgemm kernels need a dense output (ldc == N; a strided one falls back to a far slower
 // implementation), so a column block of a wider output goes through a small dense buffer, 256 rows at a time.
-void bf16_matmul(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc) {
+void bf16_matmul(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc, int64_t block) {
+  if (block > 0 && rows >= block) return bf16_matmul_blocks(p, x, rows, out, ldc, block);
   if (ldc == p->n) return bf16_matmul_dense(p, x, rows, out, ldc);
   constexpr int64_t kRows = 256;
   static std::vector<float> dense;
@@ -149,26 +151,84 @@ void bf16_matmul(PackedBf16* p, const float* x, int64_t rows, float* out, int64_
   }
 }
 
-static void bf16_matmul_dense(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc) {
-  if (rows == 0) return;
-  const uint64_t key = (uint64_t(rows) << 32) | uint64_t(ldc);
+// The primitive for `rows` rows and a dense output. `threads` is the OpenMP thread count it is created for:
+// oneDNN fixes a primitive's thread decomposition (which may split K) when it is created.
+static PackedBf16::Prim& primitive(PackedBf16* p, int64_t rows, int64_t ldc, int threads) {
+  const uint64_t key = (uint64_t(rows) << 32) | (uint64_t(ldc) << 8) | uint64_t(threads & 0xff);
   auto it = p->by_shape.find(key);
   if (it == p->by_shape.end()) {
     // A small cache: sweeps and forwards use a handful of row counts.
     if (p->by_shape.size() >= 16) p->by_shape.clear();
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
     auto pd = matmul_pd(rows, p->k, p->n, p->packed_desc, ldc);
+    omp_set_num_threads(saved);
     it = p->by_shape.emplace(key, PackedBf16::Prim{dnnl::matmul(pd), pd.scratchpad_desc().get_size()}).first;
   }
+  return it->second;
+}
+
+static void execute(PackedBf16* p, PackedBf16::Prim& prim, dnnl::stream& s, const uint16_t* src_bf16, int64_t rows, float* out, int64_t ldc, void* scratch) {
+  dnnl::memory src({{rows, p->k}, dt::bf16, tag::ab}, engine(), const_cast<uint16_t*>(src_bf16));
+  dnnl::memory dst(dst_desc(rows, p->n, ldc), engine(), out);
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p->packed}, {DNNL_ARG_DST, dst}};
+  if (prim.scratch) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory({{int64_t(prim.scratch)}, dt::u8, tag::a}, engine(), scratch));
+  prim.prim.execute(s, args);
+  s.wait();
+}
+
+static void bf16_matmul_dense(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc) {
+  if (rows == 0) return;
+  auto& prim = primitive(p, rows, ldc, omp_get_max_threads());
   auto& scratch = src_scratch();
   if (int64_t(scratch.size()) < rows * p->k) scratch.resize(size_t(rows * p->k));
   f32_to_bf16(x, scratch.data(), rows * p->k);
-  dnnl::memory src({{rows, p->k}, dt::bf16, tag::ab}, engine(), scratch.data());
-  dnnl::memory dst(dst_desc(rows, p->n, ldc), engine(), out);
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p->packed}, {DNNL_ARG_DST, dst}};
-  if (it->second.scratch)
-    args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory({{int64_t(it->second.scratch)}, dt::u8, tag::a}, engine(), scratchpad().get(it->second.scratch)));
-  it->second.prim.execute(stream(), args);
-  stream().wait();
+  execute(p, prim, stream(), scratch.data(), rows, out, ldc, scratchpad().get(prim.scratch));
+}
+
+namespace {
+// What one OpenMP thread of bf16_matmul_blocks owns: its stream, its bf16 input block, its oneDNN scratchpad
+// and a dense output block (for strided outputs and for the last block, which overlaps the one before).
+struct BlockWorker {
+  std::unique_ptr<dnnl::stream> s;
+  std::vector<uint16_t> src;
+  std::vector<float> dense;
+  Scratchpad pad;
+};
+std::vector<BlockWorker>& block_workers(int threads) {
+  static std::vector<BlockWorker> w;
+  if (int(w.size()) < threads) w.resize(size_t(threads));
+  for (int t = 0; t < threads; ++t)
+    if (!w[t].s) w[t].s = std::make_unique<dnnl::stream>(engine());
+  return w;
+}
+}  // namespace
+
+// Rows in fixed blocks of `block` (rows >= block), the blocks shared among the OpenMP threads. Each block is
+// one single-threaded oneDNN call of exactly `block` rows, so its arithmetic is the same whatever the thread
+// count and the batch; the threads need no sync per block, and each converts its own input to bf16. The
+// last block ends at `rows`, overlapping the one before; only its new rows are written.
+static void bf16_matmul_blocks(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc, int64_t block) {
+  const int64_t k = p->k, n = p->n, blocks = (rows + block - 1) / block;
+  const int threads = int(std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), blocks)));
+  auto& prim = primitive(p, block, n, 1);
+  auto& workers = block_workers(threads);
+  for (int t = 0; t < threads; ++t) {
+    auto& w = workers[t];
+    if (int64_t(w.src.size()) < block * k) w.src.resize(size_t(block * k));
+    if (int64_t(w.dense.size()) < block * n) w.dense.resize(size_t(block * n));
+    w.pad.get(prim.scratch);
+  }
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t b = 0; b < blocks; ++b) {
+    auto& w = workers[omp_get_thread_num()];
+    const int64_t r0 = b * block, s = std::min(r0, rows - block);
+    f32_to_bf16_range(x + s * k, w.src.data(), 0, block * k);
+    const bool direct = ldc == n && s == r0;
+    execute(p, prim, *w.s, w.src.data(), block, direct ? out + s * ldc : w.dense.data(), n, w.pad.data);
+    if (!direct)
+      for (int64_t r = r0; r < rows && r < r0 + block; ++r) std::memcpy(out + r * ldc, w.dense.data() + (r - s) * n, size_t(n) * 4);
+  }
 }
 
 // The packed weights back in their plain layout (for analyses that read weights).

@@ -68,8 +68,9 @@ void bf16_free(PackedBf16* p);
 bool bf16_dims_match(const PackedBf16* p, int64_t k, int64_t n);
 const char* bf16_impl(const PackedBf16* p);
 int64_t bf16_packed_bytes(const PackedBf16* p);
-// out rows are ldc apart (ldc >= N): a column block of a wider output.
-void bf16_matmul(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc);
+// out rows are ldc apart (ldc >= N): a column block of a wider output. block > 0 (and rows >= block): the
+// rows in fixed blocks of `block`, each computed alike whatever the thread count (threads take whole blocks).
+void bf16_matmul(PackedBf16* p, const float* x, int64_t rows, float* out, int64_t ldc, int64_t block);
 void bf16_unpack(const PackedBf16* p, uint16_t* dst);
 void bf16_matmul_via_f32(const uint16_t* w, bool out_in, int64_t k, int64_t n, const float* x, int64_t rows, float* out, int64_t ldc);
 void f32_to_bf16(const float* src, uint16_t* dst, int64_t n);

@@ -15,7 +15,8 @@ export interface NativeAddon {
   info(): { coreName: string; config: string; blasThreads: number; kernelThreads: number; dnnlIsa: string; dnnlVersion: string; dnnlThreads: number; attentionKernel: string };
   bf16Pack(w: Float32Array | Uint16Array, outIn: boolean, k: number, n: number): PackedHandle;
   bf16Describe(h: PackedHandle): { impl: string; bytes: number };
-  bf16Matmul(h: PackedHandle, x: Float32Array, rows: number, k: number, n: number, out: Float32Array, ldOut: number): void;
+  /** blockRows > 0: rows in fixed blocks of that many (rows >= blockRows), shared among the threads; 0: one call. */
+  bf16Matmul(h: PackedHandle, x: Float32Array, rows: number, k: number, n: number, out: Float32Array, ldOut: number, blockRows: number): void;
   bf16Unpack(h: PackedHandle, k: number, n: number, dst: Uint16Array): void;
   bf16MatmulViaF32(w: Uint16Array, outIn: boolean, k: number, n: number, x: Float32Array, rows: number, out: Float32Array, ldOut: number): void;
   f32ToBf16(src: Float32Array, dst: Uint16Array, n: number): void;

@@ -121,7 +121,9 @@ export class NativeBackend implements Backend {
     const ldc = ldOut ?? n;
     const run = (policy: RowPolicy, product: (x: Float32Array, m: number, out: Float32Array, ldc: number) => void) =>
       this.rowBlocks.run(policy, x, rows, k, out, n, ldc, product);
-    if (nw.packed) return run(BF16_ROWS, (xb, m, ob, ld) => this.addon.bf16Matmul(nw.packed!, xb, m, k, n, ob, ld));
+    // The addon runs the fixed row blocks itself, each thread taking whole blocks; here only padding.
+    const bf16Block = BF16_ROWS.blockRows ?? 0;
+    if (nw.packed) return run({ minRows: Math.max(BF16_ROWS.minRows, bf16Block) }, (xb, m, ob, ld) => this.addon.bf16Matmul(nw.packed!, xb, m, k, n, ob, ld, bf16Block));
     if (nw.bf16) return run(F32_ROWS, (xb, m, ob, ld) => this.addon.bf16MatmulViaF32(nw.bf16!, nw.layout === 'out_in', k, n, xb, m, ob, ld));
     const outIn = nw.layout === 'out_in';
     run(F32_ROWS, (xb, m, ob, ld) =>

@@ -15,7 +15,9 @@
  *   7% (OpenBLAS, 256 rows) to 70% (oneDNN, 32 rows).
  * - `blockRows` (bf16, weights prepacked once): every call has exactly `blockRows` rows, so oneDNN sees one
  *   shape (one primitive, one thread decomposition, whatever the machine). The last block overlaps the one
- *   before (its rows are recomputed to identical values) or, for fewer rows in all, is padded.
+ *   before (its rows are recomputed to identical values) or, for fewer rows in all, is padded. The native
+ *   backend hands the addon all rows and the block size: it runs the blocks itself, the threads taking whole
+ *   blocks (one single-threaded oneDNN call each), so neither the batch nor the thread count moves a bit.
  */
 export interface RowPolicy {
   /** Calls with fewer rows are padded to this many. */

@@ -113,3 +113,32 @@ for (const k of kernels())
     test(`${name}: a window padded to a longer batch gives the same values, bit for bit`, { skip: paddedSkip }, () =>
       assertInvariant(k, config, [[0, 0, 7], [2, 1, 7], [0, 0, 64]]));
   }
+
+// The packed bf16 path shares its fixed 32-row blocks among the threads, each block one single-threaded
+// oneDNN call (native/bf16.cc), so the thread count cannot change a result either; here 1 vs 2 threads, for
+// row counts below, at and across the block size, dense and as a column block of a wider output.
+{
+  const k = kernels().find((c) => c.name === 'bf16 oneDNN (packed)')!;
+  test('bf16 oneDNN (packed): products are the same bitwise at 1 and 2 threads, dense or strided', { skip: k.skip }, () => {
+    const be = k.make!();
+    for (const [inDim, outDim] of [...SHAPES, [768, 5000] as [number, number]]) {
+      const w = be.prepareWeight({ data: randn(inDim * outDim).map((v) => v * 0.05), layout: 'out_in', inDim, outDim }, 'bf16');
+      for (const rows of [7, 32, 33, 95, 600]) {
+        const x = randn(rows * inDim), ld = outDim + 3;
+        const at = (threads: number) => {
+          be.setThreads(threads);
+          const dense = new Float32Array(rows * outDim), wide = new Float32Array(rows * ld);
+          be.matmul(x, w, rows, dense);
+          be.matmul(x, w, rows, wide, ld);
+          return { dense, wide };
+        };
+        const one = at(1), two = at(2);
+        assert.ok(sameBits(one.dense, two.dense), `${inDim}x${outDim}, ${rows} rows: 1 and 2 threads differ`);
+        assert.ok(sameBits(one.wide, two.wide), `${inDim}x${outDim}, ${rows} rows, ldOut ${ld}: 1 and 2 threads differ`);
+        for (let r = 0; r < rows; r++)
+          assert.ok(sameBits(one.wide.subarray(r * ld, r * ld + outDim), one.dense.subarray(r * outDim, (r + 1) * outDim)), `${inDim}x${outDim}, row ${r} of ${rows}: strided output differs from dense`);
+      }
+    }
+    be.setThreads(NativeBackend.load().info().threads);
+  });
+}
