@@ -5,12 +5,10 @@ import type { TextTokenizer } from '../../src/load/tokenizer.js';
 import type { DocumentSet } from '../../src/data/documents.js';
 
 /**
- * A character-level tokenizer for the golden models (which ship no tokenizer): every character is one
- * token, except that a space joins the character after it (' a'), as GPT-2 and SentencePiece attach the
- * space to the next word; so a word of n letters after a space is n tokens. Ids are assigned in order of
- * first appearance from 3 (0 = unknown, 1 = BOS, 2 = EOS); pieces beyond the vocabulary map to 0.
+ * A test tokenizer whose pieces are the matches of `pattern`: ids in order of first appearance from 3
+ * (0 = unknown, 1 = BOS, 2 = EOS); pieces beyond the vocabulary map to 0. `pieces` lists them by id.
  */
-export function charTokenizer(vocabSize: number): TextTokenizer {
+export function patternTokenizer(vocabSize: number, pattern: RegExp): TextTokenizer & { pieces: string[] } {
   const ids = new Map<string, number>();
   const pieces: string[] = ['\uFFFD', '<s>', '</s>'];
   const idOf = (p: string): number => {
@@ -24,13 +22,23 @@ export function charTokenizer(vocabSize: number): TextTokenizer {
     return id;
   };
   return {
-    encode: (text) => (text.match(/ ?[^ ]| $/g) ?? []).map(idOf),
+    pieces,
+    encode: (text) => (text.match(pattern) ?? []).map(idOf),
     decode: (xs) => xs.map((i) => pieces[i] ?? '\uFFFD').join(''),
     tokenString: (i) => pieces[i] ?? '\uFFFD',
     vocabSize,
     bosTokenId: 1,
     eosTokenId: 2,
   };
+}
+
+/**
+ * A character-level tokenizer for the golden models (which ship no tokenizer): every character is one
+ * token, except that a space joins the character after it (' a'), as GPT-2 and SentencePiece attach the
+ * space to the next word; so a word of n letters after a space is n tokens.
+ */
+export function charTokenizer(vocabSize: number): TextTokenizer {
+  return patternTokenizer(vocabSize, / ?[^ ]| $/g);
 }
 
 /** Deterministic lowercase text: documents of random short words. */
