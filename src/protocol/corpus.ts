@@ -23,12 +23,12 @@ export function docTokenLimit(protocol: Protocol, seqLen: number, maxDocTokens?:
 }
 
 /** The corpus entries of a run's `choices`. */
-export function corpusChoices(protocol: Protocol, seqLen: number, maxDocTokens: number | undefined, given: number | undefined): Record<string, unknown> {
+export function corpusChoices(protocol: Protocol, seqLen: number, maxDocTokens: number | undefined): Record<string, unknown> {
   const limit = docTokenLimit(protocol, seqLen, maxDocTokens);
   return {
     protocol,
     max_doc_tokens: limit ?? null,
-    max_doc_tokens_source: given !== undefined ? '--max-doc-tokens' : limit !== undefined ? 'paper protocol: seq_len − 1, one window per document' : 'none: whole documents',
+    max_doc_tokens_source: maxDocTokens !== undefined ? '--max-doc-tokens' : limit !== undefined ? 'paper protocol: seq_len − 1, one window per document' : 'none: whole documents',
     document_tokens:
       limit === undefined
         ? `whole documents, cut into consecutive windows of [BOS] + up to ${seqLen - 1} tokens`

@@ -71,7 +71,7 @@ export async function runStages(input: StagesInput, opts: StagesOptions = {}): P
   const repeatLengths = (opts.repeatBlockLengths ?? [3, 5]);
 
   const choices: Record<string, unknown> = {
-    data: { seq_len: seqLen, windows: '[BOS] + next seq_len-1 tokens of one document (documents never packed together)', max_tokens: opts.maxTokens ?? null, max_docs: opts.maxDocs ?? null, batch_tokens: batchTokens, shard_docs: opts.shardDocs ?? DEFAULT_SHARD_DOCS, ...corpusChoices(protocol, seqLen, opts.maxDocTokens, opts.maxDocTokens) },
+    data: { seq_len: seqLen, windows: '[BOS] + next seq_len-1 tokens of one document (documents never packed together)', max_tokens: opts.maxTokens ?? null, max_docs: opts.maxDocs ?? null, batch_tokens: batchTokens, shard_docs: opts.shardDocs ?? DEFAULT_SHARD_DOCS, ...corpusChoices(protocol, seqLen, opts.maxDocTokens) },
     protocol,
     bos,
     positions: 'every per-token metric uses the positions after BOS (the last included)',

@@ -108,7 +108,9 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
     file: resolve(opts.data), sha256: docs.sha256, format: docs.format, documents: docsUsed, windows: win.windows.length,
     tokens: win.tokens, seq_len: seqLen, max_tokens: maxTokens, max_docs: maxDocs,
   };
-  const choices = { ...sweepChoices({ seqLen, seqLenSource, bos, batchTokens, batches: batchCount, prefixCacheMb, batchMb, textField: opts.textField, maxDocTokens, entropyFloor: protocol === 'paper' ? PAPER_ENTROPY_FLOOR : undefined }), ...corpusChoices(protocol, seqLen, opts.maxDocTokens, opts.maxDocTokens) };
+  // The authors' entropy clamp, under --protocol paper only (src/sweep/clamped-entropy.ts).
+  const entropyFloor = protocol === 'paper' ? PAPER_ENTROPY_FLOOR : undefined;
+  const choices = { ...sweepChoices({ seqLen, seqLenSource, bos, batchTokens, batches: batchCount, prefixCacheMb, batchMb, textField: opts.textField, maxDocTokens, entropyFloor }), ...corpusChoices(protocol, seqLen, opts.maxDocTokens) };
   const key = {
     command: 'sweep', model: prov.model, modelDir: prov.model_dir, modelCommit: prov.model_commit, modelDigest: modelFingerprint(model.source.dir), data: docs.sha256, textField: opts.textField,
     maxDocs, maxTokens, seqLen, batchTokens, shardDocs: opts.shardDocs ?? DEFAULT_SHARD_DOCS, splitPlans: opts.splitPlans ?? false, plans,
@@ -148,7 +150,7 @@ export async function executeSweep(model: Model, opts: SweepRunOptions): Promise
       payload: () => ({
         kind: 'sweep', shard: job.shard, group: job.group, plans: job.plans.map((p) => [...p]),
         windows: packWindows(data.windows, data.docIndex),
-        options: { maxBatchTokens: batchTokens, prefixCacheBytes: prefixCacheMb * 2 ** 20, ...(protocol === 'paper' ? { entropyFloor: PAPER_ENTROPY_FLOOR } : {}) },
+        options: { maxBatchTokens: batchTokens, prefixCacheBytes: prefixCacheMb * 2 ** 20, ...(entropyFloor !== undefined ? { entropyFloor } : {}) },
       }),
     };
   });

@@ -69,6 +69,6 @@ test('protocol helpers: strict values, default bands, per-document token limits'
   assert.equal(docTokenLimit('layerlab', 1024, 100), 100);
   assert.equal(stagesSeqLenCap('paper'), 2048);
   assert.equal(stagesSeqLenCap('layerlab'), 512);
-  assert.match(String(corpusChoices('paper', 5, undefined, undefined).document_tokens), /first 4 tokens of each document \(\[BOS\] \+ those tokens: one window per document/);
-  assert.match(String(corpusChoices('layerlab', 5, 6, 6).document_tokens), /first 6 tokens of each document, cut into windows of \[BOS\] \+ up to 4 tokens/);
+  assert.match(String(corpusChoices('paper', 5, undefined).document_tokens), /first 4 tokens of each document \(\[BOS\] \+ those tokens: one window per document/);
+  assert.match(String(corpusChoices('layerlab', 5, 6).document_tokens), /first 6 tokens of each document, cut into windows of \[BOS\] \+ up to 4 tokens/);
 });
