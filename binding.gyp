@@ -8,6 +8,7 @@
         "native/bf16.cc",
         "native/mmap.cc",
         "native/elementwise.cc",
+        "native/rope.cc",
         "native/attention.cc",
         "native/attention_tiled.cc",
         "native/rowstats.cc",

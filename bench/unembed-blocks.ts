@@ -1,5 +1,5 @@
 /**
- * Why the bf16 unembedding is packed in blocks of UNEMBED_BLOCK_ROWS vocabulary rows (src/model/weights.ts):
+ * Why the bf16 unembedding is packed in blocks of unembedBlockRows(D) vocabulary rows (src/model/weights.ts):
  * GFLOP/s of one packed block of W_U (768 wide, GPT-2-small) against 1024 activation rows, for several block
  * sizes, writing a dense output and writing a column block of the full [rows, 50257] logits (as the
  * unembedding does). CPU time, so it can be read on a shared machine; run with LAYERLAB_THREADS=1.

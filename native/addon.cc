@@ -1,6 +1,7 @@
 // N-API glue: validates every argument (type, length, bounds) before a kernel touches memory, so a wrong
 // call from JS raises a TypeError/RangeError instead of corrupting memory.
 #include <node_api.h>
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -224,6 +225,29 @@ napi_value Add(napi_env env, napi_callback_info info) {
     Args a(env, info);
     int64_t n = a.integer(4);
     add(a.f32(0, n), a.f32(1, n), a.f32_or_null(2, n), a.f32(3, n), n);
+    return undefined(env);
+  });
+}
+
+// rope(x, rows, seq, ld, col, heads, dh, cos, sin, half, positions|null): in place
+napi_value Rope(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t rows = a.integer(1), seq = a.integer(2), ld = a.integer(3), col = a.integer(4), heads = a.integer(5),
+            dh = a.integer(6), half = a.integer(9);
+    if (rows <= 0 || seq <= 0 || half <= 0 || 2 * half > dh || col < 0 || col + heads * dh > ld)
+      throw ArgError{"rope: bad dimensions", true};
+    const int32_t* positions = a.is_null(10) ? nullptr : a.i32(10, rows);
+    // Every position must have a table row: a position past the tables would read outside them.
+    int64_t last = seq - 1;
+    if (positions)
+      for (int64_t r = 0; r < rows; ++r) {
+        if (positions[r] < 0) throw ArgError{"rope: negative position", true};
+        last = std::max<int64_t>(last, positions[r]);
+      }
+    const float* cos = a.f32(7, (last + 1) * half);
+    const float* sin = a.f32(8, (last + 1) * half);
+    rope(a.f32(0, (rows - 1) * ld + col + heads * dh), rows, seq, ld, col, heads, dh, cos, sin, half, positions);
     return undefined(env);
   });
 }
@@ -490,6 +514,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"siluMul", nullptr, SiluMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"add", nullptr, Add, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"addBias", nullptr, AddBias, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rope", nullptr, Rope, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionScores", nullptr, AttentionScores, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"softmaxRows", nullptr, SoftmaxRows, nullptr, nullptr, nullptr, napi_default, nullptr},

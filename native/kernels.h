@@ -43,6 +43,10 @@ void gelu_erf(const float* x, float* out, int64_t n);
 void silu_mul(const float* gate_up, float* out, int64_t rows, int64_t d_ff);
 void add(const float* a, const float* b, const float* c, float* out, int64_t n);
 void add_bias(float* x, int64_t rows, int64_t cols, const float* bias);
+// RoPE (rotate_half) in place on `heads` heads of dh from column `col` of rows ld apart; position of row r:
+// positions[r], or r % seq without them; cos/sin [positions, half] (native/rope.cc).
+void rope(float* x, int64_t rows, int64_t seq, int64_t ld, int64_t col, int64_t heads, int64_t dh, const float* cos,
+          const float* sin, int64_t half, const int32_t* positions);
 
 // Causal attention over heads read in place from a fused projection qkv [B*T, ld]: query head h is columns
 // q_col + h*dh .. +dh, kv head g is k_col/v_col + g*dh. out [B,T,H*dh]; optional pattern [B,H,T,T].

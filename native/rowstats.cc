@@ -13,9 +13,29 @@ namespace layerlab {
 static constexpr double kLn2 = 0.6931471805599453;
 
 LL_CLONES static void row_stats(const float* z, int64_t vocab, double* lse, int32_t* argmax, double* entropy_bits) {
-  float mx = -std::numeric_limits<float>::infinity();
+  // The maximum in 16 lanes, then the first index holding it: the argmax of a scalar scan with `>` (NaN never
+  // wins a comparison; all -inf or NaN gives index 0), but vectorized (the scalar scan, a compare and branch
+  // per entry, was half the time of a sweep's metrics).
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  float lane[16];
+  for (int l = 0; l < 16; ++l) lane[l] = kNegInf;
+  int64_t i = 0;
+  for (; i + 16 <= vocab; i += 16)
+    for (int l = 0; l < 16; ++l) lane[l] = z[i + l] > lane[l] ? z[i + l] : lane[l];
+  float mx = kNegInf;
+  for (int l = 0; l < 16; ++l) mx = lane[l] > mx ? lane[l] : mx;
+  for (; i < vocab; ++i) mx = z[i] > mx ? z[i] : mx;
   int32_t best = 0;
-  for (int64_t j = 0; j < vocab; ++j) if (z[j] > mx) { mx = z[j]; best = int32_t(j); }
+  if (mx > kNegInf) {
+    i = 0;
+    for (; i + 16 <= vocab; i += 16) {
+      bool hit = false;
+      for (int l = 0; l < 16; ++l) hit |= z[i + l] == mx;
+      if (hit) break;
+    }
+    while (z[i] != mx) ++i;  // mx is one of the entries, at or after i
+    best = int32_t(i);
+  }
   float s[16] = {0}, w[16] = {0};
   int64_t j = 0;
   for (; j + 16 <= vocab; j += 16)

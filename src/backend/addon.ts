@@ -29,6 +29,7 @@ export interface NativeAddon {
   siluMul(gu: Float32Array, out: Float32Array, rows: number, dFF: number): void;
   add(a: Float32Array, b: Float32Array, c: Float32Array | null, out: Float32Array, n: number): void;
   addBias(x: Float32Array, rows: number, cols: number, bias: Float32Array): void;
+  rope(x: Float32Array, rows: number, seq: number, ld: number, col: number, heads: number, dh: number, cos: Float32Array, sin: Float32Array, half: number, positions: Int32Array | null): void;
   attention(qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, out: Float32Array, pattern: Float32Array | null, B: number, T: number, H: number, Hkv: number, dh: number, scale: number, window: number): void;
   attentionScores(qkv: Float32Array, ld: number, qCol: number, kCol: number, vCol: number, s: Float32Array, B: number, T: number, H: number, Hkv: number, dh: number, scale: number): void;
   softmaxRows(x: Float32Array, rows: number, cols: number): void;

@@ -1,3 +1,4 @@
+import type { RopeTables } from '../model/rope.js';
 /**
  * The one compute interface the model code talks to. Buffers are caller-owned Float32Arrays; offsets and
  * leading dimensions are in elements, matrices are row-major. Two implementations exist: the native
@@ -121,6 +122,11 @@ export interface Backend {
   add(a: Float32Array, b: Float32Array, c: Float32Array | undefined, out: Float32Array): void;
   /** x[r, :] += bias for each of `rows` rows of width bias.length. */
   addBias(x: Float32Array, rows: number, bias: Float32Array): void;
+  /**
+   * RoPE in place on `heads` heads of `dh` stored from column `col` of rows `ld` apart (rotate_half; see
+   * applyRope in src/model/rope.ts, which every backend matches bit for bit).
+   */
+  rope(x: Float32Array, rows: number, seq: number, ld: number, col: number, heads: number, dh: number, t: RopeTables, positions?: Int32Array): void;
   /** Fused causal attention (sliding window when d.window is set); writes the pattern [B,H,T,T] too when given. */
   attention(view: QkvView, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void;
   /** Scaled scores [B,H,T,T], causally masked with -Infinity (d.window is the caller's to apply). */

@@ -1,5 +1,6 @@
 import type { AttentionDims, Backend, BackendInfo, GemmArgs, PreparedWeight, QkvView, WeightData, WeightDtype, WeightMatrix } from './backend.js';
 import { bf16ToF32, f32ToBf16, weightsAsBf16, weightsAsF32 } from '../load/dtype.js';
+import { applyRope, type RopeTables } from '../model/rope.js';
 
 /** The reference's prepared weight: the values in the weight's dtype, as given (f32) or rounded (bf16). */
 class JsWeight implements PreparedWeight {
@@ -114,6 +115,10 @@ export class JsBackend implements Backend {
   add(a: Float32Array, b: Float32Array, c: Float32Array | undefined, out: Float32Array): void {
     if (c) for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i] + c[i];
     else for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i];
+  }
+
+  rope(x: Float32Array, rows: number, seq: number, ld: number, col: number, heads: number, dh: number, t: RopeTables, positions?: Int32Array): void {
+    applyRope(x, rows, seq, ld, col, heads, dh, t, positions);
   }
 
   addBias(x: Float32Array, rows: number, bias: Float32Array): void {

@@ -4,6 +4,7 @@ import { cpuHasBf16, slowCoreWarning } from './cpu.js';
 import { requireNativeAddon, type NativeAddon, type PackedHandle } from './addon.js';
 import { chooseF32Kernel, type F32KernelChoice } from './f32-kernel.js';
 import { RowBlocks, type RowPolicy } from './row-blocks.js';
+import type { RopeTables } from '../model/rope.js';
 
 /**
  * How weight products are cut into calls so that a row's result never depends on its batch (row-blocks.ts).
@@ -164,6 +165,9 @@ export class NativeBackend implements Backend {
   siluMul(gateUp: Float32Array, out: Float32Array, rows: number, dFF: number): void { this.addon.siluMul(gateUp, out, rows, dFF); }
   add(a: Float32Array, b: Float32Array, c: Float32Array | undefined, out: Float32Array): void { this.addon.add(a, b, c ?? null, out, out.length); }
   addBias(x: Float32Array, rows: number, bias: Float32Array): void { this.addon.addBias(x, rows, bias.length, bias); }
+  rope(x: Float32Array, rows: number, seq: number, ld: number, col: number, heads: number, dh: number, t: RopeTables, positions?: Int32Array): void {
+    this.addon.rope(x, rows, seq, ld, col, heads, dh, t.cos, t.sin, t.half, positions ?? null);
+  }
   attention(w: QkvView, out: Float32Array, pattern: Float32Array | undefined, d: AttentionDims): void {
     this.addon.attention(w.qkv, w.ld, w.qCol, w.kCol, w.vCol, out, pattern ?? null, d.batch, d.seq, d.heads, d.kvHeads, d.headDim, d.scale, d.window ?? 0);
   }

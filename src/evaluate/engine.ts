@@ -45,7 +45,7 @@ export interface ScoreOptions {
   strategy?: EvalStrategy;
   /** Memory for cached residual streams of shared prefixes ('trie'); default 512 MiB. */
   prefixCacheBytes?: number;
-  /** Memory for one chunk of logits (rows x vocab floats); default 64 MiB. */
+  /** Memory for one chunk of logits (rows x vocab floats); default 128 MiB. */
   logitsChunkBytes?: number;
   /** Counts of work done, added to: block runs, token rows through blocks (batch x seq each), unembedded rows. */
   stats?: EngineStats;

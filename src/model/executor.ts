@@ -6,7 +6,7 @@ import type { ModelConfig } from './config.js';
 import { assertFiniteActivation } from './finite.js';
 import { HookRunner } from './hooks.js';
 import type { Linear, ModelParams, NormParams } from './params.js';
-import { applyRope, ropeTables, type RopeTables } from './rope.js';
+import { ropeTables, type RopeTables } from './rope.js';
 import { applyNorm, finalNorm, unembed } from './readout.js';
 import { preparedLinear } from './weights.js';
 import { step } from './profile.js';
@@ -193,8 +193,8 @@ export class Executor {
     const rope = this.rope;
     if (rope) {
       step('rope', () => {
-        applyRope(qkv, rows, T, qkvDim, 0, H, dh, rope, this.layout?.positions);
-        applyRope(qkv, rows, T, qkvDim, H * dh, Hkv, dh, rope, this.layout?.positions);
+        this.model.backend.rope(qkv, rows, T, qkvDim, 0, H, dh, rope, this.layout?.positions);
+        this.model.backend.rope(qkv, rows, T, qkvDim, H * dh, Hkv, dh, rope, this.layout?.positions);
       });
       this.hookColumns(qkv, qkvDim, 0, [H, dh], 'attn.hook_rot_q', slot);
       this.hookColumns(qkv, qkvDim, H * dh, [Hkv, dh], 'attn.hook_rot_k', slot);

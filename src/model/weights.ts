@@ -31,12 +31,17 @@ export function preparedLinear(m: WeightOwner, l: Linear): PreparedWeight {
 }
 
 /**
- * Vocabulary rows per packed block of a bf16 unembedding. 2048 rows of a 768-wide W_U are 3 MB of bf16,
- * which stays in cache across the 32-row calls. Measured on Zen 4 (AVX512-BF16, 1 thread, CPU time,
- * bench/unembed-blocks.ts): writing into the logits, 8192-row blocks ran at ~150 GFLOP/s, 2048-row blocks
- * at ~170 (~190 into a dense buffer), 512-row blocks at ~160 (call overhead).
+ * Vocabulary rows per packed block of a bf16 unembedding: the largest power of two up to 2048 whose block
+ * is at most 4 MB of bf16, so a block stays in cache across the 32-row calls (768 wide: 2048 rows, 3 MB;
+ * 2048 wide: 1024 rows). Measured on Zen 4 (AVX512-BF16, bench/unembed-blocks.ts): 768 wide, 1 thread,
+ * writing into the logits, 8192-row blocks ran at ~150 GFLOP/s, 2048-row blocks at ~170, 512-row blocks
+ * at ~160 (call overhead); 2048 wide, 2 threads, 1024-row blocks ~405 against ~380 for 2048 and 512.
  */
-export const UNEMBED_BLOCK_ROWS = 2048;
+export function unembedBlockRows(dModel: number): number {
+  let rows = 2048;
+  while (rows > 512 && rows * dModel * 2 > 4 * 2 ** 20) rows /= 2;
+  return rows;
+}
 
 /** A block of vocabulary rows of the unembedding, prepared on its own. */
 interface UnembedBlock { firstRow: number; w: PreparedWeight }
@@ -50,7 +55,7 @@ export function preparedUnembed(m: WeightOwner): UnembedBlock[] {
   const p = m.params, D = m.config.dModel, V = m.config.vocabSize, dtype = m.dtype ?? 'f32';
   return cached(p, m, () => {
     const W = p.W_U;
-    const step = dtype === 'f32' ? V : UNEMBED_BLOCK_ROWS;
+    const step = dtype === 'f32' ? V : unembedBlockRows(D);
     const blocks: UnembedBlock[] = [];
     for (let v0 = 0; v0 < V; v0 += step) {
       const v1 = Math.min(V, v0 + step);

@@ -59,7 +59,7 @@ export interface SweepEngineOptions {
   prefixCacheBytes?: number;
   /** Entropy with probabilities clamped at this floor, as the authors' code (`--protocol paper`); default exact. */
   entropyFloor?: number;
-  /** Memory for one chunk of intervened logits (rows x vocab floats); default 64 MiB. */
+  /** Memory for one chunk of intervened logits (rows x vocab floats); default 128 MiB. */
   logitsChunkBytes?: number;
   strategy?: SweepStrategy;
   /** Resume from this state (from onBatch of an earlier run with the same plans and data). */
