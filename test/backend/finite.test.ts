@@ -32,3 +32,16 @@ test('firstNonFinite: native agrees with the reference on NaN, ±Inf, extremes a
   assert.equal(native.firstNonFinite(big.subarray(50)), 10);
   assert.equal(js.firstNonFinite(big.subarray(50)), 10);
 });
+
+test('firstNonFinite on arrays split among the kernel threads: the first hit wins, whichever thread finds it', () => {
+  const n = 3 * 2 ** 19 + 5; // several 256 Ki ranges
+  const x = new SeededRandom(9).fillNormal(new Float32Array(n), 1);
+  assert.equal(native.firstNonFinite(x), -1);
+  for (const [first, later] of [[n - 1, -1], [2 ** 19 + 3, n - 2], [7, n - 7], [2 ** 18 - 1, 2 ** 18]]) {
+    const y = x.slice();
+    y[first] = NaN;
+    if (later >= 0) y[later] = -Infinity;
+    assert.equal(native.firstNonFinite(y), first, `first ${first}, later ${later}`);
+    assert.equal(js.firstNonFinite(y), first);
+  }
+});
