@@ -88,10 +88,15 @@ if (parts.has('forward-dtype')) {
     log(`  ${r.model}: bf16 ${r.speedup.bf16VsLayerlabF32}x layerlab f32, ${r.speedup.bf16VsTorchBf16}x PyTorch bf16; f32 ${r.speedup.f32VsTorchF32}x PyTorch f32 (wall)`);
     log(`  ${r.model}: bf16 ${r.speedupCpu.bf16VsLayerlabF32}x layerlab f32, ${r.speedupCpu.bf16VsTorchBf16}x PyTorch bf16; f32 ${r.speedupCpu.f32VsTorchF32}x PyTorch f32 (CPU time)`);
   }
-  // BENCH_SKIP_SWEEP=1 keeps the previous sweep rows (each row carries its own numbers, not this run's).
-  const previous = results.forwardDtype as { sweep?: unknown } | undefined;
-  const sweepRows = process.env.BENCH_SKIP_SWEEP === '1' ? previous?.sweep ?? [] : benchSweepDtype(backend, log);
-  results.forwardDtype = { machine: results.machine, forward: forwardRows, sweep: sweepRows };
+  // BENCH_SKIP_SWEEP=1 keeps the previous sweep rows, and rows of models not run this time (BENCH_DTYPE_MODELS)
+  // are kept too: each row carries the commit and date it was measured at.
+  const previous = results.forwardDtype as { sweep?: unknown; forward?: { model: string }[] } | undefined;
+  const machine = results.machine as ReturnType<typeof machineInfo>;
+  const stamp = { gitCommit: machine.gitCommit, date: machine.date };
+  const measured = forwardRows.map((r) => ({ ...r, measuredAt: stamp }));
+  const kept = (previous?.forward ?? []).filter((old) => !measured.some((r) => r.model === old.model));
+  const sweepRows = process.env.BENCH_SKIP_SWEEP === '1' ? previous?.sweep ?? [] : benchSweepDtype(backend, log).map((r) => ({ ...r, measuredAt: stamp }));
+  results.forwardDtype = { machine: results.machine, forward: [...measured, ...kept], sweep: sweepRows };
 }
 
 if (parts.has('attention')) {
