@@ -282,16 +282,27 @@ static void bf16_matmul_blocks(PackedBf16* p, const float* x, int64_t rows, floa
       w.pad.get(prim.scratch);
     }
     float* o = out + sl.c0;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t b = 0; b < blocks; ++b) {
+#pragma omp parallel num_threads(threads)
+    {
       auto& w = workers[omp_get_thread_num()];
-      const int64_t r0 = b * block, s = std::min(r0, rows - block);
-      const uint16_t* src = x_bf16 ? x_bf16 + s * k : w.src.data();
-      if (!x_bf16) f32_to_bf16_range(x + s * k, w.src.data(), 0, block * k);
-      const bool direct = ldc == n && s == r0;
-      execute(sl, k, prim, *w.s, src, block, direct ? o + s * ldc : w.dense.data(), n, w.pad.data);
-      if (!direct)
-        for (int64_t r = r0; r < rows && r < r0 + block; ++r) std::memcpy(o + r * ldc, w.dense.data() + (r - s) * n, size_t(n) * 4);
+      // The thread's memory objects and argument list, made once per slice: only their data pointers change
+      // from block to block (making them per block cost ~6 us of CPU per 32-row block, ~1% of a forward).
+      dnnl::memory src({{block, k}, dt::bf16, tag::ab}, engine(), x_bf16 ? const_cast<uint16_t*>(x_bf16) : w.src.data());
+      dnnl::memory dst(dst_desc(block, n, n), engine(), w.dense.data());
+      std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, sl.packed}, {DNNL_ARG_DST, dst}};
+      if (prim.scratch) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory({{int64_t(prim.scratch)}, dt::u8, tag::a}, engine(), w.pad.data));
+#pragma omp for schedule(static)
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t r0 = b * block, s = std::min(r0, rows - block);
+        if (!x_bf16) f32_to_bf16_range(x + s * k, w.src.data(), 0, block * k);
+        src.set_data_handle(x_bf16 ? const_cast<uint16_t*>(x_bf16 + s * k) : w.src.data());
+        const bool direct = ldc == n && s == r0;
+        dst.set_data_handle(direct ? o + s * ldc : w.dense.data());
+        prim.prim.execute(*w.s, args);
+        w.s->wait();
+        if (!direct)
+          for (int64_t r = r0; r < rows && r < r0 + block; ++r) std::memcpy(o + r * ldc, w.dense.data() + (r - s) * n, size_t(n) * 4);
+      }
     }
   }
 }
