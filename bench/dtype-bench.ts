@@ -86,9 +86,8 @@ export function benchForwardDtype(backend: Backend, log: (s: string) => void) {
     log(`  layerlab f32 ${layerlab.f32Ms} ms (CPU ${layerlab.f32CpuMs}), bf16 ${layerlab.bf16Ms} ms (CPU ${layerlab.bf16CpuMs})`);
     // As many PyTorch reps as layerlab's, Llama included: one PyTorch bf16 Llama rep ranged 32.9-37.8 s between
     // runs, and the 1.3x aim is read from it.
-    const torchReps = reps;
-    const torchF32 = torchRun(kind, [torchReps, 'f32', batch, seq]);
-    const torchBf16 = torchRun(kind, [torchReps, 'bf16', batch, seq]);
+    const torchF32 = torchRun(kind, [reps, 'f32', batch, seq]);
+    const torchBf16 = torchRun(kind, [reps, 'bf16', batch, seq]);
     log(`  PyTorch f32 ${torchF32.forwardMs ?? torchF32.skipped} ms (CPU ${torchF32.forwardCpuMs}), bf16 ${torchBf16.forwardMs ?? torchBf16.skipped} ms (CPU ${torchBf16.forwardCpuMs})`);
     const tokens = batch * seq;
     rows.push({

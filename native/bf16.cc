@@ -89,7 +89,7 @@ void bf16_to_f32(const uint16_t* src, float* dst, int64_t n) {
 // A weight is packed as column slices of at most a few MB. One brgemm call streams its whole packed weight
 // once per 32-row block, so a 64 MB matrix (Llama-1B's gate|up) came from DRAM 128 times per 4096-row
 // matmul; slices small enough to stay in the L3 cache are read from there by every row block (measured on
-// the Llama-1B shapes: ~375 -> ~410 GFLOP/s, bench/slice-bench.ts). A slice is its own oneDNN matmul over
+// the Llama-1B shapes: gate|up 341 -> 419 GFLOP/s, down 356 -> 418, bench/slice-bench.ts). A slice is its own oneDNN matmul over
 // the same K, so each output element is the same sum as with one unsliced call (checked bit for bit,
 // test/backend/bf16-slices.test.ts); the slicing depends on K and N only, never on the batch.
 constexpr int64_t kSliceAboveBytes = int64_t(8) << 20;  // weights up to this size stay whole
@@ -114,7 +114,7 @@ struct PackedBf16 {
 // Columns per slice for a [K, N] bf16 weight: all of N up to kSliceAboveBytes, else about kSliceBytes per
 // slice in multiples of 64 columns (oneDNN's brgemm blocks N by 16..64), at least kSliceMinCols.
 // LAYERLAB_BF16_SLICES=0 packs every weight whole (for measuring what slicing buys; read at each pack).
-int64_t bf16_slice_cols(int64_t k, int64_t n) {
+static int64_t bf16_slice_cols(int64_t k, int64_t n) {
   const int64_t bytes = 2 * k * n;
   const char* env = std::getenv("LAYERLAB_BF16_SLICES");
   if (bytes <= kSliceAboveBytes || (env && std::strcmp(env, "0") == 0)) return n;
@@ -221,12 +221,18 @@ static Bf16Slice::Prim& primitive(Bf16Slice& sl, int64_t k, int64_t rows, int64_
   return it->second;
 }
 
+// The arguments of a slice's primitive: source, packed weights, destination and, when it needs one, its scratchpad.
+static std::unordered_map<int, dnnl::memory> matmul_args(const Bf16Slice& sl, const Bf16Slice::Prim& prim, const dnnl::memory& src,
+                                                         const dnnl::memory& dst, void* scratch) {
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, sl.packed}, {DNNL_ARG_DST, dst}};
+  if (prim.scratch) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory({{int64_t(prim.scratch)}, dt::u8, tag::a}, engine(), scratch));
+  return args;
+}
+
 static void execute(Bf16Slice& sl, int64_t k, Bf16Slice::Prim& prim, dnnl::stream& s, const uint16_t* src_bf16, int64_t rows, float* out, int64_t ldc, void* scratch) {
   dnnl::memory src({{rows, k}, dt::bf16, tag::ab}, engine(), const_cast<uint16_t*>(src_bf16));
   dnnl::memory dst(dst_desc(rows, sl.n, ldc), engine(), out);
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, sl.packed}, {DNNL_ARG_DST, dst}};
-  if (prim.scratch) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory({{int64_t(prim.scratch)}, dt::u8, tag::a}, engine(), scratch));
-  prim.prim.execute(s, args);
+  prim.prim.execute(s, matmul_args(sl, prim, src, dst, scratch));
   s.wait();
 }
 
@@ -289,8 +295,7 @@ static void bf16_matmul_blocks(PackedBf16* p, const float* x, int64_t rows, floa
       // from block to block (making them per block cost ~6 us of CPU per 32-row block, ~1% of a forward).
       dnnl::memory src({{block, k}, dt::bf16, tag::ab}, engine(), x_bf16 ? const_cast<uint16_t*>(x_bf16) : w.src.data());
       dnnl::memory dst(dst_desc(block, n, n), engine(), w.dense.data());
-      std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, sl.packed}, {DNNL_ARG_DST, dst}};
-      if (prim.scratch) args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory({{int64_t(prim.scratch)}, dt::u8, tag::a}, engine(), w.pad.data));
+      const auto args = matmul_args(sl, prim, src, dst, w.pad.data);
 #pragma omp for schedule(static)
       for (int64_t b = 0; b < blocks; ++b) {
         const int64_t r0 = b * block, s = std::min(r0, rows - block);

@@ -40,7 +40,8 @@ int64_t first_non_finite(const float* x, int64_t n) {
     int64_t cur = first.load();
     while (i < cur && !first.compare_exchange_weak(cur, i)) {}
   });
-  return first.load() == n ? -1 : first.load();
+  const int64_t hit = first.load();
+  return hit == n ? -1 : hit;
 }
 
 }  // namespace layerlab
